@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One entry point for set-up, build, tests and the demo.
+#   ./build.sh setup   install the Debian packages the project needs (idempotent; prints what it does)
+#   ./build.sh build   setup + build everything (the native shim is built by `dotnet build`)
+#   ./build.sh test    setup + build + all tests; ends with a line "N passed, N failed"
+set -euo pipefail
+cd "$(dirname "$0")"
+
+command=${1:-test}
+shift || true
+
+case "$command" in
+  setup) exec scripts/setup.sh "$@" ;;
+  build)
+    scripts/setup.sh
+    dotnet build ImageCaptioning.sln -c Release "$@"
+    ;;
+  test)
+    scripts/setup.sh
+    dotnet build ImageCaptioning.sln -c Release "$@"
+    exec scripts/run-tests.sh -c Release --no-build
+    ;;
+  *)
+    echo "usage: ./build.sh [setup|build|test]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ImageCaptioning needs, only those missing. Safe to run again.
+set -euo pipefail
+
+packages=(
+  # the compute engine: libtorch 1.13 (CPU, oneDNN, OpenMP) with an optimised BLAS (reference BLAS is ~8x slower)
+  libtorch-dev libopenblas0-pthread
+  # the native shim's toolchain
+  cmake g++
+  # image decoding through P/Invoke
+  libturbojpeg0-dev libpng-dev
+  # independent references for the parity tests (run with /usr/bin/python3)
+  python3-torch python3-torchvision python3-nltk python3-pil python3-numpy
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} required Debian packages are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "setup: need root to run: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
