@@ -110,6 +110,9 @@ public partial class Tensor : IDisposable
         other.Dispose();
     }
 
+    /// <summary>A second tensor object for the same data and autograd history (its own handle to dispose).</summary>
+    public Tensor alias() => new(NativeMethods.ic_tensor_alias(Handle));
+
     /// <summary>A copy of all elements, in row-major order.</summary>
     public unsafe T[] ToArray<T>() where T : unmanaged
     {
