@@ -11,6 +11,12 @@ internal static partial class NativeMethods
 {
     internal const string Library = "ImageCaptioningNative";
 
+    static NativeMethods()
+    {
+        ThreadPolicy.BeforeLoad();
+        ThrowHelper.CheckStatus(ic_set_num_threads(ThreadPolicy.DefaultThreads()));
+    }
+
     // Runtime
     [LibraryImport(Library)] internal static partial IntPtr ic_take_error();
     [LibraryImport(Library)] internal static partial void ic_free_string(IntPtr s);
