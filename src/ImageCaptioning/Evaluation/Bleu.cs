@@ -23,7 +23,7 @@ public static partial class Bleu
         IReadOnlyList<IReadOnlyList<IReadOnlyList<string>>> references,
         BleuOptions? options = null)
     {
-        var corpus = TokenizedCorpus.Create(hypotheses, references, item => $"hypothesis {item}");
+        var corpus = TokenizedCorpus.Create(hypotheses, references, item => $"item {item}");
         return Corpus(corpus, options ?? BleuOptions.Default);
     }
 

@@ -72,7 +72,7 @@ public static class CaptionMetrics
             if (references is null)
                 EvaluationThrowHelper.ThrowNullItem($"The reference list of image '{imageId}'", "items");
             if (references.Count == 0)
-                EvaluationThrowHelper.ThrowNoReferences($"Image '{imageId}'", "items");
+                EvaluationThrowHelper.ThrowNoReferences($"image '{imageId}'", "items");
             for (var r = 0; r < references.Count; r++)
             {
                 if (references[r] is null)

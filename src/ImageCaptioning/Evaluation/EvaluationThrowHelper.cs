@@ -17,7 +17,7 @@ internal static class EvaluationThrowHelper
 
     [DoesNotReturn]
     public static void ThrowNoReferences(string item, string parameterName) =>
-        throw new ArgumentException($"{item} has no references; every item needs at least one.", parameterName);
+        throw new ArgumentException($"The reference list of {item} is empty; every hypothesis needs at least one reference.", parameterName);
 
     [DoesNotReturn]
     public static void ThrowDuplicateImage(string imageId, int first, int second, string parameterName) =>
