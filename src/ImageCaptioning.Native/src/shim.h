@@ -31,12 +31,10 @@ inline c10::Device device_of(int32_t device_type, int32_t device_index)
     return c10::Device(static_cast<c10::DeviceType>(device_type), static_cast<c10::DeviceIndex>(device_index));
 }
 
-inline at::TensorOptions options_of(int32_t dtype, int32_t device_type, int32_t device_index, bool requires_grad)
+// No requires_grad here: ATen factories ignore it (only torch:: factories honour it), so callers set it on the result.
+inline at::TensorOptions options_of(int32_t dtype, int32_t device_type, int32_t device_index)
 {
-    return at::TensorOptions()
-        .dtype(static_cast<at::ScalarType>(dtype))
-        .device(device_of(device_type, device_index))
-        .requires_grad(requires_grad);
+    return at::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)).device(device_of(device_type, device_index));
 }
 
 inline std::vector<at::Tensor> tensors_of(const TensorHandle* handles, int32_t count)

@@ -23,42 +23,42 @@ IC_API TensorHandle ic_tensor_from_data(const void* data, int32_t dtype, const i
 IC_API TensorHandle ic_tensor_empty(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type,
                                     int32_t device_index, int32_t requires_grad)
 {
-    IC_RETURN_TENSOR(at::empty(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index, requires_grad)))
+    IC_RETURN_TENSOR(at::empty(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index)).set_requires_grad(requires_grad != 0))
 }
 
 IC_API TensorHandle ic_tensor_full(const int64_t* shape, int32_t ndim, double value, int32_t dtype,
                                    int32_t device_type, int32_t device_index, int32_t requires_grad)
 {
-    IC_RETURN_TENSOR(at::full(at::IntArrayRef(shape, ndim), value, ic::options_of(dtype, device_type, device_index, requires_grad)))
+    IC_RETURN_TENSOR(at::full(at::IntArrayRef(shape, ndim), value, ic::options_of(dtype, device_type, device_index)).set_requires_grad(requires_grad != 0))
 }
 
 IC_API TensorHandle ic_tensor_arange(double start, double end, double step, int32_t dtype, int32_t device_type,
                                      int32_t device_index)
 {
-    IC_RETURN_TENSOR(at::arange(start, end, step, ic::options_of(dtype, device_type, device_index, false)))
+    IC_RETURN_TENSOR(at::arange(start, end, step, ic::options_of(dtype, device_type, device_index)))
 }
 
 IC_API TensorHandle ic_tensor_rand(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type,
                                    int32_t device_index)
 {
-    IC_RETURN_TENSOR(at::rand(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index, false)))
+    IC_RETURN_TENSOR(at::rand(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index)))
 }
 
 IC_API TensorHandle ic_tensor_randn(const int64_t* shape, int32_t ndim, int32_t dtype, int32_t device_type,
                                     int32_t device_index)
 {
-    IC_RETURN_TENSOR(at::randn(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index, false)))
+    IC_RETURN_TENSOR(at::randn(at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index)))
 }
 
 IC_API TensorHandle ic_tensor_randint(int64_t low, int64_t high, const int64_t* shape, int32_t ndim, int32_t dtype,
                                       int32_t device_type, int32_t device_index)
 {
-    IC_RETURN_TENSOR(at::randint(low, high, at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index, false)))
+    IC_RETURN_TENSOR(at::randint(low, high, at::IntArrayRef(shape, ndim), ic::options_of(dtype, device_type, device_index)))
 }
 
 IC_API TensorHandle ic_tensor_randperm(int64_t n, int32_t device_type, int32_t device_index)
 {
-    IC_RETURN_TENSOR(at::randperm(n, ic::options_of(static_cast<int32_t>(at::kLong), device_type, device_index, false)))
+    IC_RETURN_TENSOR(at::randperm(n, ic::options_of(static_cast<int32_t>(at::kLong), device_type, device_index)))
 }
 
 // Copies the tensor's elements, in row-major order, into caller memory of exactly numel * element_size bytes.
