@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-dotnet test ImageCaptioning.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test ImageCaptioning.sln "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # VSTest prints one summary per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 1, Total: 13, ..."
