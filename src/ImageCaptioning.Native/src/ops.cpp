@@ -168,3 +168,7 @@ IC_API TensorHandle ic_allclose_max_abs_diff(TensorHandle a, TensorHandle b)
 {
     IC_RETURN_TENSOR((*a - *b).abs().max())
 }
+
+// Indices of non-zero elements as [count, ndim] int64.
+IC_API TensorHandle ic_nonzero(TensorHandle a) { IC_RETURN_TENSOR(a->nonzero()) }
+IC_API TensorHandle ic_repeat_interleave(TensorHandle a, int64_t repeats, int64_t dim) { IC_RETURN_TENSOR(a->repeat_interleave(repeats, dim)) }

@@ -140,6 +140,8 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial IntPtr ic_index_select(TensorHandle a, long dim, TensorHandle index);
     [LibraryImport(Library)] internal static partial IntPtr ic_gather(TensorHandle a, long dim, TensorHandle index);
     [LibraryImport(Library)] internal static partial IntPtr ic_masked_select(TensorHandle a, TensorHandle mask);
+    [LibraryImport(Library)] internal static partial IntPtr ic_nonzero(TensorHandle a);
+    [LibraryImport(Library)] internal static partial IntPtr ic_repeat_interleave(TensorHandle a, long repeats, long dim);
     [LibraryImport(Library)] internal static unsafe partial IntPtr ic_cat(IntPtr* tensors, int count, long dim);
     [LibraryImport(Library)] internal static unsafe partial IntPtr ic_stack(IntPtr* tensors, int count, long dim);
 

@@ -49,4 +49,9 @@ public partial class Tensor
     public Tensor index_select(long dim, Tensor index) => New(NativeMethods.ic_index_select(Handle, dim, index.Handle));
     /// <summary>Gathers values along <paramref name="dim"/> at <paramref name="index"/>.</summary>
     public Tensor gather(long dim, Tensor index) => New(NativeMethods.ic_gather(Handle, dim, index.Handle));
+
+    /// <summary>Indices of the non-zero elements, [count, ndim] int64.</summary>
+    public Tensor nonzero() => New(NativeMethods.ic_nonzero(Handle));
+    /// <summary>Repeats each slice of <paramref name="dim"/> <paramref name="repeats"/> times in place (beam expansion).</summary>
+    public Tensor repeat_interleave(long repeats, long dim) => New(NativeMethods.ic_repeat_interleave(Handle, repeats, dim));
 }

@@ -1,0 +1,121 @@
+using ImageCaptioning.Torch;
+
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// Batched beam search. Each image keeps BeamWidth live hypotheses; a hypothesis that emits the end token is
+/// retired into the image's finished list, and an image is done once it has BeamWidth finished hypotheses or
+/// the length limit is reached. If none finished, the best live hypothesis is returned (unfinished) rather than
+/// failing — the case public implementations have crashed on.
+/// </summary>
+internal static class BeamSearch
+{
+    private sealed record Hypothesis(int[] Tokens, double LogProbability, bool Finished);
+
+    public static IReadOnlyList<DecodedCaption> Run(CaptionModel model, Tensor features, int startId, int endId, DecodingOptions options)
+    {
+        var images = (int)features.size(0);
+        var width = options.BeamWidth;
+        var vocabulary = model.Options.VocabularySize;
+        var device = features.device;
+
+        // Live beams, image-major: beam b of image i is row i * width + b. At step 0 only beam 0 is real: the
+        // others start at -inf so the first expansion draws every candidate from one beam.
+        var live = new Hypothesis[images * width];
+        var scores = new float[images * width];
+        for (var i = 0; i < live.Length; i++)
+        {
+            live[i] = new Hypothesis([], 0, false);
+            scores[i] = i % width == 0 ? 0 : float.NegativeInfinity;
+        }
+        var finished = Enumerable.Range(0, images).Select(_ => new List<Hypothesis>()).ToArray();
+        var done = new bool[images];
+        var next = new long[images * width];
+        Array.Fill(next, startId);
+
+        var candidates = Math.Min(2 * width, width * vocabulary);
+        var topScores = new float[images * candidates];
+        var topIndices = new long[images * candidates];
+        var origin = new long[images * width];
+
+        using var expandIndex = torch.arange(images, device).repeat_interleave(width, 0);
+        var state = model.Begin(features);
+        var expanded = state.Select(expandIndex);
+        state.Dispose();
+        state = expanded;
+        try
+        {
+            for (var step = 0; step < options.MaxLength && done.Contains(false); step++)
+            {
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var (logits, nextState) = model.Step(torch.tensor(next, [next.Length], device), state);
+                    state.Dispose();
+                    state = nextState;
+                    var total = logits.log_softmax(1) + torch.tensor(scores, [scores.Length, 1], device);
+                    var (values, indices) = total.reshape(images, width * vocabulary).topk(candidates, 1);
+                    values.CopyTo<float>(topScores);
+                    indices.CopyTo<long>(topIndices);
+                }
+
+                var newLive = new Hypothesis[live.Length];
+                for (var image = 0; image < images; image++)
+                {
+                    var filled = 0;
+                    for (var k = 0; k < candidates && filled < width; k++)
+                    {
+                        var score = topScores[image * candidates + k];
+                        if (float.IsNegativeInfinity(score)) break;
+                        var flat = topIndices[image * candidates + k];
+                        var beam = image * width + (int)(flat / vocabulary);
+                        var token = (int)(flat % vocabulary);
+                        var parent = live[beam];
+                        if (token == endId)
+                        {
+                            if (!done[image]) finished[image].Add(new Hypothesis(parent.Tokens, score, true));
+                            continue;
+                        }
+                        var slot = image * width + filled++;
+                        newLive[slot] = new Hypothesis([.. parent.Tokens, token], score, false);
+                        scores[slot] = score;
+                        next[slot] = token;
+                        origin[slot] = beam;
+                    }
+                    for (var slot = image * width + filled; slot < (image + 1) * width; slot++)
+                    {
+                        newLive[slot] = live[image * width];
+                        scores[slot] = float.NegativeInfinity;
+                        next[slot] = endId;
+                        origin[slot] = image * width;
+                    }
+                    if (finished[image].Count >= width) done[image] = true;
+                }
+                live = newLive;
+
+                using var originTensor = torch.tensor(origin, [origin.Length], device);
+                var reordered = state.Select(originTensor);
+                state.Dispose();
+                state = reordered;
+            }
+        }
+        finally
+        {
+            state.Dispose();
+        }
+
+        var results = new DecodedCaption[images];
+        for (var image = 0; image < images; image++)
+        {
+            var pool = finished[image].Count > 0
+                ? finished[image]
+                : Enumerable.Range(image * width, width).Where(b => !float.IsNegativeInfinity(scores[b])).Select(b => live[b]).ToList();
+            var best = pool.MaxBy(h => Normalised(h, options.LengthPenalty))!;
+            results[image] = new DecodedCaption(best.Tokens, best.LogProbability, best.Finished);
+        }
+        return results;
+    }
+
+    // Length counts the end token when emitted, as the sequence the model scored.
+    private static double Normalised(Hypothesis h, double penalty) =>
+        h.LogProbability / Math.Pow(Math.Max(1, h.Tokens.Length + (h.Finished ? 1 : 0)), penalty);
+}

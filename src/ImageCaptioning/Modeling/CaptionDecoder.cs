@@ -1,0 +1,99 @@
+using ImageCaptioning.Torch;
+
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// Generates captions for a batch of images with a <see cref="CaptionModel"/>. Every strategy is batched over
+/// images and carries the decoder state from step to step: each step feeds only the newest token, never the prefix.
+/// </summary>
+public sealed class CaptionDecoder
+{
+    private readonly CaptionModel model;
+
+    /// <summary>Creates a decoder that starts captions with <paramref name="startId"/> and ends them at <paramref name="endId"/>.</summary>
+    public CaptionDecoder(CaptionModel model, int startId, int endId)
+    {
+        this.model = model ?? throw new ArgumentNullException(nameof(model));
+        var vocabulary = model.Options.VocabularySize;
+        if ((uint)startId >= (uint)vocabulary) throw new ArgumentOutOfRangeException(nameof(startId), startId, $"not a token id of the {vocabulary}-token vocabulary");
+        if ((uint)endId >= (uint)vocabulary) throw new ArgumentOutOfRangeException(nameof(endId), endId, $"not a token id of the {vocabulary}-token vocabulary");
+        (StartId, EndId) = (startId, endId);
+    }
+
+    /// <summary>The token every caption starts from.</summary>
+    public int StartId { get; }
+
+    /// <summary>The token that ends a caption.</summary>
+    public int EndId { get; }
+
+    /// <summary>Captions for each row of <paramref name="features"/> [N, D], in order.</summary>
+    public IReadOnlyList<DecodedCaption> Decode(Tensor features, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        options = (options ?? DecodingOptions.Greedy).Validate();
+        if (features.ndim != 2 || features.size(1) != model.Options.FeatureDimension)
+            throw new ArgumentException($"features must be [N, {model.Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            if (options.Seed is { } seed) torch.manual_seed(seed);
+            return options.Strategy == DecodingStrategy.Beam ? BeamSearch.Run(model, features, StartId, EndId, options) : Sequential(features, options);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    // Greedy and sampling: one sequence per image; finished ones keep being fed (batched) but stop recording.
+    private IReadOnlyList<DecodedCaption> Sequential(Tensor features, DecodingOptions options)
+    {
+        var count = (int)features.size(0);
+        var tokens = Enumerable.Range(0, count).Select(_ => new List<int>()).ToArray();
+        var logProbabilities = new double[count];
+        var finished = new bool[count];
+        var next = new long[count];
+        var chosenLogProbabilities = new float[count];
+        Array.Fill(next, StartId);
+        var state = model.Begin(features);
+        try
+        {
+            for (var step = 0; step < options.MaxLength && finished.Contains(false); step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var input = torch.tensor(next, [count], features.device);
+                var (logits, nextState) = model.Step(input, state);
+                state.Dispose();
+                state = nextState;
+                var logProbs = logits.log_softmax(1);
+                var chosen = Choose(logits, logProbs, options);
+                chosen.CopyTo<long>(next);
+                logProbs.gather(1, chosen.unsqueeze(1)).CopyTo<float>(chosenLogProbabilities);
+                for (var i = 0; i < count; i++)
+                {
+                    if (finished[i]) continue;
+                    logProbabilities[i] += chosenLogProbabilities[i];
+                    if (next[i] == EndId) finished[i] = true;
+                    else tokens[i].Add((int)next[i]);
+                }
+            }
+        }
+        finally
+        {
+            state.Dispose();
+        }
+        return Enumerable.Range(0, count).Select(i => new DecodedCaption(tokens[i], logProbabilities[i], finished[i])).ToArray();
+    }
+
+    private static Tensor Choose(Tensor logits, Tensor logProbs, DecodingOptions options)
+    {
+        if (options.Strategy == DecodingStrategy.Greedy) return logProbs.argmax(1);
+        var scaled = logits / options.Temperature;
+        if (options.TopK <= 0 || options.TopK >= scaled.size(1)) return scaled.softmax(1).multinomial(1).squeeze(1);
+        var (values, indices) = scaled.topk(options.TopK, 1);
+        var pick = values.softmax(1).multinomial(1);
+        return indices.gather(1, pick).squeeze(1);
+    }
+}

@@ -1,0 +1,62 @@
+namespace ImageCaptioning.Modeling;
+
+/// <summary>How a caption is chosen token by token.</summary>
+public enum DecodingStrategy
+{
+    /// <summary>The most likely token at every step.</summary>
+    Greedy,
+
+    /// <summary>Samples from softmax(logits / temperature), restricted to the top-k tokens when TopK &gt; 0.</summary>
+    Sample,
+
+    /// <summary>Keeps the BeamWidth best partial captions by (length-normalised) log-probability.</summary>
+    Beam,
+}
+
+/// <summary>Decoding settings; validated when decoding starts.</summary>
+public sealed record DecodingOptions
+{
+    /// <summary>Greedy decoding, the default.</summary>
+    public static DecodingOptions Greedy { get; } = new();
+
+    /// <summary>The strategy.</summary>
+    public DecodingStrategy Strategy { get; init; } = DecodingStrategy.Greedy;
+
+    /// <summary>Most tokens generated after the start token (the end token counts).</summary>
+    public int MaxLength { get; init; } = 30;
+
+    /// <summary>Divides the logits before sampling: below 1 sharpens, above 1 flattens.</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>Sampling draws only from the k most likely tokens; 0 means all.</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Seeds libtorch's generator before sampling, for reproducible captions; null leaves it alone.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Beams kept per image.</summary>
+    public int BeamWidth { get; init; } = 3;
+
+    /// <summary>
+    /// Beam hypotheses are ranked by log-probability / length^LengthPenalty: 0 ranks by total log-probability
+    /// (favouring short captions), 1 by mean log-probability per token.
+    /// </summary>
+    public double LengthPenalty { get; init; } = 1.0;
+
+    /// <summary>Throws with a message naming the first invalid setting.</summary>
+    public DecodingOptions Validate()
+    {
+        if (MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "must be at least 1");
+        if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "must be a positive number");
+        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "must be 0 (all tokens) or positive");
+        if (BeamWidth < 1) throw new ArgumentOutOfRangeException(nameof(BeamWidth), BeamWidth, "must be at least 1");
+        if (LengthPenalty < 0) throw new ArgumentOutOfRangeException(nameof(LengthPenalty), LengthPenalty, "must not be negative");
+        return this;
+    }
+}
+
+/// <summary>One decoded caption: token ids after the start token, without the end token.</summary>
+/// <param name="Tokens">The generated token ids.</param>
+/// <param name="LogProbability">Sum of the chosen tokens' log-probabilities (the end token included when emitted).</param>
+/// <param name="Finished">Whether the end token was emitted within the length limit.</param>
+public sealed record DecodedCaption(IReadOnlyList<int> Tokens, double LogProbability, bool Finished);
