@@ -18,9 +18,17 @@ public static partial class CaptionReader
         if (cursor.AtEnd)
             throw new CaptionFormatException(path, 1, "the file is empty; expected the header 'image,caption'");
         var headerLine = cursor.Line;
-        var header = (cursor.ReadField(lastColumn: false), cursor.ReadField(lastColumn: true));
-        if (!IsHeader(header.Item1, "image") || !IsHeader(header.Item2, "caption"))
-            throw new CaptionFormatException(path, headerLine, $"expected the header 'image,caption' but found '{header.Item1},{header.Item2}'");
+        var firstLine = text.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? text[..end] : text;
+        try
+        {
+            if (IsHeader(cursor.ReadField(lastColumn: false), "image") && IsHeader(cursor.ReadField(lastColumn: true), "caption"))
+                firstLine = null;
+        }
+        catch (CaptionFormatException)
+        {
+        }
+        if (firstLine is not null)
+            throw new CaptionFormatException(path, headerLine, $"expected the header 'image,caption' but found '{firstLine}'");
 
         var entries = new List<ImageCaption>();
         while (!cursor.AtEnd)

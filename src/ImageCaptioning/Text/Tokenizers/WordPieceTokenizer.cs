@@ -121,15 +121,15 @@ public sealed class WordPieceTokenizer : ICaptionTokenizer
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        // As HuggingFace: pieces join with spaces and "##" glues continuations; special tokens stand apart.
+        // As HuggingFace: pieces join with spaces and "##" glues continuations.
         var parts = new List<string>();
         var current = new List<string>();
         foreach (var id in ids)
         {
             var token = IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"not an id of this {tokens.Count}-token vocabulary");
-            var isSpecial = specialIds.Contains(id);
-            if (skipSpecialTokens && isSpecial) continue;
-            if (isSpecial)
+            if (skipSpecialTokens && specialIds.Contains(id)) continue;
+            // Only tokens added beyond vocab.txt stand apart; vocabulary specials glue like any piece (HuggingFace's rule).
+            if (id >= firstAddedId)
             {
                 Flush();
                 parts.Add(token);
