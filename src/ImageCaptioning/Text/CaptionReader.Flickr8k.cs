@@ -17,18 +17,11 @@ public static partial class CaptionReader
         var cursor = new CsvCursor(path, text);
         if (cursor.AtEnd)
             throw new CaptionFormatException(path, 1, "the file is empty; expected the header 'image,caption'");
-        var headerLine = cursor.Line;
-        var firstLine = text.AsSpan().IndexOfAny('\r', '\n') is var end and >= 0 ? text[..end] : text;
-        try
+        if (!cursor.TryReadHeader("image", "caption"))
         {
-            if (IsHeader(cursor.ReadField(lastColumn: false), "image") && IsHeader(cursor.ReadField(lastColumn: true), "caption"))
-                firstLine = null;
+            var end = text.AsSpan().IndexOfAny('\r', '\n');
+            throw new CaptionFormatException(path, 1, $"expected the header 'image,caption' but found '{(end < 0 ? text : text[..end])}'");
         }
-        catch (CaptionFormatException)
-        {
-        }
-        if (firstLine is not null)
-            throw new CaptionFormatException(path, headerLine, $"expected the header 'image,caption' but found '{firstLine}'");
 
         var entries = new List<ImageCaption>();
         while (!cursor.AtEnd)
@@ -97,6 +90,18 @@ public static partial class CaptionReader
         public int Line { get; private set; } = 1;
 
         public bool AtEnd => position >= text.Length;
+
+        public bool TryReadHeader(string first, string second)
+        {
+            try
+            {
+                return IsHeader(ReadField(lastColumn: false), first) && IsHeader(ReadField(lastColumn: true), second);
+            }
+            catch (CaptionFormatException)
+            {
+                return false;
+            }
+        }
 
         public bool SkipBlankLine()
         {
