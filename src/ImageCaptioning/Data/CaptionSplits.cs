@@ -1,0 +1,55 @@
+using ImageCaptioning.Text;
+
+namespace ImageCaptioning.Data;
+
+/// <summary>Ways to split a <see cref="CaptionCorpus"/> by image.</summary>
+public static class CaptionSplits
+{
+    /// <summary>
+    /// A reproducible random split by image: the images are shuffled with <paramref name="seed"/>, the first
+    /// <paramref name="trainFraction"/> (rounded) train, the next <paramref name="validationFraction"/> validate, the
+    /// rest test. Each part keeps the corpus order.
+    /// </summary>
+    public static CaptionSplit RandomByImage(CaptionCorpus corpus, double trainFraction = 0.8, int seed = 0, double validationFraction = 0)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        if (!(trainFraction is >= 0 and <= 1) || !(validationFraction is >= 0 and <= 1) || trainFraction + validationFraction > 1)
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), $"train ({trainFraction}) and validation ({validationFraction}) fractions must be in [0, 1] and sum to at most 1");
+        var positions = Enumerable.Range(0, corpus.ImageCount).ToArray();
+        new Random(seed).Shuffle(positions);
+        var trainCount = (int)Math.Round(corpus.ImageCount * trainFraction, MidpointRounding.AwayFromZero);
+        var validationCount = Math.Min((int)Math.Round(corpus.ImageCount * validationFraction, MidpointRounding.AwayFromZero), corpus.ImageCount - trainCount);
+        var part = new int[corpus.ImageCount];
+        for (var i = 0; i < positions.Length; i++) part[positions[i]] = i < trainCount ? 0 : i < trainCount + validationCount ? 1 : 2;
+        CaptionCorpus Part(int which) => corpus.Subset(corpus.ImageIds.Where((_, position) => part[position] == which));
+        return new CaptionSplit(Part(0), Part(1), Part(2));
+    }
+
+    /// <summary>The images named by the lists, in list order (e.g. Flickr8k's official split files).</summary>
+    /// <exception cref="KeyNotFoundException">A listed image has no captions; the message names the first ones.</exception>
+    /// <exception cref="ArgumentException">An image is in two lists.</exception>
+    public static CaptionSplit FromImageLists(CaptionCorpus corpus, IEnumerable<string> train, IEnumerable<string>? validation, IEnumerable<string> test)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        IReadOnlyList<string>[] lists = [[.. train], [.. validation ?? []], [.. test]];
+        var owner = new Dictionary<string, int>(StringComparer.Ordinal);
+        string[] names = ["train", "validation", "test"];
+        for (var part = 0; part < lists.Length; part++)
+            foreach (var id in lists[part])
+                if (!owner.TryAdd(id, part) && owner[id] != part)
+                    throw new ArgumentException($"image '{id}' is in both the {names[owner[id]]} and the {names[part]} list");
+        return new CaptionSplit(corpus.Subset(lists[0]), corpus.Subset(lists[1]), corpus.Subset(lists[2]));
+    }
+
+    /// <summary>Flickr8k's official split from its list files (<c>Flickr_8k.trainImages.txt</c>, <c>devImages</c>, <c>testImages</c>).</summary>
+    public static CaptionSplit Flickr8k(CaptionCorpus corpus, string trainListPath, string? devListPath, string testListPath) =>
+        FromImageLists(corpus, CaptionReader.ReadImageList(trainListPath),
+            devListPath is null ? null : CaptionReader.ReadImageList(devListPath), CaptionReader.ReadImageList(testListPath));
+
+    /// <summary>The Karpathy split; <c>restval</c> images join the training set when <paramref name="restvalInTrain"/> is set (the usual COCO practice).</summary>
+    public static CaptionSplit Karpathy(KarpathySplits splits, bool restvalInTrain = true)
+    {
+        ArgumentNullException.ThrowIfNull(splits);
+        return new CaptionSplit(restvalInTrain ? splits.Split("train", "restval") : splits.Split("train"), splits.Split("val"), splits.Split("test"));
+    }
+}
