@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using ImageCaptioning.Torch;
 using NUnit.Framework;
 
-namespace ImageCaptioning.Torch.Tests;
+namespace ImageCaptioning.Testing;
 
 /// <summary>Tensors to and from the JSON the reference scripts read and print, and the closeness check.</summary>
 internal static class TensorJson
