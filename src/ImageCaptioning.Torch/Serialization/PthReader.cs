@@ -61,7 +61,7 @@ public static partial class PthReader
             }
             catch (Exception e) when (e is not TensorFileException && IsFormatProblem(e))
             {
-                throw new TensorFileException(path, null, $"the checkpoint is corrupt or unsupported: {e.Message}", e);
+                throw new TensorFileException(path, null, $"the checkpoint cannot be read (corrupt, truncated or unsupported): {e.Message}", e);
             }
         }
     }
@@ -87,9 +87,9 @@ public static partial class PthReader
         return Format.Legacy;
     }
 
-    // Errors of the layers underneath (zip reader, libtorch, checked arithmetic) that mean "this file is bad".
+    // Errors of the layers underneath (zip reader, stream, libtorch, checked arithmetic): reported with the file's name.
     private static bool IsFormatProblem(Exception e) =>
-        e is InvalidDataException or EndOfStreamException or OverflowException or TorchException or ArgumentException;
+        e is IOException or InvalidDataException or OverflowException or TorchException or ArgumentException or NotSupportedException;
 
     private static object? ReadZip(string path, FileStream file, CheckpointBuilder builder)
     {

@@ -56,7 +56,14 @@ public static class Safetensors
             byte* pointer = null;
             try
             {
-                if (view is not null) view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+                if (view is not null)
+                {
+                    // A file truncated since its header was read would fault on access instead of failing cleanly.
+                    var needed = header.DataStart + header.Entries[^1].End;
+                    if (view.Capacity < needed)
+                        throw new TensorFileException(path, null, $"the file shrank to {view.Capacity} bytes while being read; {needed} are needed");
+                    view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+                }
                 var data = pointer + (view?.PointerOffset ?? 0) + header.DataStart;
                 foreach (var entry in header.Entries)
                     loaded.Add(new(entry.Name, TensorMemory.FromBytes(data + entry.Begin, entry.ByteLength, entry.DType, entry.Shape.ToArray(), target)));

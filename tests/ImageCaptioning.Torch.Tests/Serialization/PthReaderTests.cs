@@ -165,6 +165,9 @@ public sealed class PthReaderTests
         yield return new TestCaseData(stackGlobalEval, "builtins.eval").SetName("Read_RejectsHandWrittenPickle(bare pickle, STACK_GLOBAL builtins.eval)");
         var instOs = Encoding.Latin1.GetBytes("(S'ls'\nios\nsystem\n.");
         yield return new TestCaseData(LegacyPrefix.Concat(instOs).ToArray(), "os.system").SetName("Read_RejectsHandWrittenPickle(legacy file, INST os.system)");
+        // torch.storage._load_from_bytes unpickles nested bytes with the unrestricted pickle module: never allowed.
+        var loadFromBytes = Encoding.Latin1.GetBytes("\u0080\u0002ctorch.storage\n_load_from_bytes\nC\u0002ab\u0085R.");
+        yield return new TestCaseData(LegacyPrefix.Concat(loadFromBytes).ToArray(), "torch.storage._load_from_bytes").SetName("Read_RejectsHandWrittenPickle(legacy file, torch.storage._load_from_bytes)");
     }
 
     [TestCaseSource(nameof(HandWrittenPickles))]
@@ -210,6 +213,8 @@ public sealed class PthReaderTests
     }
 
     [TestCase("sd_legacy.pth", 400)]
+    [TestCase("checkpoint_legacy.pth", 300)]
+    [TestCase("old_style.pth", 300)]
     [TestCase("sd_zip.pth", 200)]
     public void Read_OfACorruptedFile_EitherLoadsOrFailsCleanly(string file, int trials)
     {
@@ -235,6 +240,15 @@ public sealed class PthReaderTests
             }
         }
         Assert.That(failures, Is.GreaterThan(0), "corruption is detected at least sometimes");
+    }
+
+    [Test]
+    public void Read_OfAnUnsupportedElementType_SaysWhichOne()
+    {
+        var path = directory.File("complex_zip.pth");
+        var error = Assert.Throws<TensorFileException>(() => PthReader.Read(path).Dispose())!;
+        Assert.That(error, Is.Not.InstanceOf<UnsafePickleException>());
+        Assert.That(error.Message, Does.StartWith(path).And.Contain("torch.ComplexFloatStorage").And.Contain("not supported"));
     }
 
     [Test]

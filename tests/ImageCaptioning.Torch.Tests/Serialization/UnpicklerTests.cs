@@ -11,12 +11,24 @@ namespace ImageCaptioning.Torch.Tests.Serialization;
 [TestFixture]
 public sealed class UnpicklerTests
 {
+    private TempDirectory? directory;
+
+    [OneTimeTearDown]
+    public void DeletePickles() => directory?.Dispose();
+
+    private TempDirectory PythonPickles()
+    {
+        if (directory is not null) return directory;
+        PythonReference.Require("torch");
+        directory = new TempDirectory();
+        PythonReference.Run("serialization_pth.py", "pickles", directory.Path);
+        return directory;
+    }
+
     [Test]
     public void Load_ReadsEveryProtocol_AsPythonWroteIt([Range(0, 5)] int protocol)
     {
-        PythonReference.Require("torch");
-        using var directory = new TempDirectory();
-        PythonReference.Run("serialization_pth.py", "pickles", directory.Path);
+        var directory = PythonPickles();
         var path = directory.File($"p{protocol}.pkl");
 
         using var stream = File.OpenRead(path);

@@ -152,6 +152,8 @@ def make(directory):
     reloaded = torch.load(os.path.join(directory, "old_style.pth"))
     assert all(torch.equal(reloaded[k], old[k]) for k in old), "torch.load disagrees with the old-style file"
 
+    torch.save({"c": torch.zeros(2, dtype=torch.complex64)}, os.path.join(directory, "complex_zip.pth"))
+
     marker = os.path.join(directory, "pwned")
     torch.save({"x": Evil(marker)}, os.path.join(directory, "evil_zip.pth"))
     torch.save({"x": Evil(marker)}, os.path.join(directory, "evil_legacy.pth"), _use_new_zipfile_serialization=False)

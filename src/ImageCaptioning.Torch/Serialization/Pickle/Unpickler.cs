@@ -204,8 +204,14 @@ internal sealed partial class Unpickler
         }
     }
 
-    private PickleGlobal ResolveGlobal(string module, string name) =>
-        PickleGlobal.TryResolve(module, name) ?? throw new UnsafePickleException(path, $"{module}.{name}");
+    private PickleGlobal ResolveGlobal(string module, string name)
+    {
+        var resolved = PickleGlobal.TryResolve(module, name);
+        if (resolved is not null) return resolved;
+        if (module is "torch" or "torch.cuda" && name.EndsWith("Storage", StringComparison.Ordinal))
+            throw Corrupt($"tensors stored as {module}.{name} are not supported (supported element types: float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool)");
+        throw new UnsafePickleException(path, $"{module}.{name}");
+    }
 
     private object? PersistentLoad(object? id)
     {
