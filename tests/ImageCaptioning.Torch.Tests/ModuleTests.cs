@@ -1,4 +1,5 @@
 using ImageCaptioning.Torch.Modules;
+using ImageCaptioning.Torch.Serialization;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Torch.Tests;
@@ -46,9 +47,11 @@ public sealed class ModuleTests
         state["extra.weight"] = torch.zeros([1]);
         state["img_to_h.weight"] = torch.zeros([4, 9]);
         var error = Assert.Throws<StateDictMismatchException>(() => model.load_state_dict(state));
-        Assert.That(error!.Result.MissingKeys, Is.EqualTo(new[] { "embedding.weight" }));
-        Assert.That(error.Result.UnexpectedKeys, Is.EqualTo(new[] { "extra.weight" }));
-        Assert.That(error.Message, Does.Contain("img_to_h.weight: expected [4, 8], got [4, 9]"));
+        Assert.That(error!.MissingKeys, Is.EqualTo(new[] { "embedding.weight" }));
+        Assert.That(error.UnexpectedKeys, Is.EqualTo(new[] { "extra.weight" }));
+        Assert.That(error.ShapeMismatches.Single().Key, Is.EqualTo("img_to_h.weight"));
+        Assert.That(error.ShapeMismatches.Single().ActualShape, Is.EqualTo(new long[] { 4, 9 }));
+        Assert.That(error.Message, Does.Contain("img_to_h.weight").And.Contain("embedding.weight").And.Contain("extra.weight"));
     }
 
     [Test]

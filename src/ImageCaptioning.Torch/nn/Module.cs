@@ -1,4 +1,5 @@
 using ImageCaptioning.Torch.Modules;
+using ImageCaptioning.Torch.Serialization;
 
 namespace ImageCaptioning.Torch;
 
@@ -91,23 +92,16 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Copies values from <paramref name="source"/> into this module's tensors. Strict loading requires the
-            /// same keys and shapes and reports every missing, unexpected and mismatched key at once.
+            /// Copies values from <paramref name="source"/> into this module's tensors (same objects, new values).
+            /// Shapes must match; strict loading also requires the same keys. Every problem key is reported at once.
             /// </summary>
-            public StateDictLoadResult load_state_dict(IReadOnlyDictionary<string, Tensor> source, bool strict = true)
+            public StateDictComparison load_state_dict(IReadOnlyDictionary<string, Tensor> source, bool strict = true, string? sourceName = null)
             {
                 var own = state_dict();
-                var missing = own.Keys.Where(k => !source.ContainsKey(k)).ToList();
-                var unexpected = source.Keys.Where(k => !own.ContainsKey(k)).ToList();
-                var mismatched = own.Where(kv => source.TryGetValue(kv.Key, out var s) && !kv.Value.shape.SequenceEqual(s.shape))
-                    .Select(kv => $"{kv.Key}: expected [{string.Join(", ", kv.Value.shape)}], got [{string.Join(", ", source[kv.Key].shape)}]")
-                    .ToList();
-                var result = new StateDictLoadResult(missing, unexpected, mismatched);
-                if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
-                    throw new StateDictMismatchException(result);
+                var comparison = StateDictValidation.Check(own.Select(kv => (kv.Key, kv.Value.shape)), source, strict, sourceName);
                 foreach (var (key, target) in own)
                     if (source.TryGetValue(key, out var value)) target.copy_(value);
-                return result;
+                return comparison;
             }
 
             /// <summary>Sets training mode here and in every sub-module.</summary>
@@ -190,27 +184,5 @@ public static partial class torch
             /// <summary>Calls <see cref="forward"/>.</summary>
             public TResult call(T1 input1, T2 input2) => forward(input1, input2);
         }
-    }
-}
-
-/// <summary>What a non-strict <c>load_state_dict</c> left out.</summary>
-public sealed record StateDictLoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys, IReadOnlyList<string> MismatchedKeys);
-
-/// <summary>A state_dict that does not fit the module: lists every missing, unexpected and shape-mismatched key.</summary>
-public sealed class StateDictMismatchException : Exception
-{
-    /// <summary>Creates the exception from the comparison.</summary>
-    public StateDictMismatchException(StateDictLoadResult result) : base(Describe(result)) => Result = result;
-
-    /// <summary>The keys that did not fit.</summary>
-    public StateDictLoadResult Result { get; }
-
-    private static string Describe(StateDictLoadResult r)
-    {
-        var parts = new List<string>();
-        if (r.MissingKeys.Count > 0) parts.Add("missing keys: " + string.Join(", ", r.MissingKeys));
-        if (r.UnexpectedKeys.Count > 0) parts.Add("unexpected keys: " + string.Join(", ", r.UnexpectedKeys));
-        if (r.MismatchedKeys.Count > 0) parts.Add("shape mismatches: " + string.Join("; ", r.MismatchedKeys));
-        return "state_dict does not match the module: " + string.Join(" | ", parts);
     }
 }
