@@ -14,13 +14,33 @@ internal static class JpegDecoder
     // Flags 0 selects the accurate integer IDCT and fancy (smooth) chroma upsampling: PIL's defaults, so the bytes match.
     private const int DecompressFlags = 0;
 
-    public static unsafe RgbImage Decode(ReadOnlySpan<byte> encoded, string? source, ImageDecoderOptions options)
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string? source, ImageDecoderOptions options)
     {
         var handle = ThreadHandle();
+        try
+        {
+            return Decode(handle, encoded, source, options);
+        }
+        catch
+        {
+            // After a libjpeg error TurboJPEG 2.1 leaves the decompressor mid-header (it does not abort it), and
+            // the next header read on that instance misparses a valid file: never reuse a handle that failed.
+            threadHandle = null;
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static unsafe RgbImage Decode(SafeTurboJpegHandle handle, ReadOnlySpan<byte> encoded, string? source, ImageDecoderOptions options)
+    {
         fixed (byte* data = encoded)
         {
             if (TurboJpeg.tjDecompressHeader3(handle, data, (nuint)encoded.Length, out var width, out var height, out _, out var colorspace) != 0)
                 throw new ImageDecodeException(source, $"invalid JPEG header: {ErrorText(handle)}");
+            // libjpeg substitutes an end-of-image marker when the data runs out, so a file cut before its frame
+            // header reads as a valid "tables-only" stream with no image.
+            if (width == 0 || height == 0)
+                throw new ImageDecodeException(source, "the JPEG data ends before any image frame (truncated, or a tables-only stream)");
             ImageDecoder.CheckDimensions(width, height, source, options);
 
             var image = RgbImage.Allocate(width, height, source);

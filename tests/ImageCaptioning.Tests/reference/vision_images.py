@@ -7,6 +7,7 @@ Writes into OUT_DIR:
   <name>.png / <name>.jpg        the encoded test images
   <name>.rgb                     PIL's Image.open(p).convert("RGB") pixels, raw HWC uint8
   <name>.<transform>.f32         torchvision's eval transform of that image, raw little-endian float32 CHW
+  unsupported.gif / .bmp / .tif  the photo in formats the decoder must refuse (not in the manifest)
   manifest.json                  [{"file", "width", "height", "lossless", "rgb", "transforms": {name: {"file", "shape"}}}]
 """
 import json
@@ -116,6 +117,10 @@ def main(out_dir):
             tensor.numpy().astype("<f4").tofile(os.path.join(out_dir, out_name))
             entry["transforms"][transform_name] = {"file": out_name, "shape": list(tensor.shape)}
         manifest.append(entry)
+    unsupported = photo_like(64, 48)
+    unsupported.save(os.path.join(out_dir, "unsupported.gif"))
+    unsupported.save(os.path.join(out_dir, "unsupported.bmp"))
+    unsupported.save(os.path.join(out_dir, "unsupported.tif"))
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(len(manifest))
