@@ -9,13 +9,21 @@ public sealed class ImageTransformParityTests
 {
     private static IEnumerable<TestCaseData> Cases() =>
         from name in ReferenceImageNames.All
-        from transform in new[] { "recipe224", "standard256crop224" }
+        from transform in new[] { "recipe224", "standard256crop224", "crop240x320", "resize160max200crop150" }
         select new TestCaseData(name, transform).SetArgDisplayNames(name, transform);
 
     private static ImageTransformOptions OptionsFor(string transform) => transform switch
     {
         "recipe224" => ImageTransformOptions.Recipe224,
         "standard256crop224" => ImageTransformOptions.Standard256Crop224,
+        "crop240x320" => new ImageTransformOptions { CenterCrop = new ImageSize(320, 240) },
+        "resize160max200crop150" => new ImageTransformOptions
+        {
+            Resize = ImageResize.ShorterSideTo(160, maxSize: 200),
+            CenterCrop = new ImageSize(150, 150),
+            Mean = [0.5f, 0.5f, 0.5f],
+            Std = [0.25f, 0.3f, 0.35f],
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(transform)),
     };
 

@@ -23,6 +23,11 @@ STD = [0.229, 0.224, 0.225]
 TRANSFORMS = {
     "recipe224": T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize(MEAN, STD)]),
     "standard256crop224": T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(MEAN, STD)]),
+    # Exercise the less common paths: zero padding of a too-small crop, max_size capping, other statistics.
+    "crop240x320": T.Compose([T.CenterCrop((240, 320)), T.ToTensor(), T.Normalize(MEAN, STD)]),
+    "resize160max200crop150": T.Compose(
+        [T.Resize(160, max_size=200), T.CenterCrop(150), T.ToTensor(), T.Normalize([0.5, 0.5, 0.5], [0.25, 0.3, 0.35])]
+    ),
 }
 
 rng = np.random.default_rng(20240611)
