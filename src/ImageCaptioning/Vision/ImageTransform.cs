@@ -55,7 +55,7 @@ public sealed class ImageTransform
     }
 
     /// <summary>Resize and crop, as 8-bit <c>[3, H, W]</c>: what PIL would hand to <c>ToTensor</c>.</summary>
-    private Tensor Geometry(RgbImage image, Device device)
+    internal Tensor Geometry(RgbImage image, Device device)
     {
         var pixels = ToChannelsFirst(image, device);
         var size = new ImageSize(image.Width, image.Height);
@@ -108,7 +108,7 @@ public sealed class ImageTransform
         return pixels.narrow(1, top, crop.Height).narrow(2, left, crop.Width);
     }
 
-    private Tensor Normalize(Tensor pixels)
+    internal Tensor Normalize(Tensor pixels)
     {
         // ToTensor then Normalize, as torchvision computes them: x / 255, then (x - mean) / std, all in float32.
         var channelShape = new long[] { 3, 1, 1 };
