@@ -12,6 +12,11 @@ namespace ImageCaptioning.Vision;
 /// A corrupt, truncated, empty, oversized or unsupported image throws <see cref="ImageDecodeException"/> naming
 /// the source and the reason; no partially decoded pixels are ever returned. I/O failures (a missing file, a
 /// permission error) surface as the usual <see cref="IOException"/>s, which name the path themselves.
+/// <para>
+/// Known departures from PIL, all in rare PNGs: 16-bit samples are scaled to 8 bits with rounding (PIL keeps the
+/// high byte, so values may differ by 1), 16-bit grayscale is scaled (PIL saturates it to 255), and a gAMA chunk
+/// other than sRGB's is honoured by converting to sRGB (PIL ignores it).
+/// </para>
 /// </remarks>
 public static class ImageDecoder
 {
