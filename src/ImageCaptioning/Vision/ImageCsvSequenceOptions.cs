@@ -1,0 +1,73 @@
+using ImageCaptioning.Torch;
+
+namespace ImageCaptioning.Vision;
+
+/// <summary>Settings of an <see cref="ImageCsvSequence"/>.</summary>
+public sealed record ImageCsvSequenceOptions
+{
+    /// <summary>
+    /// Folder the CSV's file names are relative to. Null (the default) means the folder holding the CSV. Absolute
+    /// file names are used as they are.
+    /// </summary>
+    public string? ImageDirectory { get; init; }
+
+    /// <summary>Header name of the image file column. Null (the default) means the first column.</summary>
+    public string? FileColumn { get; init; }
+
+    /// <summary>
+    /// Header names of the numeric label columns, in the order of the label tensor's columns (e.g. x, y, h, w).
+    /// Null (the default) means every column except the file column, in file order.
+    /// </summary>
+    public IReadOnlyList<string>? LabelColumns { get; init; }
+
+    /// <summary>Field separator. Default ','.</summary>
+    public char Delimiter { get; init; } = ',';
+
+    /// <summary>Images per batch; the last batch may be smaller. Default 32.</summary>
+    public int BatchSize
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 32;
+
+    /// <summary>
+    /// How images become tensors; it must give a fixed output size (an exact resize or a crop). Default: the
+    /// recipe's <see cref="ImageTransformOptions.Recipe224"/>.
+    /// </summary>
+    public ImageTransformOptions Transform
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Transform));
+    } = ImageTransformOptions.Recipe224;
+
+    /// <summary>Whether the row order is shuffled at creation and by every <see cref="ImageCsvSequence.OnEpochEnd"/>.</summary>
+    public bool Shuffle { get; init; }
+
+    /// <summary>Seed of the shuffle; null draws one at random.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Images of one batch decoded at once. Default: the processor count.</summary>
+    public int DecodeThreads
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = Environment.ProcessorCount;
+
+    /// <summary>Where batches are delivered. Default: CPU.</summary>
+    public Device Device { get; init; } = Device.Cpu;
+
+    /// <summary>Decoding limits.</summary>
+    public ImageDecoderOptions Decoder
+    {
+        get;
+        init => field = value ?? throw new ArgumentNullException(nameof(Decoder));
+    } = ImageDecoderOptions.Default;
+}
