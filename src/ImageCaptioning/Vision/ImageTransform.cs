@@ -79,7 +79,7 @@ public sealed class ImageTransform
     private static Tensor ResizePass(Tensor pixels, long height, long width)
     {
         using var input = pixels.to(ScalarType.Float32).unsqueeze(0);
-        using var output = torch.vision.resize_bilinear(input, height, width, alignCorners: false, antialias: true);
+        using var output = torch.nn.functional.interpolate_bilinear(input, height, width, align_corners: false, antialias: true);
         // PIL rounds half up into [0, 255]; truncating x + 0.5 after the clamp is that rounding.
         using var clamped = output.squeeze(0).clamp(0, 255);
         using var shifted = clamped.add(0.5);
