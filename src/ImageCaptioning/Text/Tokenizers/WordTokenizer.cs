@@ -1,3 +1,4 @@
+using ImageCaptioning.IO;
 using System.Text;
 
 namespace ImageCaptioning.Text;
@@ -52,16 +53,11 @@ public sealed class WordTokenizer : ICaptionTokenizer
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var temporary = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
+        AtomicFile.Write(path, stream =>
         {
-            File.WriteAllLines(temporary, tokens, new UTF8Encoding(false));
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+            foreach (var token in tokens) writer.WriteLine(token);
+        });
     }
 
     /// <summary>The tokens, indexed by id.</summary>

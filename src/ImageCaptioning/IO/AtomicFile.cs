@@ -1,4 +1,4 @@
-namespace ImageCaptioning.Evaluation;
+namespace ImageCaptioning.IO;
 
 /// <summary>Writes a file so that readers see the old content or the complete new content, never a partial file.</summary>
 internal static class AtomicFile
