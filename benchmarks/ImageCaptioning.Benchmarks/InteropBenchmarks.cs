@@ -15,7 +15,6 @@ public class InteropBenchmarks
 {
     private Tensor a = null!, b = null!, x = null!, h0 = null!, c0 = null!;
     private LSTM lstm = null!;
-    private IDisposable noGrad = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -28,13 +27,11 @@ public class InteropBenchmarks
         x = torch.randn([64, 31, 256]);
         h0 = torch.zeros([1, 64, 256]);
         c0 = torch.zeros([1, 64, 256]);
-        noGrad = torch.no_grad();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        noGrad.Dispose();
         foreach (var t in new[] { a, b, x, h0, c0 }) t.Dispose();
         lstm.Dispose();
     }
@@ -50,6 +47,8 @@ public class InteropBenchmarks
     [Benchmark]
     public void LstmForward_64x31x256()
     {
+        // Grad mode is per thread: entered here, not in GlobalSetup, so it holds on the measuring thread.
+        using var noGrad = torch.no_grad();
         var (output, h, c) = lstm.forward(x, (h0, c0));
         output.Dispose();
         h.Dispose();
