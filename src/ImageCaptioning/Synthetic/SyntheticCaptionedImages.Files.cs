@@ -35,10 +35,10 @@ public sealed partial class SyntheticCaptionedImages
             return new SyntheticDataset(root, Options, described, reusedExisting: true);
         }
 
-        // From here until the new manifest is written the folder is incomplete, and must read as such if we stop.
-        File.Delete(manifestPath);
         var imagesDirectory = Path.Combine(root, ImagesFolderName);
         Directory.CreateDirectory(imagesDirectory);
+        // From here until the new manifest is written the folder is incomplete, and must read as such if we stop.
+        File.Delete(manifestPath);
         var files = new Dictionary<string, long>(described.Count + 1, StringComparer.Ordinal);
         for (var i = 0; i < described.Count; i++)
         {

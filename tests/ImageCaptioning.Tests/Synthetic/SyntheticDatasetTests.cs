@@ -110,6 +110,18 @@ public sealed class SyntheticDatasetTests
     }
 
     [Test]
+    public void A_missing_folder_is_created()
+    {
+        using var temp = new TempDirectory();
+        var root = Path.Combine(temp.Path, "not", "there", "yet");
+
+        var written = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = 3, ImageSize = 32 }).Generate(root);
+
+        Assert.That(CaptionReader.ReadFlickr8kCsv(written.CaptionsPath).ImageCount, Is.EqualTo(3));
+        Assert.That(Directory.GetFiles(written.ImagesDirectory), Has.Length.EqualTo(3));
+    }
+
+    [Test]
     public void Generating_twice_gives_byte_identical_folders()
     {
         using var first = new TempDirectory();
