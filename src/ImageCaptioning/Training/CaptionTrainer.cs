@@ -14,7 +14,8 @@ namespace ImageCaptioning.Training;
 /// captions), early stopping, and the <c>last</c>/<c>best</c> checkpoints. A checkpoint holds the model, the
 /// optimiser, the position (epoch and step), the history and libtorch's generator state, so a resumed run takes
 /// exactly the steps the uninterrupted run would have taken. The dataset's order is a function of its seed and epoch
-/// number, which is how a resumed run finds batch k of epoch e again.
+/// number, which is how a resumed run finds batch k of epoch e again. Resumed runs are bitwise reproducible on
+/// the CPU; on CUDA, dropout draws from the CUDA generator, whose state checkpoints do not record.
 /// </summary>
 public sealed partial class CaptionTrainer : IDisposable
 {

@@ -44,6 +44,7 @@ internal sealed class ValidationCaptions
         var references = new List<List<IReadOnlyList<string>>>();
         var pending = new List<int>();
         var pendingRow = -1;
+        var prefixSamples = dataset.Mode == CaptionDatasetMode.PrefixExpansion;
 
         void Flush()
         {
@@ -75,7 +76,7 @@ internal sealed class ValidationCaptions
                 var tokens = batch.Tokens.Slice(s * length, length);
                 var steps = (int)batch.Lengths[s];
                 var imageRow = localRows[batch.FeatureIndex[s]];
-                if (batch.TargetsPerSample == 1)
+                if (prefixSamples)
                 {
                     if (steps == 1) Flush();
                     pending.Clear();
