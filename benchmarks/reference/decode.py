@@ -1,0 +1,97 @@
+"""python3-torch side of the decode benchmarks: captioning 64 images (4096-d features) with the recipe's model,
+at most 30 tokens, for vocabularies of 8,000 and 30,524.
+
+Cases:
+  Greedy        batched greedy decoding carrying the LSTM state (one token per step), PyTorch's best way
+  RecipeGreedy  the recipe's way: each image alone, re-running the whole padded prefix [1, 31] every step (timed on
+                the first 8 images: it is that slow; tokens per second compare directly)
+Random weights: captions run to the length limit on both sides, so the work is the same. Prints one JSON line per
+case and vocabulary: median seconds per 64 images and generated tokens per second. Threads come from
+IMAGECAPTIONING_NUM_THREADS, as in interop.py.
+"""
+import json
+import os
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+RECIPE_IMAGES = 8
+IMAGES, MAX_LENGTH, LENGTH, FEATURES, PAD, START, END = 64, 30, 31, 4096, 0, 2, 3
+
+
+class ImageCaptioningModel(nn.Module):
+    def __init__(self, vocab_size, feature_size=4096, embed_size=256, hidden_size=256):
+        super().__init__()
+        self.img_to_h = nn.Linear(feature_size, hidden_size)
+        self.img_to_c = nn.Linear(feature_size, hidden_size)
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
+        self.fc = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, img, caps):
+        h0 = torch.tanh(self.img_to_h(img)).unsqueeze(0)
+        c0 = torch.tanh(self.img_to_c(img)).unsqueeze(0)
+        out, _ = self.lstm(self.embedding(caps), (h0, c0))
+        return self.fc(out)
+
+
+def greedy(model, img):
+    state = (torch.tanh(model.img_to_h(img)).unsqueeze(0), torch.tanh(model.img_to_c(img)).unsqueeze(0))
+    token = torch.full((img.shape[0],), START, dtype=torch.int64)
+    finished = torch.zeros(img.shape[0], dtype=torch.bool)
+    generated = 0
+    for _ in range(MAX_LENGTH):
+        out, state = model.lstm(model.embedding(token).unsqueeze(1), state)
+        token = model.fc(out.squeeze(1)).argmax(1)
+        generated += int((~finished).sum())
+        finished |= token == END
+        if bool(finished.all()):
+            break
+    return generated
+
+
+def recipe_greedy(model, img):
+    generated = 0
+    for i in range(min(RECIPE_IMAGES, img.shape[0])):
+        sequence = [START]
+        for _ in range(MAX_LENGTH):
+            padded = torch.full((1, LENGTH), PAD, dtype=torch.int64)
+            padded[0, :len(sequence)] = torch.tensor(sequence)
+            logits = model(img[i:i + 1], padded)
+            token = int(logits[0, len(sequence) - 1].argmax())
+            generated += 1
+            if token == END:
+                break
+            sequence.append(token)
+    return generated
+
+
+def median_seconds(fn, repeat):
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main():
+    torch.set_num_threads(int(os.environ.get("IMAGECAPTIONING_NUM_THREADS", os.cpu_count())))
+    repeat = int(os.environ.get("IMAGECAPTIONING_REPEAT", "5"))
+    for vocab in (8000, 30524):
+        torch.manual_seed(0)
+        model = ImageCaptioningModel(vocab).eval()
+        img = torch.rand(IMAGES, FEATURES)
+        with torch.no_grad():
+            for name, fn, runs in (("Greedy", greedy, repeat), ("RecipeGreedy", recipe_greedy, max(1, repeat // 5))):
+                tokens = fn(model, img)
+                seconds = median_seconds(lambda: fn(model, img), runs)
+                print(json.dumps({"case": name, "vocabulary": vocab, "median_s": seconds, "tokens": tokens,
+                                  "tokens_per_s": tokens / seconds, "threads": torch.get_num_threads()}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

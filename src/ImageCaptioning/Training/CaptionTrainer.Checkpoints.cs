@@ -1,0 +1,86 @@
+using ImageCaptioning.Data;
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Torch;
+using Microsoft.Extensions.Logging;
+
+namespace ImageCaptioning.Training;
+
+public sealed partial class CaptionTrainer
+{
+    private TrainingCheckpoint StartOrResume(ICaptionDataset train, CheckpointStore? store)
+    {
+        var path = ResumePath(store);
+        if (path is null)
+        {
+            torch.manual_seed(Options.Seed);
+            return new TrainingCheckpoint
+            {
+                LibraryVersion = CaptionModelBundle.LibraryVersion,
+                StepsPerEpoch = train.Count,
+                DatasetEpoch = train.Epoch,
+                OptionsHash = Options.Hash(),
+                Options = Options.ResultAffectingSettings().ToDictionary(),
+            };
+        }
+
+        var resumed = CheckpointStore.ReadState(path);
+        CheckSettings(resumed, path);
+        CheckpointStore.RestoreTensors(path, resumed, Model, optimizer, device);
+        RestoreRandomState(resumed, path);
+        stateSource = path;
+        logger.LogInformation("Resumed from {Checkpoint}: epoch {Epoch}, step {Step} of {Steps}, global step {GlobalStep}",
+            path, resumed.Epoch + 1, resumed.StepInEpoch, resumed.StepsPerEpoch, resumed.GlobalStep);
+        return resumed;
+    }
+
+    private string? ResumePath(CheckpointStore? store)
+    {
+        if (Options.ResumeFrom is { } resume)
+            return Directory.Exists(resume) ? Path.Combine(resume, CheckpointStore.Last + ".json") : resume;
+        var last = store?.JsonPath(CheckpointStore.Last);
+        return last is not null && File.Exists(last) ? last : null;
+    }
+
+    private void CheckSettings(TrainingCheckpoint checkpoint, string path)
+    {
+        foreach (var (name, value) in Options.ResultAffectingSettings())
+        {
+            if (!checkpoint.Options.TryGetValue(name, out var saved))
+                throw new InvalidDataException($"{path}: the checkpoint does not record the setting {name}");
+            if (saved != value)
+                throw new InvalidOperationException($"{path} was trained with {name} = {saved}, but the options say {value}: resume with the same settings, or start a new run");
+        }
+        if (checkpoint.OptionsHash != Options.Hash())
+            throw new InvalidDataException($"{path}: the recorded settings do not match their hash; the checkpoint was edited or damaged");
+    }
+
+    private static void RestoreRandomState(TrainingCheckpoint checkpoint, string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(checkpoint.CpuRngState);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: the RNG state is not base64 ({e.Message})", e);
+        }
+        using var scope = torch.NewDisposeScope();
+        try
+        {
+            torch.set_rng_state(torch.tensor(bytes, [bytes.Length]));
+        }
+        catch (TorchException e)
+        {
+            throw new InvalidDataException($"{path}: the RNG state was rejected by libtorch ({e.Message})", e);
+        }
+    }
+
+    private void SaveCheckpoint(CheckpointStore store, string name, TrainingCheckpoint current)
+    {
+        using (var scope = torch.NewDisposeScope())
+            current.CpuRngState = Convert.ToBase64String(torch.get_rng_state().ToArray<byte>());
+        store.Save(name, Model, optimizer, current);
+        logger.LogDebug("Wrote checkpoint {Checkpoint} at epoch {Epoch}, step {Step}", store.JsonPath(name), current.Epoch + 1, current.StepInEpoch);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImageCaptioning.Training;
+
+/// <summary>
+/// Where training stands, as recorded in a checkpoint's JSON next to its model and optimiser safetensors files.
+/// Steps and epochs are counted from 0 here; <see cref="EpochMetrics.Epoch"/> counts from 1.
+/// </summary>
+internal sealed class TrainingCheckpoint
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; set; } = CurrentFormat;
+
+    public string LibraryVersion { get; set; } = "";
+
+    /// <summary>The model weights file, relative to the JSON's directory.</summary>
+    public string ModelFile { get; set; } = "";
+
+    /// <summary>The optimiser state file, relative to the JSON's directory.</summary>
+    public string OptimizerFile { get; set; } = "";
+
+    /// <summary>The epoch in progress (= epochs finished), from 0.</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>Steps finished in <see cref="Epoch"/>.</summary>
+    public int StepInEpoch { get; set; }
+
+    public long GlobalStep { get; set; }
+
+    public int StepsPerEpoch { get; set; }
+
+    /// <summary>The training dataset's epoch number that <see cref="Epoch"/> reads (its shuffle).</summary>
+    public int DatasetEpoch { get; set; }
+
+    /// <summary>Loss × tokens summed over the steps finished in <see cref="Epoch"/>.</summary>
+    public double EpochLossSum { get; set; }
+
+    public long EpochTokens { get; set; }
+
+    public double EpochSeconds { get; set; }
+
+    public List<EpochMetrics> History { get; set; } = [];
+
+    /// <summary>The epoch (from 1) with the best monitored loss so far.</summary>
+    public int? BestEpoch { get; set; }
+
+    public double? BestLoss { get; set; }
+
+    public int EpochsWithoutImprovement { get; set; }
+
+    /// <summary>libtorch's CPU generator state (torch.get_rng_state), base64.</summary>
+    public string CpuRngState { get; set; } = "";
+
+    public string OptionsHash { get; set; } = "";
+
+    public Dictionary<string, string> Options { get; set; } = [];
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // A diverged run has NaN losses: they are recorded, not a reason for the checkpoint to fail.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+}

@@ -1,0 +1,154 @@
+using ImageCaptioning.Data;
+using ImageCaptioning.Testing;
+using ImageCaptioning.Torch;
+using ImageCaptioning.Training;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Training;
+
+/// <summary>
+/// Resuming gives the weights of the uninterrupted run, bit for bit, on the CPU: from an epoch-end checkpoint, and
+/// from a cancellation in the middle of an epoch. Dropout is on, so the restored generator state matters.
+/// </summary>
+[TestFixture]
+public sealed class CaptionTrainerResumeTests
+{
+    private static CaptionTrainerOptions Options(LossMode mode, int epochs, string? directory = null) => new()
+    {
+        Epochs = epochs,
+        Mode = mode,
+        LearningRate = 5e-3,
+        GradientClipNorm = 1.0,
+        Seed = 42,
+        CheckpointDirectory = directory,
+    };
+
+    private static CaptionDatasetMode DatasetMode(LossMode mode) =>
+        mode == LossMode.FullSequence ? CaptionDatasetMode.FullSequence : CaptionDatasetMode.PrefixExpansion;
+
+    private static (Dictionary<string, float[]> Weights, TrainingResult Result) Uninterrupted(TinyCaptionTask task, LossMode mode, int epochs)
+    {
+        using var model = task.Model();
+        using var trainer = new CaptionTrainer(model, Options(mode, epochs));
+        var result = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
+        return (TinyCaptionTask.Weights(model), result);
+    }
+
+    [TestCase(LossMode.FullSequence)]
+    [TestCase(LossMode.Prefix)]
+    public void OneEpochThenResumeEqualsTwoEpochs(LossMode mode)
+    {
+        var task = new TinyCaptionTask();
+        var (expected, expectedResult) = Uninterrupted(task, mode, epochs: 2);
+        using var dir = new TempDirectory();
+
+        // The first process trains one epoch and ends ("killed" after its last checkpoint).
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(mode, 1, dir.Path)))
+        {
+            var first = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
+            Assert.That(first.StopReason, Is.EqualTo(TrainingStopReason.Completed));
+            Assert.That(first.EpochsCompleted, Is.EqualTo(1));
+        }
+        // Scramble libtorch's generator: the checkpoint must bring its state back.
+        torch.manual_seed(12345);
+
+        // A new process: other initial weights, fresh datasets at epoch 0; the checkpoint decides everything.
+        using (var model = task.Model(seed: 99))
+        using (var trainer = new CaptionTrainer(model, Options(mode, 2, dir.Path)))
+        {
+            var result = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
+            Assert.That(result.StopReason, Is.EqualTo(TrainingStopReason.Completed));
+            AssertSameWeights(TinyCaptionTask.Weights(model), expected);
+            AssertSameHistory(result, expectedResult);
+        }
+    }
+
+    [TestCase(LossMode.FullSequence, 3)]
+    [TestCase(LossMode.Prefix, 17)]
+    public void CancellationMidEpochThenResumeEqualsUninterrupted(LossMode mode, int cancelAtStepOfSecondEpoch)
+    {
+        var task = new TinyCaptionTask();
+        var (expected, expectedResult) = Uninterrupted(task, mode, epochs: 2);
+        using var dir = new TempDirectory();
+        var stepsPerEpoch = task.Dataset(DatasetMode(mode)).Count;
+        Assert.That(cancelAtStepOfSecondEpoch, Is.LessThan(stepsPerEpoch));
+
+        using (var cancellation = new CancellationTokenSource())
+        using (var model = task.Model())
+        {
+            var progress = new SynchronousProgress<TrainingProgress>(p =>
+            {
+                if (p.Epoch == 2 && p.Step == cancelAtStepOfSecondEpoch) cancellation.Cancel();
+            });
+            using var trainer = new CaptionTrainer(model, Options(mode, 2, dir.Path), progress: progress);
+            var cancelled = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9), cancellation.Token);
+            Assert.That(cancelled.StopReason, Is.EqualTo(TrainingStopReason.Cancelled));
+            Assert.That(cancelled.EpochsCompleted, Is.EqualTo(1));
+            Assert.That(cancelled.StepInEpoch, Is.EqualTo(cancelAtStepOfSecondEpoch));
+            Assert.That(cancelled.GlobalStep, Is.EqualTo(stepsPerEpoch + cancelAtStepOfSecondEpoch));
+        }
+        torch.manual_seed(777);
+
+        using (var model = task.Model(seed: 5))
+        {
+            var steps = new List<(int Epoch, int Step)>();
+            var progress = new SynchronousProgress<TrainingProgress>(p => steps.Add((p.Epoch, p.Step)));
+            using var trainer = new CaptionTrainer(model, Options(mode, 2) with { ResumeFrom = dir.File("last.json") }, progress: progress);
+            var result = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
+            Assert.That(steps[0], Is.EqualTo((2, cancelAtStepOfSecondEpoch + 1)), "the resumed run starts at the next step");
+            Assert.That(result.GlobalStep, Is.EqualTo(2L * stepsPerEpoch));
+            AssertSameWeights(TinyCaptionTask.Weights(model), expected);
+            AssertSameHistory(result, expectedResult);
+        }
+    }
+
+    [Test]
+    public void SameSeedGivesTheSameLossCurve()
+    {
+        var task = new TinyCaptionTask();
+        var first = Uninterrupted(task, LossMode.FullSequence, epochs: 3).Result;
+        var second = Uninterrupted(task, LossMode.FullSequence, epochs: 3).Result;
+        Assert.That(second.History.Select(e => e.TrainLoss), Is.EqualTo(first.History.Select(e => e.TrainLoss)));
+        Assert.That(second.History.Select(e => e.ValidationLoss), Is.EqualTo(first.History.Select(e => e.ValidationLoss)));
+
+        // The seed drives the dropout masks: another seed gives another curve.
+        using var model = task.Model();
+        using var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 3) with { Seed = 43 });
+        var other = trainer.Train(task.Dataset(), task.Dataset(seed: 9));
+        Assert.That(other.History.Select(e => e.TrainLoss), Is.Not.EqualTo(first.History.Select(e => e.TrainLoss)));
+    }
+
+    [Test]
+    public void ResumingWithOtherSettingsIsRefusedNamingTheSetting()
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset());
+
+        using var other = task.Model();
+        using var resumed = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path) with { LearningRate = 0.01 });
+        var error = Assert.Throws<InvalidOperationException>(() => resumed.Train(task.Dataset()));
+        Assert.That(error!.Message, Does.Contain("LearningRate").And.Contain("last.json"));
+
+        using var differentBatches = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
+        var batches = Assert.Throws<InvalidOperationException>(() => differentBatches.Train(task.Dataset(batchSize: 5)));
+        Assert.That(batches!.Message, Does.Contain("batches per epoch"));
+    }
+
+    private static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected)
+    {
+        Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
+        foreach (var (key, values) in expected)
+            Assert.That(actual[key], Is.EqualTo(values), $"{key} differs from the uninterrupted run");
+    }
+
+    private static void AssertSameHistory(TrainingResult actual, TrainingResult expected)
+    {
+        Assert.That(actual.History.Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss)),
+            Is.EqualTo(expected.History.Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss))));
+        Assert.That(actual.BestEpoch, Is.EqualTo(expected.BestEpoch));
+    }
+}
