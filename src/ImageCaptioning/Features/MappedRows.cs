@@ -36,7 +36,9 @@ internal sealed unsafe class MappedRows : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         try
         {
-            file = MemoryMappedFile.CreateFromFile(stream, null, dataOffset + count * rowBytes, MemoryMappedFileAccess.Read,
+            // Capacity 0 maps the file's current length (.NET refuses a smaller one); an uncommitted tail past the
+            // rows is mapped but never read.
+            file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read,
                 HandleInheritability.None, leaveOpen: false);
         }
         catch

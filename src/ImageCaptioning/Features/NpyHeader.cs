@@ -14,7 +14,7 @@ internal static partial class NpyHeader
     /// <summary>Header bytes we write: a multiple of 64 as NumPy aligns it, with room for any row count.</summary>
     public const int Length = 128;
 
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static byte[] Build(long rows, int columns, int totalLength = Length)
     {
