@@ -1,36 +1,32 @@
 using System.Globalization;
+using ImageCaptioning.Data;
 using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
 /// <summary>
 /// The recipe's second Keras <c>Sequence</c>: rows of a CSV name an image file and carry numeric labels (for
-/// example a box x, y, h, w). Batch <c>i</c> (<see cref="GetBatch"/>) loads its images only when asked, and
-/// returns them as <c>[B, 3, H, W]</c> with the labels as <c>[B, k]</c>. <see cref="OnEpochEnd"/> reshuffles the row
-/// order when shuffling is on. The CSV is read and validated once, at <see cref="Load"/>.
+/// example a box x, y, h, w). Batch <c>i</c> (the indexer, Keras <c>__getitem__</c>) loads its images only when
+/// asked, and returns them as <c>[B, 3, H, W]</c> with the labels as <c>[B, k]</c>. Epochs, shuffling
+/// (<see cref="Sequence{TBatch}.OnEpochEnd"/>), enumeration and prefetch come from <see cref="Sequence{TBatch}"/>.
+/// The CSV is read and validated once, at <see cref="Load"/>.
 /// </summary>
-/// <remarks>
-/// Self-contained on purpose; the generic <c>Sequence</c> base in <c>ImageCaptioning.Data</c> can adopt it.
-/// </remarks>
-public sealed class ImageCsvSequence
+public sealed class ImageCsvSequence : Sequence<LabeledImageBatch>
 {
     private readonly string[] paths;
     private readonly float[] labels;
-    private readonly int[] order;
-    private readonly Random random;
     private readonly ImageTransform transform;
+    private int[] order;
 
     private ImageCsvSequence(string source, string[] paths, float[] labels, IReadOnlyList<string> labelColumns, ImageCsvSequenceOptions options)
+        : base(options)
     {
         Source = source;
         this.paths = paths;
         this.labels = labels;
         LabelColumns = labelColumns;
-        Options = options;
         transform = new ImageTransform(options.Transform);
         order = Enumerable.Range(0, paths.Length).ToArray();
-        random = options.Seed is { } seed ? new Random(seed) : new Random();
-        if (options.Shuffle) random.Shuffle(order);
     }
 
     /// <summary>Reads and validates the CSV at <paramref name="csvPath"/>; images are not touched until a batch is requested.</summary>
@@ -80,7 +76,7 @@ public sealed class ImageCsvSequence
     public string Source { get; }
 
     /// <summary>The settings.</summary>
-    public ImageCsvSequenceOptions Options { get; }
+    public new ImageCsvSequenceOptions Options => (ImageCsvSequenceOptions)base.Options;
 
     /// <summary>Names of the label columns, in the order of the label tensor's columns.</summary>
     public IReadOnlyList<string> LabelColumns { get; }
@@ -88,20 +84,21 @@ public sealed class ImageCsvSequence
     /// <summary>Number of rows (images).</summary>
     public int RowCount => paths.Length;
 
-    /// <summary>Number of batches per epoch (Keras <c>__len__</c>): rows / batch size, rounded up.</summary>
-    public int Count => (paths.Length + Options.BatchSize - 1) / Options.BatchSize;
+    /// <summary>Number of batches per epoch (Keras <c>__len__</c>): rows / batch size, rounded up (down with <c>DropLast</c>).</summary>
+    public override int Count => BatchCountFor(paths.Length);
+
+    /// <summary>The image files in the current epoch's order.</summary>
+    public IReadOnlyList<string> CurrentOrder => Array.AsReadOnly(OrderFor(Epoch).Select(r => paths[r]).ToArray());
 
     /// <summary>
-    /// Batch <paramref name="index"/> of the current epoch order (Keras <c>__getitem__</c>): its images are read,
-    /// decoded and transformed now. The caller owns the returned tensors.
+    /// Batch <paramref name="index"/> of the current epoch order: its images are read, decoded and transformed now.
+    /// The caller owns the returned tensors.
     /// </summary>
     /// <exception cref="ImageDecodeException">An image of the batch is corrupt or unsupported (the message names it).</exception>
-    public LabeledImageBatch GetBatch(int index)
+    protected override LabeledImageBatch GetBatch(int index)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(index);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         var start = index * Options.BatchSize;
-        var rows = order.AsSpan(start, Math.Min(Options.BatchSize, paths.Length - start)).ToArray();
+        var rows = Volatile.Read(ref order).AsSpan(start, Math.Min(Options.BatchSize, paths.Length - start)).ToArray();
         var batchPaths = rows.Select(r => paths[r]).ToArray();
 
         var images = new RgbImage?[rows.Length];
@@ -133,19 +130,15 @@ public sealed class ImageCsvSequence
         }
     }
 
-    /// <summary>Ends an epoch (Keras <c>on_epoch_end</c>): with shuffling on, draws a new row order.</summary>
-    public void OnEpochEnd()
-    {
-        if (Options.Shuffle) random.Shuffle(order);
-    }
+    /// <inheritdoc />
+    protected override void PrepareEpoch(int epoch) => Volatile.Write(ref order, OrderFor(epoch));
 
-    /// <summary>The image files in the current epoch order.</summary>
-    public IReadOnlyList<string> CurrentOrder => Array.AsReadOnly(order.Select(r => paths[r]).ToArray());
-
-    /// <summary>All batches of the current epoch, in order (each loaded when reached).</summary>
-    public IEnumerable<LabeledImageBatch> EnumerateEpoch()
+    /// <summary>The row order of <paramref name="epoch"/>: CSV order, or a shuffle that depends only on the seed and the epoch.</summary>
+    private int[] OrderFor(int epoch)
     {
-        for (var i = 0; i < Count; i++) yield return GetBatch(i);
+        var rows = Enumerable.Range(0, paths.Length).ToArray();
+        if (Options.Shuffle) CreateEpochRandom(epoch).Shuffle(rows);
+        return rows;
     }
 
     private static bool Next(IEnumerator<(int Line, string[] Fields)> records, string csvPath)

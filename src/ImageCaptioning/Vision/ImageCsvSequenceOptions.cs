@@ -1,10 +1,18 @@
+using ImageCaptioning.Data;
 using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
-/// <summary>Settings of an <see cref="ImageCsvSequence"/>.</summary>
-public sealed record ImageCsvSequenceOptions
+/// <summary>
+/// Settings of an <see cref="ImageCsvSequence"/>: batching and seeded per-epoch shuffling as for every
+/// <see cref="Sequence{TBatch}"/> (<see cref="SequenceOptions.BatchSize"/> 32 by default), except that shuffling is
+/// off by default, the CSV order being the natural one.
+/// </summary>
+public sealed record ImageCsvSequenceOptions : SequenceOptions
 {
+    /// <summary>Creates the default settings (no shuffling).</summary>
+    public ImageCsvSequenceOptions() => Shuffle = false;
+
     /// <summary>
     /// Folder the CSV's file names are relative to. Null (the default) means the folder holding the CSV. Absolute
     /// file names are used as they are.
@@ -23,17 +31,6 @@ public sealed record ImageCsvSequenceOptions
     /// <summary>Field separator. Default ','.</summary>
     public char Delimiter { get; init; } = ',';
 
-    /// <summary>Images per batch; the last batch may be smaller. Default 32.</summary>
-    public int BatchSize
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
-    } = 32;
-
     /// <summary>
     /// How images become tensors; it must give a fixed output size (an exact resize or a crop). Default: the
     /// recipe's <see cref="ImageTransformOptions.Recipe224"/>.
@@ -43,12 +40,6 @@ public sealed record ImageCsvSequenceOptions
         get;
         init => field = value ?? throw new ArgumentNullException(nameof(Transform));
     } = ImageTransformOptions.Recipe224;
-
-    /// <summary>Whether the row order is shuffled at creation and by every <see cref="ImageCsvSequence.OnEpochEnd"/>.</summary>
-    public bool Shuffle { get; init; }
-
-    /// <summary>Seed of the shuffle; null draws one at random.</summary>
-    public int? Seed { get; init; }
 
     /// <summary>Images of one batch decoded at once. Default: the processor count.</summary>
     public int DecodeThreads

@@ -46,7 +46,7 @@ public sealed class ImageCsvSequenceTests
         var row = 0;
         for (var b = 0; b < sequence.Count; b++)
         {
-            using var batch = sequence.GetBatch(b);
+            using var batch = sequence[b];
             Assert.That(batch.Images.shape, Is.EqualTo(new long[] { batch.Count, 3, 224, 224 }));
             Assert.That(batch.Labels.shape, Is.EqualTo(new long[] { batch.Count, 4 }));
             var labels = batch.Labels.ToArray<float>();
@@ -74,7 +74,7 @@ public sealed class ImageCsvSequenceTests
         var orders = new List<string[]>();
         for (var epoch = 0; epoch < 4; epoch++)
         {
-            using var batch = sequence.GetBatch(0);
+            using var batch = sequence[0];
             var labels = batch.Labels.ToArray<float>();
             for (var i = 0; i < batch.Count; i++)
             {
@@ -105,10 +105,10 @@ public sealed class ImageCsvSequenceTests
     {
         var csv = WriteCsv("file,a\nimages/photo_q90.jpg,1\nimages/not-there-yet.png,2\n");
         var sequence = ImageCsvSequence.Load(csv, new ImageCsvSequenceOptions { BatchSize = 1 });
-        using (sequence.GetBatch(0)) { }
-        Assert.Throws<FileNotFoundException>(() => sequence.GetBatch(1).Dispose());
+        using (sequence[0]) { }
+        Assert.Throws<FileNotFoundException>(() => sequence[1].Dispose());
         File.Copy(scratch.File("images/small_97x61.png"), scratch.File("images/not-there-yet.png"));
-        using var late = sequence.GetBatch(1);
+        using var late = sequence[1];
         Assert.That(late.Count, Is.EqualTo(1));
     }
 
@@ -119,7 +119,7 @@ public sealed class ImageCsvSequenceTests
         File.WriteAllBytes(corrupt, File.ReadAllBytes(scratch.File("images/photo_q90.jpg"))[..5000]);
         var sequence = ImageCsvSequence.Load(WriteCsv("f,x\nimages/gray_q90.jpg,1\nimages/broken.jpg,2\n"));
         var live = Tensor.LiveCount;
-        var exception = Assert.Throws<ImageDecodeException>(() => sequence.GetBatch(0).Dispose())!;
+        var exception = Assert.Throws<ImageDecodeException>(() => sequence[0].Dispose())!;
         Assert.That(exception.SourceName, Is.EqualTo(corrupt));
         Assert.That(Tensor.LiveCount, Is.EqualTo(live));
     }
@@ -155,5 +155,20 @@ public sealed class ImageCsvSequenceTests
         Assert.That(records[0].Fields, Is.EqualTo(new[] { "a", "b,\"c\"\nd", "e" }));
         var sequence = ImageCsvSequence.Load(csv);
         Assert.That(sequence.LabelColumns, Is.EqualTo(new[] { "the \"label\"" }));
+    }
+
+    [Test]
+    public void It_is_a_generic_Sequence_enumeration_ends_the_epoch_and_drop_last_applies()
+    {
+        var options = new ImageCsvSequenceOptions { BatchSize = 2, Shuffle = true, Seed = 3, DropLast = true };
+        ImageCaptioning.Data.Sequence<LabeledImageBatch> sequence = ImageCsvSequence.Load(BoxesCsv(), options);
+        Assert.That(sequence.Count, Is.EqualTo(2), "5 rows in batches of 2, the partial batch dropped");
+        var seen = new List<string>();
+        foreach (var batch in sequence)
+            using (batch)
+                seen.AddRange(batch.Paths);
+        Assert.That(sequence.Epoch, Is.EqualTo(1), "a full enumeration ends the epoch");
+        Assert.That(seen, Has.Count.EqualTo(4).And.Unique);
+        Assert.That(new ImageCsvSequenceOptions().Shuffle, Is.False, "the CSV order is the default");
     }
 }

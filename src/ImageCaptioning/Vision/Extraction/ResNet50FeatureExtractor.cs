@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ImageCaptioning.Vision;
+
+/// <summary>torchvision ResNet-50 without its classifier: the 2048 globally average-pooled values per image.</summary>
+/// <remarks>
+/// A full torchvision ResNet-50 state_dict loads as it is: its <c>fc.weight</c>/<c>bias</c> are skipped; every
+/// other key must match exactly (strict loading).
+/// </remarks>
+public sealed class ResNet50FeatureExtractor : FeatureExtractor
+{
+    /// <summary>Values per image.</summary>
+    public const int FeatureDimension = ResNet50.PooledChannels;
+
+    private static readonly IReadOnlySet<string> IgnoredKeys = new HashSet<string>(["fc.weight", "fc.bias"], StringComparer.Ordinal);
+
+    private ResNet50FeatureExtractor(ResNet50 network, FeatureExtractorOptions? options, ILogger? logger)
+        : base(network, "resnet50-avgpool", FeatureDimension, options, logger)
+    {
+    }
+
+    /// <summary>Loads the weights of a torchvision ResNet-50 from a <c>.pth</c> (zip or legacy) or <c>.safetensors</c> file.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageCaptioning.Torch.Serialization.StateDictMismatchException">The file's keys or shapes are not ResNet-50's; all problems are listed.</exception>
+    public static ResNet50FeatureExtractor FromFile(string path, FeatureExtractorOptions? options = null, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        var network = new ResNet50(includeClassifier: false);
+        try
+        {
+            NetworkWeights.Load(network, path, IgnoredKeys, logger);
+            return new ResNet50FeatureExtractor(network, options, logger);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Loads torchvision's ImageNet weights (IMAGENET1K_V1, <see cref="PretrainedWeights.ResNet50FileNames"/>) from
+    /// the torch hub cache.
+    /// </summary>
+    /// <exception cref="PretrainedWeightsNotFoundException">The file is not there; the message says where it is expected and how to obtain it.</exception>
+    public static ResNet50FeatureExtractor FromDefaultLocation(FeatureExtractorOptions? options = null, ILogger? logger = null) =>
+        FromFile(PretrainedWeights.Locate("ResNet-50", "torchvision.models.resnet50(weights='IMAGENET1K_V1')", PretrainedWeights.ResNet50FileNames), options, logger);
+
+    /// <summary>
+    /// An extractor with random weights (torchvision's initialisation, seeded): for tests and demos only. Logs a
+    /// warning saying so.
+    /// </summary>
+    public static ResNet50FeatureExtractor CreateRandom(int seed, ILogger? logger = null, FeatureExtractorOptions? options = null)
+    {
+        logger ??= NullLogger.Instance;
+        var network = new ResNet50(includeClassifier: false);
+        NetworkWeights.InitializeLikeTorchvision(network, seed, normalLinear: false);
+        logger.LogWarning("ResNet-50 feature extractor with RANDOM weights (seed {Seed}): its features are meaningless; use it for tests and demos only", seed);
+        return new ResNet50FeatureExtractor(network, options, logger);
+    }
+}

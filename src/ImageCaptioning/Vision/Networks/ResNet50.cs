@@ -1,0 +1,147 @@
+using ImageCaptioning.Torch;
+using ImageCaptioning.Torch.Modules;
+
+namespace ImageCaptioning.Vision;
+
+/// <summary>
+/// torchvision's <c>resnet50</c> with its exact state_dict keys (<c>conv1</c>, <c>bn1</c>,
+/// <c>layer1.0.conv1</c> … <c>layer4.2.bn3</c>, <c>layerN.0.downsample.0/1</c>, <c>fc</c>). The stride of a
+/// down-sampling block sits on its 3×3 convolution, as in torchvision (ResNet v1.5).
+/// </summary>
+public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
+{
+    /// <summary>Channels of the pooled output (the input of <c>fc</c>).</summary>
+    public const int PooledChannels = 2048;
+
+    /// <summary>
+    /// Builds the network with PyTorch's default initialisation. Without <paramref name="includeClassifier"/> the
+    /// <c>fc</c> layer is left out and <see cref="forward"/> returns the 2048 pooled values.
+    /// </summary>
+    public ResNet50(bool includeClassifier = true, int numClasses = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
+        conv1 = register_module("conv1", torch.nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false));
+        bn1 = register_module("bn1", torch.nn.BatchNorm2d(64));
+        relu = register_module("relu", torch.nn.ReLU());
+        maxpool = register_module("maxpool", torch.nn.MaxPool2d(3, 2, 1));
+        var inplanes = 64;
+        layer1 = register_module("layer1", MakeLayer(ref inplanes, 64, 3, 1));
+        layer2 = register_module("layer2", MakeLayer(ref inplanes, 128, 4, 2));
+        layer3 = register_module("layer3", MakeLayer(ref inplanes, 256, 6, 2));
+        layer4 = register_module("layer4", MakeLayer(ref inplanes, 512, 3, 2));
+        avgpool = register_module("avgpool", torch.nn.AdaptiveAvgPool2d(1, 1));
+        if (includeClassifier) fc = register_module("fc", torch.nn.Linear(PooledChannels, numClasses));
+    }
+
+    /// <summary>The 7×7 stem convolution.</summary>
+    public Conv2d conv1 { get; }
+
+    /// <summary>The stem's batch norm.</summary>
+    public BatchNorm2d bn1 { get; }
+
+    /// <summary>The stem's ReLU.</summary>
+    public ReLU relu { get; }
+
+    /// <summary>The stem's 3×3 max-pool.</summary>
+    public MaxPool2d maxpool { get; }
+
+    /// <summary>Three bottlenecks, 256 channels out.</summary>
+    public Sequential layer1 { get; }
+
+    /// <summary>Four bottlenecks, 512 channels out, stride 2.</summary>
+    public Sequential layer2 { get; }
+
+    /// <summary>Six bottlenecks, 1024 channels out, stride 2.</summary>
+    public Sequential layer3 { get; }
+
+    /// <summary>Three bottlenecks, 2048 channels out, stride 2.</summary>
+    public Sequential layer4 { get; }
+
+    /// <summary>The global average pool.</summary>
+    public AdaptiveAvgPool2d avgpool { get; }
+
+    /// <summary>The ImageNet classifier, or null when left out.</summary>
+    public Linear? fc { get; }
+
+    /// <summary>Maps normalised images <c>[B, 3, H, W]</c> to logits, or to pooled features <c>[B, 2048]</c> without <c>fc</c>.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+        var pooled = avgpool.forward(x).flatten(1);
+        return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();
+    }
+
+    private static Sequential MakeLayer(ref int inplanes, int planes, int blocks, int stride)
+    {
+        var layer = torch.nn.Sequential();
+        Sequential? downsample = null;
+        if (stride != 1 || inplanes != planes * Bottleneck.Expansion)
+        {
+            downsample = torch.nn.Sequential(
+                torch.nn.Conv2d(inplanes, planes * Bottleneck.Expansion, 1, stride: stride, bias: false),
+                torch.nn.BatchNorm2d(planes * Bottleneck.Expansion));
+        }
+
+        layer.Append(new Bottleneck(inplanes, planes, stride, downsample));
+        inplanes = planes * Bottleneck.Expansion;
+        for (var i = 1; i < blocks; i++) layer.Append(new Bottleneck(inplanes, planes));
+        return layer;
+    }
+}
+
+/// <summary>torchvision's ResNet <c>Bottleneck</c>: 1×1 reduce, 3×3 (carrying the stride), 1×1 expand, plus the shortcut.</summary>
+public sealed class Bottleneck : torch.nn.Module<Tensor, Tensor>
+{
+    /// <summary>Output channels per <c>planes</c>.</summary>
+    public const int Expansion = 4;
+
+    /// <summary>Creates the block; <paramref name="downsample"/> adapts the shortcut when the shape changes.</summary>
+    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null)
+    {
+        conv1 = register_module("conv1", torch.nn.Conv2d(inplanes, planes, 1, bias: false));
+        bn1 = register_module("bn1", torch.nn.BatchNorm2d(planes));
+        conv2 = register_module("conv2", torch.nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false));
+        bn2 = register_module("bn2", torch.nn.BatchNorm2d(planes));
+        conv3 = register_module("conv3", torch.nn.Conv2d(planes, planes * Expansion, 1, bias: false));
+        bn3 = register_module("bn3", torch.nn.BatchNorm2d(planes * Expansion));
+        relu = register_module("relu", torch.nn.ReLU());
+        if (downsample is not null) this.downsample = register_module("downsample", downsample);
+    }
+
+    /// <summary>1×1 reduction.</summary>
+    public Conv2d conv1 { get; }
+
+    /// <summary>Batch norm after <see cref="conv1"/>.</summary>
+    public BatchNorm2d bn1 { get; }
+
+    /// <summary>3×3 convolution with the block's stride.</summary>
+    public Conv2d conv2 { get; }
+
+    /// <summary>Batch norm after <see cref="conv2"/>.</summary>
+    public BatchNorm2d bn2 { get; }
+
+    /// <summary>1×1 expansion.</summary>
+    public Conv2d conv3 { get; }
+
+    /// <summary>Batch norm after <see cref="conv3"/>.</summary>
+    public BatchNorm2d bn3 { get; }
+
+    /// <summary>The shared ReLU.</summary>
+    public ReLU relu { get; }
+
+    /// <summary>The shortcut's 1×1 convolution and batch norm, or null for an identity shortcut.</summary>
+    public Sequential? downsample { get; }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = relu.forward(bn1.forward(conv1.forward(input)));
+        x = relu.forward(bn2.forward(conv2.forward(x)));
+        x = bn3.forward(conv3.forward(x));
+        var identity = downsample is null ? input : downsample.forward(input);
+        return relu.forward(x.add(identity)).MoveToOuterDisposeScope();
+    }
+}
