@@ -150,12 +150,36 @@ public sealed class FeatureExtractionTests
     }
 
     [Test]
+    public void Extraction_leaks_no_tensors_even_when_abandoned_or_failing()
+    {
+        var live = Tensor.LiveCount;
+        extractor!.Extract(images);
+        using (var streams = new StreamList(images.Take(4)))
+            extractor!.Extract(streams.Streams);
+        foreach (var _ in extractor!.ExtractBatches(images)) break;
+        var corrupt = scratch.File("corrupt.png");
+        File.WriteAllBytes(corrupt, File.ReadAllBytes(images.First(p => p.EndsWith(".png", StringComparison.Ordinal)))[..300]);
+        Assert.Throws<ImageDecodeException>(() => extractor!.Extract([images[0], corrupt, images[1], images[2]]));
+        Assert.That(Tensor.LiveCount, Is.EqualTo(live));
+    }
+
+    [Test]
     public void Duplicate_input_ids_are_refused_before_any_work()
     {
         using var store = FeatureStore.OpenOrCreate(scratch.File("dup"), extractor!);
         var exception = Assert.Throws<ArgumentException>(() => FeatureExtraction.Run(extractor!, [images[0], images[1], images[0]], store))!;
         Assert.That(exception.Message, Does.Contain(Path.GetFileName(images[0])));
         Assert.That(store.Count, Is.EqualTo(0));
+    }
+
+    private sealed class StreamList(IEnumerable<string> paths) : IDisposable
+    {
+        public Stream[] Streams { get; } = paths.Select(p => (Stream)File.OpenRead(p)).ToArray();
+
+        public void Dispose()
+        {
+            foreach (var stream in Streams) stream.Dispose();
+        }
     }
 
     /// <summary>Delegates to a real extractor and throws after a number of batches, like a failing disk or device.</summary>
