@@ -40,6 +40,7 @@ public sealed class OpParityTests
         new("tanh", [new("a", [3, 4])], "a.tanh()", t => One(t["a"].tanh())),
         new("sigmoid", [new("a", [3, 4])], "a.sigmoid()", t => One(t["a"].sigmoid())),
         new("relu", [new("a", [3, 4])], "a.relu()", t => One(t["a"].relu())),
+        new("relu_inplace_after_op", [new("a", [3, 4])], "(a * 2).relu_()", t => One((t["a"] * 2).relu_())),
         new("exp", [new("a", [3, 4])], "a.exp()", t => One(t["a"].exp())),
         new("log", [new("a", [3, 4], "p")], "a.log()", t => One(t["a"].log())),
         new("sqrt", [new("a", [3, 4], "p")], "a.sqrt()", t => One(t["a"].sqrt())),

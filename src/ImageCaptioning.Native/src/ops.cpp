@@ -172,3 +172,6 @@ IC_API TensorHandle ic_allclose_max_abs_diff(TensorHandle a, TensorHandle b)
 // Indices of non-zero elements as [count, ndim] int64.
 IC_API TensorHandle ic_nonzero(TensorHandle a) { IC_RETURN_TENSOR(a->nonzero()) }
 IC_API TensorHandle ic_repeat_interleave(TensorHandle a, int64_t repeats, int64_t dim) { IC_RETURN_TENSOR(a->repeat_interleave(repeats, dim)) }
+
+// In-place ReLU: saves one activation-sized allocation per layer in CNN forward passes (torchvision's inplace=True).
+IC_API int32_t ic_relu_(TensorHandle a) { IC_RETURN_OK(a->relu_()) }

@@ -81,6 +81,7 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial IntPtr ic_tanh(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr ic_sigmoid(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr ic_relu(TensorHandle a);
+    [LibraryImport(Library)] internal static partial int ic_relu_(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr ic_contiguous(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr ic_sum_all(TensorHandle a);
     [LibraryImport(Library)] internal static partial IntPtr ic_mean_all(TensorHandle a);

@@ -49,6 +49,13 @@ public partial class Tensor
     /// <summary>max(this, 0).</summary>
     public Tensor relu() => New(NativeMethods.ic_relu(Handle));
 
+    /// <summary>max(this, 0) in place; returns this tensor.</summary>
+    public Tensor relu_()
+    {
+        ThrowHelper.CheckStatus(NativeMethods.ic_relu_(Handle));
+        return this;
+    }
+
     /// <summary>Clamps to [min, max]; a null bound is open.</summary>
     public Tensor clamp(double? min = null, double? max = null) =>
         New(NativeMethods.ic_clamp(Handle, min.HasValue ? 1 : 0, min ?? 0, max.HasValue ? 1 : 0, max ?? 0));

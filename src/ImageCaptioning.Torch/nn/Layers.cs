@@ -12,11 +12,14 @@ public sealed class Dropout(double p = 0.5) : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => nn.functional.dropout(input, p, training);
 }
 
-/// <summary>max(x, 0).</summary>
-public sealed class ReLU : nn.Module<Tensor, Tensor>
+/// <summary>max(x, 0); in place (on the input's storage, returning a new handle to it) when <paramref name="inplace"/>.</summary>
+public sealed class ReLU(bool inplace = false) : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Whether the input is overwritten.</summary>
+    public bool inplace { get; } = inplace;
+
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => input.relu();
+    public override Tensor forward(Tensor input) => inplace ? input.relu_().alias() : input.relu();
 }
 
 /// <summary>Returns its input (as a new handle to the same data).</summary>

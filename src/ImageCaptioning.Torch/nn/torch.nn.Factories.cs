@@ -24,7 +24,7 @@ public static partial class torch
         public static Dropout Dropout(double p = 0.5) => new(p);
 
         /// <summary>A ReLU layer.</summary>
-        public static ReLU ReLU() => new();
+        public static ReLU ReLU(bool inplace = false) => new(inplace);
 
         /// <summary>A pass-through layer.</summary>
         public static Identity Identity() => new();

@@ -22,7 +22,7 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         conv1 = register_module("conv1", torch.nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false));
         bn1 = register_module("bn1", torch.nn.BatchNorm2d(64));
-        relu = register_module("relu", torch.nn.ReLU());
+        relu = register_module("relu", torch.nn.ReLU(inplace: true));
         maxpool = register_module("maxpool", torch.nn.MaxPool2d(3, 2, 1));
         var inplanes = 64;
         layer1 = register_module("layer1", MakeLayer(ref inplanes, 64, 3, 1));
@@ -106,7 +106,7 @@ public sealed class Bottleneck : torch.nn.Module<Tensor, Tensor>
         bn2 = register_module("bn2", torch.nn.BatchNorm2d(planes));
         conv3 = register_module("conv3", torch.nn.Conv2d(planes, planes * Expansion, 1, bias: false));
         bn3 = register_module("bn3", torch.nn.BatchNorm2d(planes * Expansion));
-        relu = register_module("relu", torch.nn.ReLU());
+        relu = register_module("relu", torch.nn.ReLU(inplace: true));
         if (downsample is not null) this.downsample = register_module("downsample", downsample);
     }
 

@@ -51,7 +51,7 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
             }
 
             layers.Add(torch.nn.Conv2d(channels, width, 3, padding: 1));
-            layers.Add(torch.nn.ReLU());
+            layers.Add(torch.nn.ReLU(inplace: true));
             channels = width;
         }
 
@@ -62,10 +62,10 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
         avgpool = register_module("avgpool", torch.nn.AdaptiveAvgPool2d(7, 7));
         classifier = register_module("classifier", torch.nn.Sequential(
             torch.nn.Linear(512 * 7 * 7, 4096),
-            torch.nn.ReLU(),
+            torch.nn.ReLU(inplace: true),
             torch.nn.Dropout(),
             torch.nn.Linear(4096, 4096),
-            torch.nn.ReLU(),
+            torch.nn.ReLU(inplace: true),
             torch.nn.Dropout(),
             output == Vgg16Output.Fc7 ? torch.nn.Identity() : torch.nn.Linear(4096, numClasses)));
     }
