@@ -1,0 +1,151 @@
+using ImageCaptioning.Data;
+using ImageCaptioning.Features;
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Text;
+using ImageCaptioning.Torch;
+using ImageCaptioning.Training;
+using ImageCaptioning.Vision;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ImageCaptioning.Pipeline;
+
+/// <summary>A validated, immutable pipeline: train it as often as you like (each run returns its own captioner).</summary>
+public sealed class CaptionPipelineDefinition
+{
+    private readonly CaptionSource source;
+    private readonly IFeatureExtractor? customExtractor;
+    private readonly FeatureExtractorOptions extractorOptions;
+    private readonly string? featureCache;
+    private readonly TokenizerChoice tokenizerChoice;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly IProgress<PipelineProgress>? progress;
+    private readonly (double Train, double Validation) split;
+
+    internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, FeatureWeights weights, IFeatureExtractor? customExtractor,
+        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
+        ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split)
+    {
+        (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
+            (source, network, weights, customExtractor, extractorOptions, featureCache, tokenizer);
+        (ModelOptions, Device, this.loggerFactory, this.progress, Seed, this.split) =
+            (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
+    }
+
+    /// <summary>The built-in CNN, or null for a custom extractor.</summary>
+    public FeatureNetwork? Network { get; }
+
+    /// <summary>The CNN's weights.</summary>
+    public FeatureWeights Weights { get; }
+
+    /// <summary>The model shape before the pipeline fills in vocabulary size, feature dimension and pad id.</summary>
+    public CaptionModelOptions ModelOptions { get; }
+
+    /// <summary>The device, or null for CUDA when available, else CPU.</summary>
+    public Device? Device { get; }
+
+    /// <summary>The seed of the whole run.</summary>
+    public int Seed { get; }
+
+    /// <summary>Reads captions, extracts missing features into the cache, trains, and returns the captioner.</summary>
+    public Captioner Train(Func<PipelineTrainingOptions, PipelineTrainingOptions>? configure = null, CancellationToken cancellationToken = default)
+    {
+        var logger = loggerFactory.CreateLogger("ImageCaptioning.Pipeline");
+        var device = Device ?? (torch.cuda.is_available() ? Torch.Device.Cuda() : Torch.Device.Cpu);
+        torch.manual_seed(Seed);
+
+        Report(PipelineStage.ReadingCaptions, 0, 1, source.Description);
+        var (raw, predefined) = source.Read();
+        var cleaning = CleaningFor(tokenizerChoice);
+        var corpus = new CaptionCleaner(cleaning).Clean(raw, logger).Corpus;
+        var captionSplit = predefined is { } lists
+            ? CaptionSplits.FromImageLists(corpus, lists.Train, lists.Validation, lists.Test)
+            : CaptionSplits.RandomByImage(corpus, split.Train, Seed, split.Validation);
+        var options = (configure?.Invoke(new PipelineTrainingOptions()) ?? new PipelineTrainingOptions()).Validate(captionSplit.Validation.ImageIds.Count > 0);
+        logger.LogInformation("captions: {Images} images ({Train} train, {Validation} validation, {Test} test) from {Source}",
+            corpus.ImageIds.Count, captionSplit.Train.ImageIds.Count, captionSplit.Validation.ImageIds.Count, captionSplit.Test.ImageIds.Count, source.Description);
+        Report(PipelineStage.ReadingCaptions, 1, 1, $"{corpus.ImageIds.Count} images");
+
+        var imagePaths = ImagePaths(corpus.ImageIds);
+        var ownsExtractor = customExtractor is null;
+        var extractor = customExtractor ?? FeatureNetworks.Create(Network!.Value, Weights, extractorOptions with { Device = device },
+            loggerFactory.CreateLogger("ImageCaptioning.Vision"));
+        FeatureStore? store = null;
+        CaptionModel? model = null;
+        try
+        {
+            var weightsTag = customExtractor is null ? Weights.Resolve(Network == FeatureNetwork.Vgg16 ? PretrainedWeights.Vgg16FileName : PretrainedWeights.ResNet50FileNames[0]).Tag : "custom";
+            // One folder per extractor and weights under the cache root: features of different weights never mix.
+            var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
+            store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);
+            var inputs = corpus.ImageIds.Select((id, i) => new ExtractionInput(id, imagePaths[i])).ToList();
+            var extraction = FeatureExtraction.Run(extractor, inputs, store,
+                new Progress<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
+                logger, cancellationToken);
+            logger.LogInformation("features: {Extracted} extracted, {Skipped} already cached in {Directory}", extraction.Extracted, extraction.Skipped, cacheDirectory);
+
+            var tokenizer = tokenizerChoice.WordPieceVocabulary is { } vocab
+                ? (ICaptionTokenizer)WordPieceTokenizer.Create(vocab)
+                : WordTokenizer.Train(captionSplit.Train.Entries().Select(e => e.Caption), new WordTokenizerOptions { MinCount = tokenizerChoice.MinCount });
+            IFeatureSource features = options.ZeroImageFeatures ? new ZeroFeatureSource(store) : store;
+            var datasetOptions = new CaptionDatasetOptions
+            {
+                Mode = options.Mode == LossMode.Prefix ? CaptionDatasetMode.PrefixExpansion : CaptionDatasetMode.FullSequence,
+                BatchSize = options.BatchSize, Seed = Seed, MaxLength = options.MaxCaptionLength,
+            };
+            var train = CaptionDataset.Create(captionSplit.Train, tokenizer, features, datasetOptions, logger);
+            var validation = captionSplit.Validation.ImageIds.Count > 0
+                ? CaptionDataset.Create(captionSplit.Validation, tokenizer, features, datasetOptions with { Shuffle = false }, logger)
+                : null;
+
+            model = CaptionModel.Create(ModelOptions with
+            {
+                VocabularySize = tokenizer.VocabularySize, FeatureDimension = extractor.Dimension, PadId = tokenizer.PadId,
+            }, device);
+            var trainerOptions = new CaptionTrainerOptions
+            {
+                Epochs = options.Epochs, LearningRate = options.LearningRate, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
+                Patience = options.Patience, CheckpointDirectory = options.CheckpointDirectory, ValidationBleu = options.ValidationBleu,
+                Seed = Seed, Device = device,
+            };
+            TrainingResult result;
+            using (var trainer = new CaptionTrainer(model, trainerOptions, loggerFactory.CreateLogger("ImageCaptioning.Training"),
+                       new Progress<TrainingProgress>(p => Report(PipelineStage.Training, p.GlobalStep, (long)p.Epochs * p.StepsPerEpoch,
+                           $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F3} {p.TokensPerSecond:F0} tokens/s")))
+                   )
+            {
+                result = trainer.Train(train, validation, cancellationToken);
+            }
+
+            var description = new FeatureExtractorDescription(extractor.Name, extractor.Dimension, extractor.Options.Transform);
+            var bundle = new CaptionModelBundle(model, tokenizer, DecodingOptions.Greedy with { MaxLength = options.MaxCaptionLength ?? 30 }, description);
+            model = null;
+            var captioner = new Captioner(bundle, extractor, ownsExtractor, store, captionSplit, source.ImageDirectory, result,
+                new CaptionerSettings(Network, customExtractor is null ? Weights : null, cleaning, options.ZeroImageFeatures), loggerFactory);
+            store = null;
+            return captioner;
+        }
+        catch
+        {
+            model?.Dispose();
+            store?.Dispose();
+            if (ownsExtractor) extractor.Dispose();
+            throw;
+        }
+    }
+
+    internal static CaptionCleaningOptions CleaningFor(TokenizerChoice choice) => choice.WordPieceVocabulary is null
+        ? CaptionCleaningOptions.Default
+        : CaptionCleaningOptions.Default with { StartMark = new WordPieceTokenizerOptions().StartToken, EndMark = new WordPieceTokenizerOptions().EndToken };
+
+    private string[] ImagePaths(IReadOnlyList<string> imageIds)
+    {
+        var paths = imageIds.Select(id => Path.Combine(source.ImageDirectory, id)).ToArray();
+        var missing = paths.Where(p => !File.Exists(p)).Take(5).ToList();
+        if (missing.Count > 0)
+            throw new FileNotFoundException($"{paths.Count(p => !File.Exists(p))} of {paths.Length} images named by the captions are missing from {source.ImageDirectory}, for example: {string.Join(", ", missing.Select(Path.GetFileName))}", missing[0]);
+        return paths;
+    }
+
+    private void Report(PipelineStage stage, long done, long total, string detail) => progress?.Report(new PipelineProgress(stage, done, total, detail));
+}

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using ImageCaptioning.Data;
+using ImageCaptioning.Evaluation;
+using ImageCaptioning.Features;
+using ImageCaptioning.IO;
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Text;
+using ImageCaptioning.Torch;
+using ImageCaptioning.Training;
+using ImageCaptioning.Vision;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ImageCaptioning.Pipeline;
+
+/// <summary>Which part of the data to evaluate.</summary>
+public enum SplitPart
+{
+    /// <summary>The training images.</summary>
+    Train,
+    /// <summary>The validation images.</summary>
+    Validation,
+    /// <summary>The held-out test images.</summary>
+    Test,
+}
+
+/// <summary>What a captioner needs besides its model to be rebuilt from a folder.</summary>
+internal sealed record CaptionerSettings(FeatureNetwork? Network, FeatureWeights? Weights, CaptionCleaningOptions Cleaning, bool ZeroImageFeatures);
+
+/// <summary>
+/// A trained captioner: captions image files, evaluates a split (BLEU-1..4, CIDEr-D), writes an HTML report, and
+/// saves to a folder that <see cref="Load"/> restores.
+/// </summary>
+public sealed class Captioner : IDisposable
+{
+    private const string SettingsFileName = "pipeline.json";
+    private const int EvaluationBatch = 128;
+    private readonly CaptionModelBundle bundle;
+    private readonly IFeatureExtractor? extractor;
+    private readonly bool ownsExtractor;
+    private readonly FeatureStore? store;
+    private readonly CaptionSplit? split;
+    private readonly string? imageDirectory;
+    private readonly CaptionerSettings settings;
+    private readonly ILogger logger;
+
+    internal Captioner(CaptionModelBundle bundle, IFeatureExtractor? extractor, bool ownsExtractor, FeatureStore? store, CaptionSplit? split,
+        string? imageDirectory, TrainingResult? training, CaptionerSettings settings, ILoggerFactory? loggerFactory)
+    {
+        (this.bundle, this.extractor, this.ownsExtractor, this.store, this.split, this.imageDirectory, Training, this.settings) =
+            (bundle, extractor, ownsExtractor, store, split, imageDirectory, training, settings);
+        logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Pipeline");
+    }
+
+    /// <summary>The training history, for a captioner that was just trained (null after <see cref="Load"/>).</summary>
+    public TrainingResult? Training { get; }
+
+    /// <summary>The model, its tokenizer and default decoding.</summary>
+    public CaptionModelBundle Bundle => bundle;
+
+    /// <summary>Image ids of a split (empty after <see cref="Load"/>, which keeps no dataset).</summary>
+    public IReadOnlyList<string> ImageIds(SplitPart part) => Corpus(part)?.ImageIds ?? [];
+
+    /// <summary>The file of an image of the training data, or null after <see cref="Load"/>.</summary>
+    public string? ImagePath(string imageId) => imageDirectory is null ? null : Path.Combine(imageDirectory, imageId);
+
+    /// <summary>Captions one image file.</summary>
+    public string Caption(string imagePath, DecodingOptions? options = null) => Caption([imagePath], options)[0];
+
+    /// <summary>Captions image files in batches, in order.</summary>
+    public IReadOnlyList<string> Caption(IReadOnlyList<string> imagePaths, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
+        var captions = new List<string>(imagePaths.Count);
+        foreach (var batch in source.ExtractBatches(imagePaths))
+        {
+            using var scope = torch.NewDisposeScope();
+            var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+            if (settings.ZeroImageFeatures) features.zero_();
+            captions.AddRange(bundle.Caption(features, options));
+        }
+        return captions;
+    }
+
+    /// <summary>
+    /// Captions every image of a split from the cached features and scores them against their references:
+    /// BLEU-1..4 (NLTK's corpus_bleu) and CIDEr-D, with per-image results.
+    /// </summary>
+    public CaptionEvaluationResult Evaluate(SplitPart part = SplitPart.Test, DecodingOptions? options = null)
+    {
+        var corpus = Corpus(part) ?? throw new InvalidOperationException("a loaded captioner keeps no dataset: evaluate right after training, or caption files with Caption(...)");
+        if (corpus.ImageIds.Count == 0) throw new InvalidOperationException($"the {part} split is empty");
+        var features = store ?? throw new InvalidOperationException("no feature store");
+        var ids = corpus.ImageIds;
+        var hypotheses = new List<string>(ids.Count);
+        var buffer = new float[EvaluationBatch * features.Dimension];
+        var rows = new int[EvaluationBatch];
+        for (var start = 0; start < ids.Count; start += EvaluationBatch)
+        {
+            var count = Math.Min(EvaluationBatch, ids.Count - start);
+            for (var i = 0; i < count; i++)
+                if (!features.TryGetRow(ids[start + i], out rows[i])) throw new KeyNotFoundException($"image '{ids[start + i]}' has no cached features");
+            var values = buffer.AsSpan(0, count * features.Dimension);
+            if (settings.ZeroImageFeatures) values.Clear();
+            else ((IFeatureSource)features).Read(rows.AsSpan(0, count), values);
+            using var scope = torch.NewDisposeScope();
+            hypotheses.AddRange(bundle.Caption(torch.tensor((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options));
+        }
+        var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].ToList()));
+        var marks = new[] { settings.Cleaning.StartMark, settings.Cleaning.EndMark }.OfType<string>().ToArray();
+        var result = CaptionMetrics.Evaluate(items, new CaptionEvaluationOptions { Tokenizer = new EvaluationTokenizerOptions { SequenceMarks = marks } });
+        logger.LogInformation("{Part}: BLEU-1 {B1:F3} BLEU-2 {B2:F3} BLEU-3 {B3:F3} BLEU-4 {B4:F3} CIDEr-D {Cider:F3} on {Count} images",
+            part, result.Bleu.Bleu1, result.Bleu.Bleu2, result.Bleu.Bleu3, result.Bleu.Bleu4, result.CiderD, ids.Count);
+        return result;
+    }
+
+    /// <summary>An HTML page with each image beside its generated and reference captions (images linked, not copied).</summary>
+    public void WriteReport(string path, CaptionEvaluationResult result, int maxImages = 60, string title = "Caption report")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(result);
+        HtmlReport.Write(path, title, result, maxImages, id => ImagePath(id));
+    }
+
+    /// <summary>Saves the model, tokenizer, decoding defaults and how to rebuild the feature extractor.</summary>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        bundle.Save(folder);
+        var dto = new SettingsFile
+        {
+            Network = settings.Network?.ToString(), WeightsKind = settings.Weights?.Kind.ToString(), WeightsPath = settings.Weights?.Path,
+            WeightsSeed = settings.Weights?.Seed ?? 0, StartMark = settings.Cleaning.StartMark, EndMark = settings.Cleaning.EndMark,
+            ZeroImageFeatures = settings.ZeroImageFeatures,
+        };
+        AtomicFile.Write(Path.Combine(folder, SettingsFileName), s => JsonSerializer.Serialize(s, dto, SettingsJson.Options));
+    }
+
+    /// <summary>
+    /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
+    /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one.
+    /// </summary>
+    public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var settingsPath = Path.Combine(folder, SettingsFileName);
+        if (!File.Exists(settingsPath)) throw new FileNotFoundException($"'{folder}' is not a saved captioner: {SettingsFileName} is missing", settingsPath);
+        SettingsFile dto;
+        try { dto = JsonSerializer.Deserialize<SettingsFile>(File.ReadAllText(settingsPath), SettingsJson.Options) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{settingsPath}: not a valid captioner settings file ({e.Message})", e); }
+        var bundle = CaptionModelBundle.Load(folder, device);
+        try
+        {
+            FeatureNetwork? network = dto.Network is null ? null : Enum.Parse<FeatureNetwork>(dto.Network);
+            FeatureWeights? weights = dto.WeightsKind is null ? null : Enum.Parse<FeatureWeightsKind>(dto.WeightsKind) switch
+            {
+                FeatureWeightsKind.File => FeatureWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
+                FeatureWeightsKind.Random => FeatureWeights.Random(dto.WeightsSeed),
+                FeatureWeightsKind.HubCacheOrRandom => FeatureWeights.HubCacheOrRandom(dto.WeightsSeed),
+                _ => FeatureWeights.HubCache,
+            };
+            var owns = extractor is null;
+            if (extractor is null && network is { } n && weights is not null)
+            {
+                var transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224;
+                extractor = FeatureNetworks.Create(n, weights, new FeatureExtractorOptions { Transform = transform, Device = device },
+                    (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
+            }
+            var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
+            return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null,
+                new CaptionerSettings(network, weights, cleaning, dto.ZeroImageFeatures), loggerFactory);
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
+    public void Dispose()
+    {
+        bundle.Dispose();
+        store?.Dispose();
+        if (ownsExtractor) extractor?.Dispose();
+    }
+
+    private Device DeviceOfModel() => bundle.Model.parameters().First().device;
+
+    private CaptionCorpus? Corpus(SplitPart part) => split is null ? null : part switch
+    {
+        SplitPart.Train => split.Train,
+        SplitPart.Validation => split.Validation,
+        _ => split.Test,
+    };
+
+    private sealed class SettingsFile
+    {
+        public string? Network { get; set; }
+        public string? WeightsKind { get; set; }
+        public string? WeightsPath { get; set; }
+        public int WeightsSeed { get; set; }
+        public string? StartMark { get; set; }
+        public string? EndMark { get; set; }
+        public bool ZeroImageFeatures { get; set; }
+    }
+
+    private static class SettingsJson
+    {
+        public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    }
+}
