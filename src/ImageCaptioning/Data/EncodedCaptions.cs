@@ -4,13 +4,14 @@ namespace ImageCaptioning.Data;
 
 /// <summary>
 /// Every usable caption of a corpus, encoded once and stored flat: caption c has tokens
-/// <c>Tokens[Offsets[c] .. Offsets[c + 1]]</c> and image features at row <c>FeatureRows[c]</c>.
+/// <c>Tokens[Offsets[c] .. Offsets[c + 1]]</c> and image features at row <c>FeatureRows[c]</c>. Tokens are kept as
+/// int64, the batches' element type, so that building a batch copies whole spans instead of widening token by token.
 /// </summary>
 internal sealed class EncodedCaptions
 {
     private const int MissingIdsShown = 10;
 
-    private EncodedCaptions(int[] tokens, int[] offsets, int[] featureRows, CaptionDatasetStatistics statistics)
+    private EncodedCaptions(long[] tokens, int[] offsets, int[] featureRows, CaptionDatasetStatistics statistics)
     {
         Tokens = tokens;
         Offsets = offsets;
@@ -18,14 +19,14 @@ internal sealed class EncodedCaptions
         Statistics = statistics;
     }
 
-    public int[] Tokens { get; }
+    public long[] Tokens { get; }
     public int[] Offsets { get; }
     public int[] FeatureRows { get; }
     public CaptionDatasetStatistics Statistics { get; }
     public int Count => FeatureRows.Length;
     public int MaxLength => Statistics.MaxLength;
 
-    public ReadOnlySpan<int> this[int caption] => Tokens.AsSpan(Offsets[caption], Offsets[caption + 1] - Offsets[caption]);
+    public ReadOnlySpan<long> this[int caption] => Tokens.AsSpan(Offsets[caption], Offsets[caption + 1] - Offsets[caption]);
 
     public int LengthOf(int caption) => Offsets[caption + 1] - Offsets[caption];
 
@@ -49,7 +50,7 @@ internal sealed class EncodedCaptions
             throw new MissingFeaturesException(missing, missingCount);
 
         var maxLength = options.MaxLength ?? Math.Max(2, encoded.Count == 0 ? 2 : encoded.Max(item => item.Ids.Count));
-        var tokens = new List<int>();
+        var tokens = new List<long>();
         var offsets = new List<int> { 0 };
         var rows = new List<int>();
         var images = new HashSet<int>();

@@ -64,11 +64,8 @@ internal sealed class FullSequenceDataset : CaptionDataset
             var steps = tokens.Length - 1;
             var inputs = storage.Tokens.AsSpan(s * sequenceLength, sequenceLength);
             var targets = storage.Targets.AsSpan(s * sequenceLength, sequenceLength);
-            for (var t = 0; t < steps; t++)
-            {
-                inputs[t] = tokens[t];
-                targets[t] = tokens[t + 1];
-            }
+            tokens[..steps].CopyTo(inputs);
+            tokens[1..].CopyTo(targets);
             Pad(inputs[steps..], pad);
             Pad(targets[steps..], pad);
             storage.Lengths[s] = steps;

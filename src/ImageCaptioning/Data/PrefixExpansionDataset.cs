@@ -47,7 +47,7 @@ internal sealed class PrefixExpansionDataset : CaptionDataset
             var caption = order[position];
             var tokens = Captions[caption];
             var row = storage.Tokens.AsSpan(s * sequenceLength, sequenceLength);
-            for (var t = 0; t < prefix; t++) row[t] = tokens[t];
+            tokens[..prefix].CopyTo(row);
             Pad(row[prefix..], pad);
             storage.Targets[s] = tokens[prefix];
             storage.Lengths[s] = prefix;

@@ -188,6 +188,37 @@ public sealed class CaptionDatasetTests
     }
 
     [Test]
+    public void PrefetchedEpochsReuseTheSameBuffers()
+    {
+        // Rows of 16,384 floats: a batch's feature array (1 MiB) dwarfs what threads and batch objects allocate.
+        var (corpus, tokenizer, features) = Build(images: 20, dimension: 16_384);
+        var dataset = CaptionDataset.Create(corpus, tokenizer, features, new CaptionDatasetOptions { BatchSize = 16 });
+        var prefetch = new PrefetchOptions { Workers = 2, MaxQueueSize = 4 };
+        void RunEpochs(int epochs)
+        {
+            for (var epoch = 0; epoch < epochs; epoch++)
+            {
+                var taken = 0;
+                foreach (var batch in dataset.Prefetch(prefetch))
+                {
+                    batch.Dispose();
+                    // Every other epoch is abandoned with batches still queued: those must come back too.
+                    if (epoch % 2 == 1 && ++taken == 2) break;
+                }
+            }
+        }
+        RunEpochs(2);
+
+        // Buffers are rented on the workers and returned on this thread: count every thread's allocations.
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        RunEpochs(20);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.That(dataset.Count, Is.GreaterThan(4));
+        Assert.That(allocated, Is.LessThan(16 * 16_384 * sizeof(float)), "not one feature array allocated over 20 prefetched epochs");
+    }
+
+    [Test]
     public void ToTensorsCopiesEveryPartAndExpandsFeaturesOnTheDevice()
     {
         var (corpus, tokenizer, features) = Build();

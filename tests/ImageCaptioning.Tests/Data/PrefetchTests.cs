@@ -97,6 +97,52 @@ public sealed class PrefetchTests
         Assert.That(sequence.Epoch, Is.EqualTo(0), "an abandoned epoch is not ended");
     }
 
+    /// <summary>Batch i is a disposable token; counts the tokens built and not yet disposed.</summary>
+    private sealed class LeaseSequence(int count) : Sequence<LeaseSequence.Lease>(new SequenceOptions { Shuffle = false })
+    {
+        private int live;
+
+        public override int Count => count;
+        public int Live => Volatile.Read(ref live);
+
+        protected override Lease GetBatch(int index)
+        {
+            Interlocked.Increment(ref live);
+            return new Lease(this);
+        }
+
+        protected override void PrepareEpoch(int epoch) { }
+
+        public sealed class Lease(LeaseSequence owner) : IDisposable
+        {
+            private int disposed;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref disposed, 1) == 0) Interlocked.Decrement(ref owner.live);
+            }
+        }
+    }
+
+    [Test]
+    public void AbandoningAnEpochDisposesTheBatchesBuiltAhead()
+    {
+        var sequence = new LeaseSequence(1000);
+        var taken = 0;
+        foreach (var batch in sequence.Prefetch(new PrefetchOptions { Workers = 3, MaxQueueSize = 6 }))
+        {
+            batch.Dispose();
+            if (++taken == 3)
+            {
+                // Let the workers fill the queue so that there is something left to release.
+                SpinWait.SpinUntil(() => sequence.Live == 6, TimeSpan.FromSeconds(5));
+                break;
+            }
+        }
+
+        Assert.That(sequence.Live, Is.Zero, "batches built but never delivered are disposed when the enumeration ends");
+    }
+
     [Test]
     public void PrefetchedBatchesMatchTheSequentialOnes()
     {
