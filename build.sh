@@ -3,6 +3,8 @@
 #   ./build.sh setup   install the Debian packages the project needs (idempotent; prints what it does)
 #   ./build.sh build   setup + build everything (the native shim is built by `dotnet build`)
 #   ./build.sh test    setup + build + all tests; ends with a line "N passed, N failed"
+#   ./build.sh demo    setup + build + the QuickStart demo (synthetic data, VGG16 features, training, BLEU/CIDEr-D,
+#                      HTML report in quickstart-output/); extra arguments go to the demo
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,8 +22,13 @@ case "$command" in
     dotnet build ImageCaptioning.sln -c Release "$@"
     exec scripts/run-tests.sh -c Release --no-build
     ;;
+  demo)
+    scripts/setup.sh
+    dotnet build samples/QuickStart -c Release
+    exec dotnet samples/QuickStart/bin/Release/net10.0/QuickStart.dll --output quickstart-output "$@"
+    ;;
   *)
-    echo "usage: ./build.sh [setup|build|test]" >&2
+    echo "usage: ./build.sh [setup|build|test|demo]" >&2
     exit 2
     ;;
 esac

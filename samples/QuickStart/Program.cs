@@ -12,8 +12,12 @@ using Microsoft.Extensions.Logging;
 
 var output = Path.GetFullPath(Option("--output", "quickstart-output"));
 var imageCount = int.Parse(Option("--images", "1000"), CultureInfo.InvariantCulture);
-var epochs = int.Parse(Option("--epochs", "15"), CultureInfo.InvariantCulture);
+var epochs = int.Parse(Option("--epochs", "20"), CultureInfo.InvariantCulture);
 var imageSize = int.Parse(Option("--image-size", "128"), CultureInfo.InvariantCulture);
+var batchSize = int.Parse(Option("--batch", "64"), CultureInfo.InvariantCulture);
+var learningRate = double.Parse(Option("--lr", "0.002"), CultureInfo.InvariantCulture);
+var maxObjects = int.Parse(Option("--max-objects", "3"), CultureInfo.InvariantCulture);
+var hidden = int.Parse(Option("--hidden", "256"), CultureInfo.InvariantCulture);
 var skipControl = args.Contains("--no-control");
 var clock = Stopwatch.StartNew();
 
@@ -23,7 +27,7 @@ using var loggerFactory = LoggerFactory.Create(b => b
     .AddFilter("ImageCaptioning.Training", LogLevel.Warning));
 
 // 1. Data: JPEG files and captions.txt in the Flickr8k layout, so the real reading path runs.
-var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = imageCount, ImageSize = imageSize, Seed = 1 })
+var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = imageCount, ImageSize = imageSize, MaxObjectCount = maxObjects, Seed = 1 })
     .Generate(Path.Combine(output, "data"), loggerFactory.CreateLogger("QuickStart"));
 Console.WriteLine($"dataset: {data.Images.Count} images in {data.Directory} ({clock.Elapsed.TotalSeconds:F0} s)");
 
@@ -34,9 +38,10 @@ Captioner Train(bool zeroImageFeatures) => CaptionPipeline.Create()
     .WithFlickr8k(data.Directory)
     .WithFeatureCache(Path.Combine(output, "features"))
     .WithSplit(trainFraction: 0.8, validationFraction: 0.1)
+    .WithModel(m => m with { EmbeddingSize = hidden, HiddenSize = hidden })
     .WithSeed(1)
     .WithLogging(loggerFactory)
-    .Train(o => o with { Epochs = epochs, BatchSize = 32, ZeroImageFeatures = zeroImageFeatures });
+    .Train(o => o with { Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, ZeroImageFeatures = zeroImageFeatures });
 
 using var captioner = Train(zeroImageFeatures: false);
 var result = captioner.Evaluate();

@@ -83,6 +83,9 @@ public sealed class CaptionPipelineDefinition
                 new Progress<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
                 logger, cancellationToken);
             logger.LogInformation("features: {Extracted} extracted, {Skipped} already cached in {Directory}", extraction.Extracted, extraction.Skipped, cacheDirectory);
+            // Training and evaluation only read: give the writer's lock back so other runs can share the cache.
+            store.Dispose();
+            store = FeatureStore.Open(cacheDirectory);
 
             var tokenizer = tokenizerChoice.WordPieceVocabulary is { } vocab
                 ? (ICaptionTokenizer)WordPieceTokenizer.Create(vocab)
