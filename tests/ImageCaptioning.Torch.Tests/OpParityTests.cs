@@ -139,11 +139,25 @@ public sealed class OpParityTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void MatchesPyTorch(OpCase c)
+    public void MatchesPyTorch(OpCase c) => Check(c, Device.Cpu, rtol: 1e-5, atol: 1e-6);
+
+    /// <summary>
+    /// The same cases on a GPU against the same CPU reference (1e-4). Seeded cases are left out: CUDA draws from
+    /// its own generator, so its dropout masks and samples legitimately differ from the CPU's.
+    /// </summary>
+    [TestCaseSource(nameof(Cases))]
+    public void MatchesPyTorchOnCuda(OpCase c)
+    {
+        if (!torch.cuda.is_available()) Assert.Ignore("skipped: no CUDA (the loaded libtorch has no CUDA or no GPU is visible)");
+        if (c.Seed is not null) Assert.Ignore("seeded case: CUDA uses its own random generator");
+        Check(c, Device.Cuda(), rtol: 1e-4, atol: 1e-5);
+    }
+
+    private static void Check(OpCase c, Device device, double rtol, double atol)
     {
         var expected = reference.GetProperty(c.Name);
         using var scope = torch.NewDisposeScope();
-        var inputs = MakeInputs(c).ToList();
+        var inputs = MakeInputs(c).Select(i => (i.Name, Tensor: device.IsCpu ? i.Tensor : i.Tensor.to(device), i.Spec)).ToList();
         var byName = inputs.ToDictionary(i => i.Name, i => i.Tensor);
         foreach (var (_, tensor, spec) in inputs) tensor.requires_grad = spec.Grad;
         if (c.Seed is { } seed) torch.manual_seed(seed);
@@ -152,11 +166,11 @@ public sealed class OpParityTests
 
         var expectedOutputs = expected.GetProperty("outputs").EnumerateArray().ToArray();
         Assert.That(outputs, Has.Length.EqualTo(expectedOutputs.Length), "number of outputs");
-        for (var i = 0; i < outputs.Length; i++) TensorJson.AssertClose(expectedOutputs[i], outputs[i], $"{c.Name} output {i}");
+        for (var i = 0; i < outputs.Length; i++) TensorJson.AssertClose(expectedOutputs[i], outputs[i].cpu(), $"{c.Name} output {i} on {device}", rtol, atol);
 
         var differentiable = outputs.Where(o => o.requires_grad).ToList();
         if (differentiable.Count == 0) return;
-        var loss = differentiable.Select(o => (o * TensorJson.Upstream(o.shape)).sum()).Aggregate((a, b) => a + b);
+        var loss = differentiable.Select(o => (o * TensorJson.Upstream(o.shape).to(device)).sum()).Aggregate((a, b) => a + b);
         loss.backward();
         foreach (var (name, tensor, spec) in inputs.Where(i => i.Spec.Grad))
         {
@@ -165,7 +179,7 @@ public sealed class OpParityTests
             if (expectedGrad.ValueKind == JsonValueKind.Null)
                 Assert.That(grad, Is.Null, $"{c.Name}: PyTorch has no gradient for {name}");
             else
-                TensorJson.AssertClose(expectedGrad, grad ?? throw new AssertionException($"{c.Name}: no gradient for {name}"), $"{c.Name} grad of {name}");
+                TensorJson.AssertClose(expectedGrad, (grad ?? throw new AssertionException($"{c.Name}: no gradient for {name}")).cpu(), $"{c.Name} grad of {name} on {device}", rtol, atol);
         }
     }
 
