@@ -80,7 +80,7 @@ public sealed class CaptionPipelineDefinition
             store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);
             var inputs = corpus.ImageIds.Select((id, i) => new ExtractionInput(id, imagePaths[i])).ToList();
             var extraction = FeatureExtraction.Run(extractor, inputs, store,
-                new Progress<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
+                new ProgressRelay<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
                 logger, cancellationToken);
             logger.LogInformation("features: {Extracted} extracted, {Skipped} already cached in {Directory}", extraction.Extracted, extraction.Skipped, cacheDirectory);
             // Training and evaluation only read: give the writer's lock back so other runs can share the cache.
@@ -113,7 +113,7 @@ public sealed class CaptionPipelineDefinition
             };
             TrainingResult result;
             using (var trainer = new CaptionTrainer(model, trainerOptions, loggerFactory.CreateLogger("ImageCaptioning.Training"),
-                       new Progress<TrainingProgress>(p => Report(PipelineStage.Training, p.GlobalStep, (long)p.Epochs * p.StepsPerEpoch,
+                       new ProgressRelay<TrainingProgress>(p => Report(PipelineStage.Training, p.GlobalStep, (long)p.Epochs * p.StepsPerEpoch,
                            $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F3} {p.TokensPerSecond:F0} tokens/s")))
                    )
             {

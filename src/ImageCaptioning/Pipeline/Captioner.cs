@@ -107,8 +107,8 @@ public sealed class Captioner : IDisposable
             using var scope = torch.NewDisposeScope();
             hypotheses.AddRange(bundle.Caption(torch.tensor((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options));
         }
-        var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].ToList()));
         var marks = new[] { settings.Cleaning.StartMark, settings.Cleaning.EndMark }.OfType<string>().ToArray();
+        var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].Select(c => WithoutMarks(c, marks)).ToList()));
         var result = CaptionMetrics.Evaluate(items, new CaptionEvaluationOptions { Tokenizer = new EvaluationTokenizerOptions { SequenceMarks = marks } });
         logger.LogInformation("{Part}: BLEU-1 {B1:F3} BLEU-2 {B2:F3} BLEU-3 {B3:F3} BLEU-4 {B4:F3} CIDEr-D {Cider:F3} on {Count} images",
             part, result.Bleu.Bleu1, result.Bleu.Bleu2, result.Bleu.Bleu3, result.Bleu.Bleu4, result.CiderD, ids.Count);
@@ -185,6 +185,10 @@ public sealed class Captioner : IDisposable
         store?.Dispose();
         if (ownsExtractor) extractor?.Dispose();
     }
+
+    // References are stored cleaned, with the sequence marks; reports and scores use the caption alone.
+    private static string WithoutMarks(string caption, string[] marks) =>
+        string.Join(' ', caption.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => !marks.Contains(w, StringComparer.Ordinal)));
 
     private Device DeviceOfModel() => bundle.Model.parameters().First().device;
 

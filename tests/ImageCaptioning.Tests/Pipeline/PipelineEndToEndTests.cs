@@ -1,0 +1,123 @@
+using ImageCaptioning.Pipeline;
+using ImageCaptioning.Synthetic;
+using ImageCaptioning.Testing;
+using ImageCaptioning.Torch;
+using ImageCaptioning.Vision;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Pipeline;
+
+/// <summary>A tiny real run: synthetic JPEGs → random-weight ResNet-50 features → training → evaluation → save/load.</summary>
+[TestFixture]
+public sealed class PipelineEndToEndTests
+{
+    private TempDirectory dir = null!;
+    private SyntheticDataset data = null!;
+
+    [OneTimeSetUp]
+    public void Generate()
+    {
+        dir = new TempDirectory();
+        data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = 40, ImageSize = 32, Seed = 3 }).Generate(dir.File("data"));
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => dir.Dispose();
+
+    private CaptionPipelineBuilder Builder(string cache, List<PipelineProgress>? progress = null)
+    {
+        var builder = CaptionPipeline.Create()
+            .WithResNet50(FeatureWeights.Random(5))
+            .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) }, BatchSize = 8 })
+            .WithFlickr8k(data.Directory)
+            .WithFeatureCache(dir.File(cache))
+            .WithModel(m => m with { EmbeddingSize = 16, HiddenSize = 16 })
+            .WithSplit(0.7, 0.1)
+            .WithDevice(Device.Cpu)
+            .WithSeed(2);
+        return progress is null ? builder : builder.WithProgress(new SynchronousProgress(progress));
+    }
+
+    [Test]
+    public void TrainsEvaluatesSavesAndLoads()
+    {
+        var progress = new List<PipelineProgress>();
+        using var captioner = Builder("cache-main", progress).Train(o => o with { Epochs = 2, BatchSize = 16, ValidationBleu = true });
+
+        Assert.That(captioner.Training!.History, Has.Count.EqualTo(2));
+        Assert.That(captioner.Training.History[1].ValidationBleu4, Is.Not.Null);
+        Assert.That(progress.Select(p => p.Stage).Distinct(), Is.SupersetOf(new[] { PipelineStage.ReadingCaptions, PipelineStage.ExtractingFeatures, PipelineStage.Training }));
+
+        var test = captioner.ImageIds(SplitPart.Test);
+        Assert.That(test, Has.Count.EqualTo(8));
+        var result = captioner.Evaluate();
+        Assert.That(result.Images, Has.Count.EqualTo(8));
+        Assert.That(result.Bleu.Bleu1, Is.InRange(0.0, 1.0));
+        Assert.That(result.Images.Select(i => i.References.Count), Is.All.EqualTo(5));
+        Assert.That(result.Images.SelectMany(i => i.References), Has.None.Contain("startseq"), "references are scored without the marks");
+
+        var report = dir.File("report/report.html");
+        captioner.WriteReport(report, result);
+        var html = File.ReadAllText(report);
+        Assert.That(html, Does.Contain("BLEU-4").And.Contain("<img src=\"../data/Images/" + test[0]));
+
+        var images = test.Take(3).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        Assert.That(captions, Has.Count.EqualTo(3));
+        Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == test[0]).Hypothesis), "captioning a file equals captioning its cached features");
+
+        captioner.Save(dir.File("model"));
+        using var loaded = Captioner.Load(dir.File("model"), Device.Cpu);
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions), "a loaded captioner rebuilds the same extractor and model");
+    }
+
+    [Test]
+    public void SecondRunReusesTheFeatureCache()
+    {
+        var first = new List<PipelineProgress>();
+        using (Builder("cache-reuse", first).Train(o => o with { Epochs = 1 })) { }
+        var second = new List<PipelineProgress>();
+        using (Builder("cache-reuse", second).Train(o => o with { Epochs = 1 })) { }
+        Assert.That(first.Any(p => p.Stage == PipelineStage.ExtractingFeatures && p.Done > 0), Is.True, "the first run extracts");
+        Assert.That(second.Where(p => p.Stage == PipelineStage.ExtractingFeatures).Select(p => p.Done), Is.All.EqualTo(0), "the second run extracts nothing");
+    }
+
+    [Test]
+    public void SameSeedSameCaptions()
+    {
+        using var a = Builder("cache-seed").Train(o => o with { Epochs = 1 });
+        using var b = Builder("cache-seed").Train(o => o with { Epochs = 1 });
+        Assert.That(b.Training!.History[0].TrainLoss, Is.EqualTo(a.Training!.History[0].TrainLoss));
+        Assert.That(b.Evaluate().Images.Select(i => i.Hypothesis), Is.EqualTo(a.Evaluate().Images.Select(i => i.Hypothesis)));
+    }
+
+    [Test]
+    public void MissingImageFilesAreListed()
+    {
+        var broken = dir.File("broken");
+        CopyDirectory(data.Directory, broken);
+        File.Delete(Path.Combine(broken, "Images", data.Images[4].ImageId));
+        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(5))
+            .WithFlickr8k(broken).WithFeatureCache(dir.File("cache-broken")).Train());
+        Assert.That(error!.Message, Does.Contain("1 of 40 images").And.Contain(data.Images[4].ImageId));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>Records reports on the reporting thread (Progress&lt;T&gt; would post them later).</summary>
+    private sealed class SynchronousProgress(List<PipelineProgress> sink) : IProgress<PipelineProgress>
+    {
+        public void Report(PipelineProgress value)
+        {
+            lock (sink) sink.Add(value);
+        }
+    }
+}
