@@ -24,13 +24,17 @@ internal static class InputCheck
             problem = $"the Flickr8k folder '{root}' has no image folder: neither Images/ nor Flicker8k_Dataset/.";
         if (problem is null) yield break;
 
+        var images = Path.Combine(root, "Images") + Path.DirectorySeparatorChar;
+        var captions = Path.Combine(root, "captions.txt").PadRight(images.Length);
+        images = images.PadRight(captions.Length);
+
         yield return problem + $"""
 
               Flickr8k is not downloaded by this sample. Get Kaggle's copy from
                 {KaggleUrl}
               (or: kaggle datasets download -d adityajn105/flickr8k), unzip it, and pass the folder that holds
-                {Path.Combine(root, "captions.txt")}    the image,caption CSV (40,455 captions)
-                {Path.Combine(root, "Images")}{Path.DirectorySeparatorChar}           the 8,091 JPEG files (1000268201_693b08cb0e.jpg, ...)
+                {captions}  the image,caption CSV (40,455 captions)
+                {images}  the 8,091 JPEG files (1000268201_693b08cb0e.jpg, ...)
               The original release works too: Flickr8k_text/ (Flickr8k.token.txt and the Flickr_8k.*Images.txt split lists)
               beside Flicker8k_Dataset/ (sic) with the images.
             """;
