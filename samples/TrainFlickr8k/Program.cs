@@ -131,7 +131,7 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
         Console.WriteLine($"test split ({result.Images.Count} images, {(decoding is null ? "greedy" : $"beam {settings.Beam}")}): " +
             $"BLEU-1 {result.Bleu.Bleu1:F3}  BLEU-2 {result.Bleu.Bleu2:F3}  BLEU-3 {result.Bleu.Bleu3:F3}  BLEU-4 {result.Bleu.Bleu4:F3}  CIDEr-D {result.CiderD:F3}");
         foreach (var image in result.Images.Take(3))
-            Console.WriteLine($"  {image.ImageId}: \"{image.Hypothesis}\" (a reference: \"{image.References[0]}\")");
+            Console.WriteLine($"  {image.ImageId}: \"{image.Hypothesis}\"");
 
         var report = Path.Combine(settings.Output, "report.html");
         captioner.WriteReport(report, result, settings.ReportImages, "ImageCaptioning: Flickr8k test images");
