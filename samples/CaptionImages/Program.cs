@@ -4,6 +4,7 @@
 using System.CommandLine;
 using System.CommandLine.Builder;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
@@ -24,16 +25,19 @@ var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
 var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device };
 command.AddValidator(result =>
 {
-    var sampling = result.GetValueForOption(temperature) is not null;
-    if (sampling && result.GetValueForOption(beam) is not null)
+    var sampling = result.FindResultFor(temperature) is not null;
+    if (sampling && result.FindResultFor(beam) is not null)
         result.ErrorMessage = "--beam and --temperature exclude each other: beam search keeps the most likely captions, sampling draws at random";
-    else if (!sampling && (result.GetValueForOption(seed) is not null || result.GetValueForOption(topK) is not null))
+    else if (!sampling && (result.FindResultFor(seed) is not null || result.FindResultFor(topK) is not null))
         result.ErrorMessage = "--seed and --top-k apply to sampling: add --temperature T";
 });
-beam.AddValidator(r => r.ErrorMessage = r.GetValueOrDefault<int?>() < 1 ? "--beam must be at least 1" : null);
-topK.AddValidator(r => r.ErrorMessage = r.GetValueOrDefault<int?>() < 1 ? "--top-k must be at least 1" : null);
-maxLength.AddValidator(r => r.ErrorMessage = r.GetValueOrDefault<int?>() < 1 ? "--max-length must be at least 1" : null);
-temperature.AddValidator(r => r.ErrorMessage = r.GetValueOrDefault<double?>() is { } t && !(t > 0 && double.IsFinite(t)) ? "--temperature must be a positive number" : null);
+// Validators also run when a value did not parse; the parser reports that one, so only parsed values are checked.
+foreach (var option in new[] { beam, topK, maxLength })
+    option.AddValidator(r => r.ErrorMessage =
+        r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < 1 ? $"{option.Aliases.First()} must be at least 1" : null);
+temperature.AddValidator(r => r.ErrorMessage =
+    r.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var t) && !(t > 0 && double.IsFinite(t))
+        ? "--temperature must be a positive number" : null);
 
 command.SetHandler(context =>
 {

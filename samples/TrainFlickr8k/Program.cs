@@ -44,11 +44,15 @@ var command = new RootCommand("Trains an image captioner on Flickr8k and reports
 };
 command.AddValidator(result =>
 {
-    if (result.GetValueForOption(weights) is not null && result.GetValueForOption(randomWeights) is not null)
+    if (result.FindResultFor(weights) is not null && result.FindResultFor(randomWeights) is not null)
         result.ErrorMessage = "--weights and --random-weights exclude each other: pass one of them (or neither, for the torch hub cache)";
 });
 foreach (var (option, least) in new[] { (epochs, 1), (batchSize, 1), (hidden, 1), (minCount, 1), (imageSize, 32), (reportImages, 0), (beam, 0) })
-    option.AddValidator(r => r.ErrorMessage = r.GetValueOrDefault<int>() < least ? $"{r.Token?.Value} must be at least {least}" : null);
+{
+    // Validators also run when the value did not parse; the parser reports that one, so only parsed values are checked.
+    option.AddValidator(r => r.ErrorMessage =
+        r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < least ? $"{option.Aliases.First()} must be at least {least}" : null);
+}
 
 command.SetHandler(context =>
 {

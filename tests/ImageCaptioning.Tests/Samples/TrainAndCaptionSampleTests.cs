@@ -108,6 +108,18 @@ public sealed partial class TrainAndCaptionSampleTests
         AssertNoStackTrace(run);
     }
 
+    [TestCase("--epochs", "abc", "Cannot parse argument 'abc' for option '--epochs'")]
+    [TestCase("--epochs", "0", "--epochs must be at least 1")]
+    [TestCase("--network", "alexnet", "alexnet")]
+    public void TrainFlickr8kRejectsABadOptionValueWithExitCode2(string option, string value, string message)
+    {
+        var run = DotnetCommand.RunSample("TrainFlickr8k", [data.Directory, "--random-weights", "1", option, value, "--output", dir.File("unused")], Timeout);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
+        Assert.That(run.StandardError, Does.Contain(message));
+        AssertNoStackTrace(run);
+    }
+
     [Test]
     public void CaptionImagesCaptionsFilesAsTheLibraryDoes()
     {
