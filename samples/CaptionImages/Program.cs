@@ -1,0 +1,98 @@
+// Captions image files with a saved captioner (the model folder that QuickStart or TrainFlickr8k writes): the folder
+// records the CNN and weights the model was trained on, and Captioner.Load rebuilds that extractor, so new images get
+// the same features as the training images. Prints one "path: caption" line per image, in the order given.
+using System.CommandLine;
+using System.CommandLine.Builder;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using CaptionImages;
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Pipeline;
+using ImageCaptioning.Torch;
+
+var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
+var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
+{
+    Arity = ArgumentArity.OneOrMore,
+};
+var beam = new Option<int?>("--beam", "Beam search with this many beams instead of greedy decoding.");
+var temperature = new Option<double?>("--temperature", "Sample each word from softmax(logits / T) instead of taking the most likely one.");
+var topK = new Option<int?>("--top-k", "With --temperature: sample only among the K most likely words.");
+var seed = new Option<long?>("--seed", "With --temperature: seeds the sampling, so the same seed gives the same captions.");
+var maxLength = new Option<int?>("--max-length", "Most words per caption. Default: the model's.");
+var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
+
+var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device };
+command.AddValidator(result =>
+{
+    var sampling = result.FindResultFor(temperature) is not null;
+    if (sampling && result.FindResultFor(beam) is not null)
+        result.ErrorMessage = "--beam and --temperature exclude each other: beam search keeps the most likely captions, sampling draws at random";
+    else if (!sampling && (result.FindResultFor(seed) is not null || result.FindResultFor(topK) is not null))
+        result.ErrorMessage = "--seed and --top-k apply to sampling: add --temperature T";
+});
+// Validators also run when a value did not parse; the parser reports that one, so only parsed values are checked.
+foreach (var option in new[] { beam, topK, maxLength })
+    option.AddValidator(r => r.ErrorMessage =
+        r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < 1 ? $"{option.Aliases.First()} must be at least 1" : null);
+temperature.AddValidator(r => r.ErrorMessage =
+    r.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var t) && !(t > 0 && double.IsFinite(t))
+        ? "--temperature must be a positive number" : null);
+
+command.SetHandler(context =>
+{
+    var parsed = context.ParseResult;
+    context.ExitCode = Run(
+        Path.GetFullPath(parsed.GetValueForArgument(model)), parsed.GetValueForArgument(inputs),
+        parsed.GetValueForOption(beam), parsed.GetValueForOption(temperature), parsed.GetValueForOption(topK),
+        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device));
+});
+
+return await new CommandLineBuilder(command)
+    .UseHelp()
+    .UseTypoCorrections()
+    .UseParseErrorReporting(ExitCodes.UsageError)
+    .UseExceptionHandler(errorExitCode: ExitCodes.Failure)
+    .Build()
+    .InvokeAsync(args);
+
+static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName)
+{
+    var problems = new List<string>();
+    if (!File.Exists(Path.Combine(modelFolder, "pipeline.json")))
+        problems.Add(Directory.Exists(modelFolder)
+            ? $"'{modelFolder}' is not a saved captioner: it has no pipeline.json. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
+            : $"the model folder '{modelFolder}' does not exist. Train one first, e.g. ./build.sh demo (writes quickstart-output/model).");
+    var images = ImageInputs.Expand(inputs, problems);
+    var target = Device.Cpu;
+    if (deviceName is not null)
+    {
+        try { target = Device.Parse(deviceName); }
+        catch (FormatException e) { problems.Add($"--device: {e.Message}"); }
+        if (!target.IsCpu && !torch.cuda.is_available()) problems.Add($"--device {deviceName}: this libtorch has no usable CUDA device");
+    }
+    if (problems.Count > 0)
+    {
+        foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
+        return ExitCodes.MissingInput;
+    }
+
+    try
+    {
+        using var captioner = Captioner.Load(modelFolder, target);
+        var decoding = captioner.Bundle.Decoding;
+        if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
+        if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };
+        if (maxLength is { } length) decoding = decoding with { MaxLength = length };
+
+        var captions = captioner.Caption(images, decoding);
+        for (var i = 0; i < images.Count; i++) Console.WriteLine($"{images[i]}: {captions[i]}");
+        return ExitCodes.Success;
+    }
+    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+    {
+        // A corrupt image, a damaged model file or the CNN weights the model was trained with gone missing: the message names the file.
+        Console.Error.WriteLine($"error: {e.Message}");
+        return ExitCodes.MissingInput;
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Packs the NuGet packages: ImageCaptioning and ImageCaptioning.Torch (with libImageCaptioningNative.so as the
+# runtimes/linux-x64/native asset), each with README, LICENSE, XML docs and a .snupkg symbol package.
+#   scripts/pack.sh [output folder, default artifacts/packages] [extra dotnet pack arguments, e.g. -p:Version=0.2.0]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# A folder given is relative to where the script is called from.
+output=$(realpath -m "${1:-$root/artifacts/packages}")
+shift || true
+cd "$root"
+
+scripts/setup.sh
+dotnet pack ImageCaptioning.sln -c Release -o "$output" "$@"
+ls -l "$output"

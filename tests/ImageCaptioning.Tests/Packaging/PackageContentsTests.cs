@@ -1,0 +1,111 @@
+using System.IO.Compression;
+using System.Xml.Linq;
+using ImageCaptioning.Tests.Samples;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Packaging;
+
+/// <summary>
+/// <c>dotnet pack</c> makes ImageCaptioning and ImageCaptioning.Torch, each with its README, license, XML docs and a
+/// symbol package; the binding's package carries the native shim as a linux-x64 runtime asset.
+/// </summary>
+[TestFixture]
+public sealed class PackageContentsTests
+{
+    private static string Version => PackedFeed.Version;
+    private static string Built(string project, string file) =>
+        Path.Combine(DotnetCommand.RepositoryRoot, "src", project, "bin", DotnetCommand.Configuration, "net10.0", file);
+
+    [Test]
+    public void PackMakesBothPackagesAndTheirSymbolPackages()
+    {
+        var files = Directory.GetFiles(PackedFeed.Path).Select(Path.GetFileName);
+
+        Assert.That(files, Is.EquivalentTo(new[]
+        {
+            $"ImageCaptioning.{Version}.nupkg", $"ImageCaptioning.{Version}.snupkg",
+            $"ImageCaptioning.Torch.{Version}.nupkg", $"ImageCaptioning.Torch.{Version}.snupkg",
+        }));
+    }
+
+    [TestCase("ImageCaptioning", "T:ImageCaptioning.Pipeline.CaptionPipeline")]
+    [TestCase("ImageCaptioning.Torch", "T:ImageCaptioning.Torch.Tensor")]
+    public void EachPackageCarriesItsAssemblyXmlDocsReadmeAndLicense(string id, string documentedType)
+    {
+        using var package = Open($"{id}.{Version}.nupkg");
+
+        Assert.That(Bytes(package, $"lib/net10.0/{id}.dll"), Is.EqualTo(File.ReadAllBytes(Built(id, id + ".dll"))));
+        var docs = XDocument.Load(new MemoryStream(Bytes(package, $"lib/net10.0/{id}.xml")));
+        Assert.That(docs.Descendants("member").Select(m => (string?)m.Attribute("name")), Does.Contain(documentedType));
+        Assert.That(Bytes(package, "README.md"), Is.EqualTo(File.ReadAllBytes(Path.Combine(DotnetCommand.RepositoryRoot, "README.md"))));
+        Assert.That(Bytes(package, "LICENSE"), Is.EqualTo(File.ReadAllBytes(Path.Combine(DotnetCommand.RepositoryRoot, "LICENSE"))));
+
+        var metadata = Nuspec(package);
+        Assert.That(Value(metadata, "id"), Is.EqualTo(id));
+        Assert.That(Value(metadata, "version"), Is.EqualTo(Version));
+        Assert.That(Value(metadata, "readme"), Is.EqualTo("README.md"));
+        var license = metadata.Elements().Single(e => e.Name.LocalName == "license");
+        Assert.That(((string?)license.Attribute("type"), license.Value), Is.EqualTo(("expression", "MIT")));
+        Assert.That(Value(metadata, "description"), Is.Not.Empty);
+    }
+
+    [Test]
+    public void ImageCaptioningDependsOnTheBindingOfTheSameVersion()
+    {
+        using var package = Open($"ImageCaptioning.{Version}.nupkg");
+
+        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
+
+        Assert.That(dependencies, Does.ContainKey("ImageCaptioning.Torch").WithValue(Version));
+        Assert.That(dependencies, Does.ContainKey("Microsoft.Extensions.Logging.Abstractions"));
+    }
+
+    [Test]
+    public void TheBindingCarriesTheNativeShimAsALinuxX64RuntimeAsset()
+    {
+        using var package = Open($"ImageCaptioning.Torch.{Version}.nupkg");
+
+        var native = Bytes(package, "runtimes/linux-x64/native/libImageCaptioningNative.so");
+
+        Assert.That(native.Take(4), Is.EqualTo(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }), "an ELF shared object");
+        Assert.That(native, Is.EqualTo(File.ReadAllBytes(Built("ImageCaptioning.Torch", "libImageCaptioningNative.so"))), "the library the build made");
+        Assert.That(package.Entries.Select(e => e.FullName), Has.None.StartsWith("contentFiles/").And.None.StartsWith("content/"),
+            "the shim reaches consumers as a runtime asset only, not as content copied into their project");
+    }
+
+    [TestCase("ImageCaptioning")]
+    [TestCase("ImageCaptioning.Torch")]
+    public void TheSymbolPackageHoldsThePdbOfThePackedAssembly(string id)
+    {
+        using var symbols = Open($"{id}.{Version}.snupkg");
+
+        Assert.That(Bytes(symbols, $"lib/net10.0/{id}.pdb"), Is.EqualTo(File.ReadAllBytes(Built(id, id + ".pdb"))));
+    }
+
+    private static ZipArchive Open(string fileName)
+    {
+        var path = Path.Combine(PackedFeed.Path, fileName);
+        Assert.That(File.Exists(path), Is.True, $"{fileName} was not packed");
+        return ZipFile.OpenRead(path);
+    }
+
+    private static byte[] Bytes(ZipArchive package, string entryName)
+    {
+        var entry = package.GetEntry(entryName);
+        Assert.That(entry, Is.Not.Null, $"no {entryName} in the package; it holds {string.Join(", ", package.Entries.Select(e => e.FullName))}");
+        using var stream = entry!.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static XElement Nuspec(ZipArchive package)
+    {
+        var entry = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal) && !e.FullName.Contains('/'));
+        using var stream = entry.Open();
+        return XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+    }
+
+    private static string? Value(XElement metadata, string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using ImageCaptioning.Testing;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Samples;
+
+/// <summary>The README's main job, QuickStart, runs end to end on tiny inputs (the full-size run is ./build.sh demo).</summary>
+[TestFixture]
+public sealed partial class QuickStartSampleTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    [Test]
+    public void RunsEndToEndOnTinyInputsAndWritesTheReportAndModel()
+    {
+        using var dir = new TempDirectory();
+        var output = dir.File("out");
+
+        var run = DotnetCommand.RunSample("QuickStart", ["--images", "60", "--image-size", "32", "--epochs", "1", "--no-control", "--output", output], Timeout);
+
+        var metrics = MetricsLine().Match(run.StandardOutput);
+        Assert.That(metrics.Success, Is.True, "no metrics line\n" + run.Transcript);
+        var bleu4 = double.Parse(metrics.Groups["bleu4"].Value, CultureInfo.InvariantCulture);
+        // QuickStart fails (exit 1) when BLEU-4 misses the demo's 0.5 target, as one epoch on 60 images may.
+        Assert.That(run.ExitCode, Is.EqualTo(bleu4 >= 0.5 ? 0 : 1), run.Transcript);
+        Assert.That(run.StandardOutput, Does.Match(@"example: synthetic_\d+\.jpg: ""[a-z ]*"""));
+
+        var report = Path.Combine(output, "report.html");
+        Assert.That(File.Exists(report), Is.True, run.Transcript);
+        Assert.That(File.Exists(Path.Combine(output, "model", "pipeline.json")), Is.True, run.Transcript);
+        var html = File.ReadAllText(report);
+        var images = ImageSource().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
+        Assert.That(images, Is.Not.Empty, "the report shows no image");
+        foreach (var image in images)
+            Assert.That(File.Exists(Path.Combine(output, Uri.UnescapeDataString(image))), Is.True, $"the report links {image}, which does not exist beside it");
+    }
+
+    [GeneratedRegex(@"held-out test images: BLEU-1 \d\.\d{3}  BLEU-2 \d\.\d{3}  BLEU-3 \d\.\d{3}  BLEU-4 (?<bleu4>\d\.\d{3})  CIDEr-D \d+\.\d{3}")]
+    private static partial Regex MetricsLine();
+
+    [GeneratedRegex("<img src=\"([^\"]+)\"")]
+    private static partial Regex ImageSource();
+}
