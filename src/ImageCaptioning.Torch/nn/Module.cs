@@ -5,6 +5,7 @@ namespace ImageCaptioning.Torch;
 
 public static partial class torch
 {
+    /// <summary>Neural-network modules, their functional forms, initialisers and losses (torch.nn).</summary>
     public static partial class nn
     {
         /// <summary>
