@@ -79,6 +79,7 @@ public sealed class OpParityTests
         new("squeeze", [new("a", [1, 3, 1])], "a.squeeze(0).squeeze()", t => One(t["a"].squeeze(0).squeeze())),
         new("nonzero", [new("a", [3, 4], Grad: false)], "(a > 0.2).nonzero()", t => One(t["a"].gt(0.2).nonzero())),
         new("repeat_interleave", [new("a", [2, 3])], "a.repeat_interleave(3, dim=0)", t => One(t["a"].repeat_interleave(3, 0))),
+        new("logsumexp", [new("a", [3, 5])], "a.logsumexp(1)", t => One(t["a"].logsumexp(1))),
         new("cumsum", [new("a", [3, 4])], "a.cumsum(1)", t => One(t["a"].cumsum(1))),
         new("lstm_sequence", [new("x", [3, 5, 4]), new("h0", [1, 3, 6]), new("c0", [1, 3, 6]), new("w_ih", [24, 4]), new("w_hh", [24, 6]), new("b_ih", [24]), new("b_hh", [24])],
             "torch.lstm(x, (h0, c0), [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, False, False, True)",

@@ -175,3 +175,5 @@ IC_API TensorHandle ic_repeat_interleave(TensorHandle a, int64_t repeats, int64_
 
 // In-place ReLU: saves one activation-sized allocation per layer in CNN forward passes (torchvision's inplace=True).
 IC_API int32_t ic_relu_(TensorHandle a) { IC_RETURN_OK(a->relu_()) }
+
+IC_API TensorHandle ic_logsumexp(TensorHandle a, int64_t dim, int32_t keepdim) { IC_RETURN_TENSOR(at::logsumexp(*a, {dim}, keepdim != 0)) }

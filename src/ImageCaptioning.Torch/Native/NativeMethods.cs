@@ -125,6 +125,7 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial IntPtr ic_softmax(TensorHandle a, long dim);
     [LibraryImport(Library)] internal static partial IntPtr ic_log_softmax(TensorHandle a, long dim);
     [LibraryImport(Library)] internal static partial IntPtr ic_cumsum(TensorHandle a, long dim);
+    [LibraryImport(Library)] internal static partial IntPtr ic_logsumexp(TensorHandle a, long dim, int keepdim);
     [LibraryImport(Library)] internal static partial IntPtr ic_multinomial(TensorHandle probabilities, long samples, int replacement);
     [LibraryImport(Library)] internal static partial IntPtr ic_masked_fill(TensorHandle a, TensorHandle mask, double value);
     [LibraryImport(Library)] internal static partial IntPtr ic_where(TensorHandle condition, TensorHandle a, TensorHandle b);

@@ -63,6 +63,9 @@ public partial class Tensor
     /// <summary>Log-softmax along <paramref name="dim"/>.</summary>
     public Tensor log_softmax(long dim) => New(NativeMethods.ic_log_softmax(Handle, dim));
 
+    /// <summary>log(sum(exp(x))) along <paramref name="dim"/>, computed stably.</summary>
+    public Tensor logsumexp(long dim, bool keepdim = false) => New(NativeMethods.ic_logsumexp(Handle, dim, keepdim ? 1 : 0));
+
     /// <summary>Cumulative sum along <paramref name="dim"/>.</summary>
     public Tensor cumsum(long dim) => New(NativeMethods.ic_cumsum(Handle, dim));
 

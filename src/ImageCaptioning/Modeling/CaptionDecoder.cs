@@ -67,10 +67,10 @@ public sealed class CaptionDecoder
                 var (logits, nextState) = model.Step(input, state);
                 state.Dispose();
                 state = nextState;
-                var logProbs = logits.log_softmax(1);
-                var chosen = Choose(logits, logProbs, options);
+                // log p(chosen) = logit(chosen) - logsumexp(logits): no [N, V] log-softmax is materialised per step.
+                var chosen = Choose(logits, options);
                 chosen.CopyTo<long>(next);
-                logProbs.gather(1, chosen.unsqueeze(1)).CopyTo<float>(chosenLogProbabilities);
+                (logits.gather(1, chosen.unsqueeze(1)).squeeze(1) - logits.logsumexp(1)).CopyTo<float>(chosenLogProbabilities);
                 for (var i = 0; i < count; i++)
                 {
                     if (finished[i]) continue;
@@ -87,9 +87,9 @@ public sealed class CaptionDecoder
         return Enumerable.Range(0, count).Select(i => new DecodedCaption(tokens[i], logProbabilities[i], finished[i])).ToArray();
     }
 
-    private static Tensor Choose(Tensor logits, Tensor logProbs, DecodingOptions options)
+    private static Tensor Choose(Tensor logits, DecodingOptions options)
     {
-        if (options.Strategy == DecodingStrategy.Greedy) return logProbs.argmax(1);
+        if (options.Strategy == DecodingStrategy.Greedy) return logits.argmax(1);
         var scaled = logits / options.Temperature;
         if (options.TopK <= 0 || options.TopK >= scaled.size(1)) return scaled.softmax(1).multinomial(1).squeeze(1);
         var (values, indices) = scaled.topk(options.TopK, 1);
