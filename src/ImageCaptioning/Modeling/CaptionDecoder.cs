@@ -70,7 +70,10 @@ public sealed class CaptionDecoder
                 // log p(chosen) = logit(chosen) - logsumexp(logits): no [N, V] log-softmax is materialised per step.
                 var chosen = Choose(logits, options);
                 chosen.CopyTo<long>(next);
-                (logits.gather(1, chosen.unsqueeze(1)).squeeze(1) - logits.logsumexp(1)).CopyTo<float>(chosenLogProbabilities);
+                if (options.ComputeLogProbability)
+                    (logits.gather(1, chosen.unsqueeze(1)).squeeze(1) - logits.logsumexp(1)).CopyTo<float>(chosenLogProbabilities);
+                else
+                    Array.Fill(chosenLogProbabilities, float.NaN);
                 for (var i = 0; i < count; i++)
                 {
                     if (finished[i]) continue;

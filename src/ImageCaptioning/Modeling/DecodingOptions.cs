@@ -34,6 +34,12 @@ public sealed record DecodingOptions
     /// <summary>Seeds libtorch's generator before sampling, for reproducible captions; null leaves it alone.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// Whether greedy and sampled captions carry their log-probability. It costs one pass over the vocabulary per
+    /// step; turn it off for throughput (the score is then NaN). Beam search always scores.
+    /// </summary>
+    public bool ComputeLogProbability { get; init; } = true;
+
     /// <summary>Beams kept per image.</summary>
     public int BeamWidth { get; init; } = 3;
 
@@ -57,6 +63,7 @@ public sealed record DecodingOptions
 
 /// <summary>One decoded caption: token ids after the start token, without the end token.</summary>
 /// <param name="Tokens">The generated token ids.</param>
-/// <param name="LogProbability">Sum of the chosen tokens' log-probabilities (the end token included when emitted).</param>
+/// <param name="LogProbability">Sum of the chosen tokens' log-probabilities (the end token included when emitted);
+/// NaN when <see cref="DecodingOptions.ComputeLogProbability"/> is off.</param>
 /// <param name="Finished">Whether the end token was emitted within the length limit.</param>
 public sealed record DecodedCaption(IReadOnlyList<int> Tokens, double LogProbability, bool Finished);

@@ -117,6 +117,20 @@ public sealed class DecodingTests
     }
 
     [Test]
+    public void ScoresCanBeTurnedOffWithoutChangingTheCaptions()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = NewModel();
+        var features = torch.randn([4, Dim]);
+        var decoder = new CaptionDecoder(model, Start, End);
+        var scored = decoder.Decode(features, DecodingOptions.Greedy);
+        var unscored = decoder.Decode(features, DecodingOptions.Greedy with { ComputeLogProbability = false });
+        Assert.That(unscored.Select(c => c.Tokens), Is.EqualTo(scored.Select(c => c.Tokens)));
+        Assert.That(unscored.Select(c => c.LogProbability), Is.All.NaN);
+        Assert.That(scored.Select(c => c.LogProbability), Is.All.LessThan(0));
+    }
+
+    [Test]
     public void RejectsBadInput()
     {
         using var scope = torch.NewDisposeScope();
