@@ -16,25 +16,11 @@ import time
 
 import torch
 import torch.nn as nn
+from recipe_model import RecipeModel
 
 RECIPE_IMAGES = 8
 IMAGES, MAX_LENGTH, LENGTH, FEATURES, PAD, START, END = 64, 30, 31, 4096, 0, 2, 3
 
-
-class ImageCaptioningModel(nn.Module):
-    def __init__(self, vocab_size, feature_size=4096, embed_size=256, hidden_size=256):
-        super().__init__()
-        self.img_to_h = nn.Linear(feature_size, hidden_size)
-        self.img_to_c = nn.Linear(feature_size, hidden_size)
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, img, caps):
-        h0 = torch.tanh(self.img_to_h(img)).unsqueeze(0)
-        c0 = torch.tanh(self.img_to_c(img)).unsqueeze(0)
-        out, _ = self.lstm(self.embedding(caps), (h0, c0))
-        return self.fc(out)
 
 
 def greedy(model, img):
@@ -83,7 +69,7 @@ def main():
     repeat = int(os.environ.get("IMAGECAPTIONING_REPEAT", "5"))
     for vocab in (8000, 30524):
         torch.manual_seed(0)
-        model = ImageCaptioningModel(vocab).eval()
+        model = RecipeModel(vocab, pad=PAD).eval()
         img = torch.rand(IMAGES, FEATURES)
         with torch.no_grad():
             for name, fn, runs in (("Greedy", greedy, repeat), ("RecipeGreedy", recipe_greedy, max(1, repeat // 5))):

@@ -17,24 +17,10 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from recipe_model import RecipeModel
 
 BATCH, LENGTH, FEATURES, PAD, BUCKETS = 64, 31, 4096, 0, 16
 
-
-class ImageCaptioningModel(nn.Module):
-    def __init__(self, vocab_size, feature_size=4096, embed_size=256, hidden_size=256):
-        super().__init__()
-        self.img_to_h = nn.Linear(feature_size, hidden_size)
-        self.img_to_c = nn.Linear(feature_size, hidden_size)
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.lstm = nn.LSTM(embed_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, img, caps):
-        h0 = torch.tanh(self.img_to_h(img)).unsqueeze(0)
-        c0 = torch.tanh(self.img_to_c(img)).unsqueeze(0)
-        out, _ = self.lstm(self.embedding(caps), (h0, c0))
-        return self.fc(out)
 
 
 def median_seconds(fn, repeat):
@@ -81,7 +67,7 @@ def main():
     for vocab in (8000, 30524):
         torch.manual_seed(0)
         rng = Lcg(1)
-        model = ImageCaptioningModel(vocab)
+        model = RecipeModel(vocab, pad=PAD)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         img = torch.tensor([rng.next() / 0x7FFFFFFF for _ in range(BATCH * FEATURES)]).reshape(BATCH, FEATURES)
         inputs, targets, full_tokens = full_sequence([rng.caption_length() for _ in range(BATCH)], LENGTH, vocab, rng)
