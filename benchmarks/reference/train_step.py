@@ -11,13 +11,16 @@ IMAGECAPTIONING_NUM_THREADS, as in interop.py.
 """
 import json
 import os
+import sys
 import statistics
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from recipe_model import RecipeModel
+# One definition of the recipe's model for the tests and the benchmarks.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Shared", "reference"))
+from recipe_model import RecipeModel  # noqa: E402
 
 BATCH, LENGTH, FEATURES, PAD, BUCKETS = 64, 31, 4096, 0, 16
 

@@ -1,5 +1,5 @@
 """The PyTorch recipe's captioning model (init-inject), as the recipe writes it, with its sizes as parameters.
-Shared by the reference scripts in this folder."""
+Shared by the test references (copied beside them) and benchmarks/reference, which imports it from here."""
 import torch
 import torch.nn as nn
 
