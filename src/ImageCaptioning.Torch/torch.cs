@@ -48,6 +48,24 @@ public static partial class torch
         }
     }
 
+    /// <summary>Backend switches, as <c>torch.backends</c>.</summary>
+    public static class backends
+    {
+        /// <summary>oneDNN (MKL-DNN), the CPU convolution library compiled into libtorch.</summary>
+        public static class mkldnn
+        {
+            /// <summary>Whether the loaded libtorch was built with oneDNN.</summary>
+            public static bool is_available() => NativeMethods.ic_mkldnn_is_available() != 0;
+
+            /// <summary>Whether libtorch may use oneDNN (<c>torch.backends.mkldnn.enabled</c>); on by default.</summary>
+            public static bool enabled
+            {
+                get => NativeMethods.ic_mkldnn_is_enabled() != 0;
+                set => NativeMethods.ic_mkldnn_set_enabled(value ? 1 : 0);
+            }
+        }
+    }
+
     /// <summary>CUDA queries.</summary>
     public static class cuda
     {

@@ -102,6 +102,13 @@ public sealed class OpParityTests
             t => One(F.cross_entropy(t["l"], t["y"], ignore_index: 0, reduction: torch.nn.Reduction.Sum))),
         new("cross_entropy_none_3d", [new("l", [2, 5, 3]), new("y", [2, 3], "i:5", false)], "F.cross_entropy(l, y, reduction='none')",
             t => One(F.cross_entropy(t["l"], t["y"], reduction: torch.nn.Reduction.None))),
+        new("linear_cross_entropy", [new("x", [12, 6]), new("w", [9, 6]), new("b", [9]), new("y", [12], "i:9", false)],
+            "F.cross_entropy(F.linear(x, w, b), y)", t => One(F.linear_cross_entropy(t["x"], t["w"], t["b"], t["y"]))),
+        new("linear_cross_entropy_no_bias", [new("x", [7, 5]), new("w", [11, 5]), new("y", [7], "i:11", false)],
+            "F.cross_entropy(F.linear(x, w), y)", t => One(F.linear_cross_entropy(t["x"], t["w"], null, t["y"]))),
+        // Logits hundreds apart: some target probabilities underflow float, and the loss must still be exact.
+        new("linear_cross_entropy_underflow", [new("x", [10, 6]), new("w", [8, 6]), new("b", [8]), new("y", [10], "i:8", false)],
+            "F.cross_entropy(F.linear(x * 80.0, w, b), y)", t => One(F.linear_cross_entropy(t["x"] * 80.0, t["w"], t["b"], t["y"]))),
         new("resize_antialias_down", [new("x", [1, 3, 17, 23])], "F.interpolate(x, size=(7, 9), mode='bilinear', align_corners=False, antialias=True)",
             t => One(F.interpolate_bilinear(t["x"], 7, 9))),
         new("resize_bilinear_up", [new("x", [1, 2, 5, 4])], "F.interpolate(x, size=(9, 7), mode='bilinear', align_corners=False)",

@@ -57,6 +57,11 @@ IC_API int32_t ic_set_grad_enabled(int32_t enabled)
 
 IC_API int32_t ic_is_grad_enabled() { return at::GradMode::is_enabled() ? 1 : 0; }
 
+// oneDNN (MKL-DNN) is compiled into the CPU libtorch; "enabled" is torch.backends.mkldnn.enabled.
+IC_API int32_t ic_mkldnn_is_available() { return at::hasMKLDNN() ? 1 : 0; }
+IC_API int32_t ic_mkldnn_is_enabled() { return at::globalContext().userEnabledMkldnn() ? 1 : 0; }
+IC_API void ic_mkldnn_set_enabled(int32_t enabled) { at::globalContext().setUserEnabledMkldnn(enabled != 0); }
+
 IC_API int32_t ic_cuda_is_available() { IC_TRY return torch::cuda::is_available() ? 1 : 0; IC_CATCH(0) }
 IC_API int32_t ic_cuda_device_count() { IC_TRY return static_cast<int32_t>(torch::cuda::device_count()); IC_CATCH(0) }
 IC_API int32_t ic_cuda_synchronize(int32_t device_index) { IC_RETURN_OK(torch::cuda::synchronize(device_index)) }

@@ -104,6 +104,9 @@ IC_API int64_t ic_tensor_numel(TensorHandle t) { return t->numel(); }
 IC_API int32_t ic_tensor_dtype(TensorHandle t) { return static_cast<int32_t>(t->scalar_type()); }
 IC_API int64_t ic_tensor_element_size(TensorHandle t) { return static_cast<int64_t>(t->element_size()); }
 IC_API int32_t ic_tensor_is_contiguous(TensorHandle t) { return t->is_contiguous() ? 1 : 0; }
+IC_API int32_t ic_tensor_is_mkldnn(TensorHandle t) { return t->is_mkldnn() ? 1 : 0; }
+IC_API TensorHandle ic_tensor_to_mkldnn(TensorHandle t) { IC_RETURN_TENSOR(t->to_mkldnn()) }
+IC_API TensorHandle ic_tensor_to_dense(TensorHandle t) { IC_RETURN_TENSOR(t->to_dense()) }
 IC_API int32_t ic_tensor_device_type(TensorHandle t) { return static_cast<int32_t>(t->device().type()); }
 IC_API int32_t ic_tensor_device_index(TensorHandle t) { return t->device().index(); }
 

@@ -28,6 +28,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial int ic_set_grad_enabled(int enabled);
     [LibraryImport(Library)] internal static partial int ic_is_grad_enabled();
     [LibraryImport(Library)] internal static partial int ic_cuda_is_available();
+    [LibraryImport(Library)] internal static partial int ic_mkldnn_is_available();
+    [LibraryImport(Library)] internal static partial int ic_mkldnn_is_enabled();
+    [LibraryImport(Library)] internal static partial void ic_mkldnn_set_enabled(int enabled);
     [LibraryImport(Library)] internal static partial int ic_cuda_device_count();
     [LibraryImport(Library)] internal static partial int ic_cuda_synchronize(int deviceIndex);
     [LibraryImport(Library)] internal static partial int ic_debug_throw(int kind);
@@ -50,6 +53,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static partial int ic_tensor_dtype(TensorHandle t);
     [LibraryImport(Library)] internal static partial long ic_tensor_element_size(TensorHandle t);
     [LibraryImport(Library)] internal static partial int ic_tensor_is_contiguous(TensorHandle t);
+    [LibraryImport(Library)] internal static partial int ic_tensor_is_mkldnn(TensorHandle t);
+    [LibraryImport(Library)] internal static partial IntPtr ic_tensor_to_mkldnn(TensorHandle t);
+    [LibraryImport(Library)] internal static partial IntPtr ic_tensor_to_dense(TensorHandle t);
     [LibraryImport(Library)] internal static partial int ic_tensor_device_type(TensorHandle t);
     [LibraryImport(Library)] internal static partial int ic_tensor_device_index(TensorHandle t);
     [LibraryImport(Library)] internal static unsafe partial void ic_tensor_shape(TensorHandle t, long* sizes);
@@ -158,6 +164,7 @@ internal static partial class NativeMethods
     [LibraryImport(Library)] internal static unsafe partial IntPtr ic_adaptive_avg_pool2d(TensorHandle input, long* outputSize);
     [LibraryImport(Library)] internal static partial IntPtr ic_batch_norm(TensorHandle input, TensorHandle weight, TensorHandle bias, TensorHandle runningMean, TensorHandle runningVar, int training, double momentum, double eps);
     [LibraryImport(Library)] internal static partial IntPtr ic_cross_entropy(TensorHandle input, TensorHandle target, TensorHandle weight, long reduction, long ignoreIndex, double labelSmoothing);
+    [LibraryImport(Library)] internal static partial IntPtr ic_linear_cross_entropy(TensorHandle input, TensorHandle weight, TensorHandle bias, TensorHandle target);
     [LibraryImport(Library)] internal static partial IntPtr ic_upsample_bilinear2d(TensorHandle input, long height, long width, int alignCorners, int antialias);
 
     // Optimisers

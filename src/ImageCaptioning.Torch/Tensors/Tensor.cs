@@ -74,6 +74,18 @@ public partial class Tensor : IDisposable
     /// <summary>Whether the elements are laid out densely in row-major order.</summary>
     public bool is_contiguous() => NativeMethods.ic_tensor_is_contiguous(Handle) != 0;
 
+    /// <summary>Whether the tensor is in oneDNN's (MKL-DNN's) opaque blocked layout rather than strided.</summary>
+    public bool is_mkldnn => NativeMethods.ic_tensor_is_mkldnn(Handle) != 0;
+
+    /// <summary>
+    /// A copy of this float CPU tensor in oneDNN's blocked layout. Convolutions, pooling, batch norm, ReLU and
+    /// addition then run without converting layouts between layers (inference only: no autograd).
+    /// </summary>
+    public Tensor to_mkldnn() => New(NativeMethods.ic_tensor_to_mkldnn(Handle));
+
+    /// <summary>A strided copy of an <see cref="is_mkldnn"/> tensor (this tensor again when already strided).</summary>
+    public Tensor to_dense() => New(NativeMethods.ic_tensor_to_dense(Handle));
+
     /// <summary>Frees the native tensor now.</summary>
     public void Dispose()
     {

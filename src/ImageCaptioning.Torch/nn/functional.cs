@@ -84,6 +84,17 @@ public static partial class torch
                     (long)reduction, ignore_index, label_smoothing));
 
             /// <summary>
+            /// <c>cross_entropy(linear(input, weight, bias), target)</c> with mean reduction, computed without
+            /// materialising the log-probabilities and their gradients separately: one [N, C] buffer holds the
+            /// softmax and then, in place, the logits' gradient. Same values as the composition; for large C it
+            /// saves several [N, C] memory passes per step. Backward may run once per forward (no retain_graph).
+            /// <paramref name="input"/> is [N, in], <paramref name="weight"/> [C, in], <paramref name="target"/>
+            /// [N] int64 class indices in [0, C); there is no ignore_index, so select the rows that count first.
+            /// </summary>
+            public static Tensor linear_cross_entropy(Tensor input, Tensor weight, Tensor? bias, Tensor target) =>
+                new(NativeMethods.ic_linear_cross_entropy(input.Handle, weight.Handle, bias?.Handle ?? TensorHandle.Null, target.Handle));
+
+            /// <summary>
             /// Bilinear resize of NCHW float input to (<paramref name="height"/>, <paramref name="width"/>). With
             /// antialias, downscaling widens the filter as torchvision (and PIL) do.
             /// </summary>

@@ -37,7 +37,18 @@ public abstract class CaptionModel : torch.nn.Module
     public abstract Tensor Hidden(Tensor features, Tensor tokens, Tensor? featureIndex = null);
 
     /// <summary>Vocabulary logits from hidden rows [..., width].</summary>
-    public abstract Tensor Project(Tensor hidden);
+    public Tensor Project(Tensor hidden) => OutputLayer.forward(hidden);
+
+    /// <summary>
+    /// Mean cross entropy of <see cref="Project"/>(<paramref name="hidden"/>) against <paramref name="targets"/>:
+    /// hidden rows [N, width], targets [N] int64. The same value as projecting first, computed with one [N, V]
+    /// buffer for the logits and their gradient (<c>linear_cross_entropy</c>), which is what makes large
+    /// vocabularies affordable in training.
+    /// </summary>
+    public Tensor ProjectionLoss(Tensor hidden, Tensor targets) =>
+        torch.nn.functional.linear_cross_entropy(hidden, OutputLayer.weight, OutputLayer.bias, targets);
+
+    private protected abstract Linear OutputLayer { get; }
 
     /// <summary>Logits at every position, [B, T, V]: the recipe's <c>forward(img, caps)</c>.</summary>
     public Tensor forward(Tensor features, Tensor tokens, Tensor? featureIndex = null)
@@ -85,7 +96,7 @@ internal sealed class InitInjectCaptionModel : CaptionModel
         return Drop(output).MoveToOuterDisposeScope();
     }
 
-    public override Tensor Project(Tensor hidden) => fc.forward(hidden);
+    private protected override Linear OutputLayer => fc;
 
     public override DecoderState Begin(Tensor features)
     {
@@ -140,7 +151,7 @@ internal sealed class MergeCaptionModel : CaptionModel
         return decoderFc.forward(output + image.unsqueeze(1)).relu().MoveToOuterDisposeScope();
     }
 
-    public override Tensor Project(Tensor hidden) => fc.forward(hidden);
+    private protected override Linear OutputLayer => fc;
 
     public override DecoderState Begin(Tensor features)
     {

@@ -34,8 +34,7 @@ public static class CaptionLoss
         var flatTargets = targets.reshape(-1);
         var real = flatTargets.ne(pad).nonzero().squeeze(1);
         var rows = hidden.reshape(-1, hidden.size(2)).index_select(0, real);
-        var logits = model.Project(rows);
-        return torch.nn.functional.cross_entropy(logits, flatTargets.index_select(0, real)).MoveToOuterDisposeScope();
+        return model.ProjectionLoss(rows, flatTargets.index_select(0, real)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

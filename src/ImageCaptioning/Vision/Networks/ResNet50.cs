@@ -67,8 +67,10 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        var blocked = MkldnnInference.Applies(this, input);
+        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(blocked ? input.to_mkldnn() : input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
+        if (blocked) x = x.to_dense();
         var pooled = avgpool.forward(x).flatten(1);
         return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();
     }

@@ -88,11 +88,9 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     /// </summary>
     public override Tensor forward(Tensor input)
     {
-        var x = features.forward(input);
-        if (avgpool is null || classifier is null) return x;
-        using (x)
-        using (var pooled = avgpool.forward(x))
-        using (var flat = pooled.flatten(1))
-            return classifier.forward(flat);
+        using var scope = torch.NewDisposeScope();
+        var x = MkldnnInference.Applies(this, input) ? features.forward(input.to_mkldnn()).to_dense() : features.forward(input);
+        if (avgpool is null || classifier is null) return x.MoveToOuterDisposeScope();
+        return classifier.forward(avgpool.forward(x).flatten(1)).MoveToOuterDisposeScope();
     }
 }
