@@ -1,5 +1,7 @@
 """torchvision side of the extraction benchmarks: VGG16 fc7 and ResNet-50 pooled features, random weights, images
 decoded with PIL and transformed with the recipe's Resize((224, 224)) + ToTensor + Normalize, as the recipe does.
+Vgg16Mkldnn/ResNet50Mkldnn: the same networks and weights with the convolutional trunk fed oneDNN-layout activations,
+the choice our CPU extractors make, so the table also shows the like-for-like ratio.
 
 usage:
   extract.py make-images DIR COUNT   writes COUNT Flickr-sized (500x375) JPEGs, quality 90, into DIR
@@ -59,6 +61,27 @@ def extract_all(model, loader, device):
     return torch.cat(features)
 
 
+class Blocked(torch.nn.Module):
+    """A torchvision network whose convolutional trunk gets its activations in oneDNN's blocked layout (weights
+    unchanged), as our extractors run on the CPU; the pooling head gets strided ones."""
+
+    def __init__(self, trunk, head):
+        super().__init__()
+        self.trunk, self.head = trunk, head
+
+    def forward(self, x):
+        return self.head(self.trunk(x.to_mkldnn()).to_dense())
+
+
+def blocked_vgg16(vgg):
+    return Blocked(vgg.features, torch.nn.Sequential(vgg.avgpool, torch.nn.Flatten(1), vgg.classifier))
+
+
+def blocked_resnet50(r):
+    trunk = torch.nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, r.layer1, r.layer2, r.layer3, r.layer4)
+    return Blocked(trunk, torch.nn.Sequential(r.avgpool, torch.nn.Flatten(1), r.fc))
+
+
 def run(directory):
     threads = int(os.environ.get("IMAGECAPTIONING_NUM_THREADS", os.cpu_count()))
     workers = int(os.environ.get("IMAGECAPTIONING_DECODE_WORKERS", "0"))
@@ -74,19 +97,23 @@ def run(directory):
     resnet = torchvision.models.resnet50().eval()
     resnet.fc = torch.nn.Identity()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    for device in devices:
-        for name, model in [("Vgg16", vgg), ("ResNet50", resnet)]:
-            model.to(device)
-            extract_all(model, loader, device)  # warm-up
-            samples = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                extract_all(model, loader, device)
-                samples.append(time.perf_counter() - start)
-            seconds = statistics.median(samples)
-            print(json.dumps({"case": name, "device": device, "images": len(paths), "median_s": seconds,
-                              "images_per_s": len(paths) / seconds, "threads": torch.get_num_threads(),
-                              "decode_workers": workers, "batch": batch}), flush=True)
+    # The recipe's networks given the layout choice our CPU extractors make (a like-for-like row beside the
+    # recipe's), timed before the networks move to a GPU.
+    cases = [("cpu", "Vgg16", vgg), ("cpu", "ResNet50", resnet),
+             ("cpu", "Vgg16Mkldnn", blocked_vgg16(vgg)), ("cpu", "ResNet50Mkldnn", blocked_resnet50(resnet))]
+    cases += [(device, name, model) for device in devices[1:] for name, model in [("Vgg16", vgg), ("ResNet50", resnet)]]
+    for device, name, model in cases:
+        model.to(device)
+        extract_all(model, loader, device)  # warm-up
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            extract_all(model, loader, device)
+            samples.append(time.perf_counter() - start)
+        seconds = statistics.median(samples)
+        print(json.dumps({"case": name, "device": device, "images": len(paths), "median_s": seconds,
+                          "images_per_s": len(paths) / seconds, "threads": torch.get_num_threads(),
+                          "decode_workers": workers, "batch": batch}), flush=True)
 
 
 if __name__ == "__main__":
