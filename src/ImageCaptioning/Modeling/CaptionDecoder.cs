@@ -47,40 +47,60 @@ public sealed class CaptionDecoder
         }
     }
 
-    // Greedy and sampling: one sequence per image; finished ones keep being fed (batched) but stop recording.
+    // Greedy and sampling: one sequence per image, batched. A caption that ends leaves the batch (its state rows are
+    // dropped), so the steps after most captions have ended cost only the rows still decoding.
     private IReadOnlyList<DecodedCaption> Sequential(Tensor features, DecodingOptions options)
     {
         var count = (int)features.size(0);
         var tokens = Enumerable.Range(0, count).Select(_ => new List<int>()).ToArray();
         var logProbabilities = new double[count];
         var finished = new bool[count];
+        var active = Enumerable.Range(0, count).ToArray();   // the image of each state row
         var next = new long[count];
         var chosenLogProbabilities = new float[count];
         Array.Fill(next, StartId);
         var state = model.Begin(features);
         try
         {
-            for (var step = 0; step < options.MaxLength && finished.Contains(false); step++)
+            for (var step = 0; step < options.MaxLength && active.Length > 0; step++)
             {
                 using var scope = torch.NewDisposeScope();
-                var input = torch.tensor(next, [count], features.device);
+                var rows = active.Length;
+                var input = torch.tensor(next[..rows], [rows], features.device);
                 var (logits, nextState) = model.Step(input, state);
                 state.Dispose();
                 state = nextState;
                 // log p(chosen) = logit(chosen) - logsumexp(logits): no [N, V] log-softmax is materialised per step.
                 var chosen = Choose(logits, options);
-                chosen.CopyTo<long>(next);
+                chosen.CopyTo<long>(next.AsSpan(0, rows));
                 if (options.ComputeLogProbability)
-                    (logits.gather(1, chosen.unsqueeze(1)).squeeze(1) - logits.logsumexp(1)).CopyTo<float>(chosenLogProbabilities);
+                    (logits.gather(1, chosen.unsqueeze(1)).squeeze(1) - logits.logsumexp(1)).CopyTo<float>(chosenLogProbabilities.AsSpan(0, rows));
                 else
                     Array.Fill(chosenLogProbabilities, float.NaN);
-                for (var i = 0; i < count; i++)
+
+                var continuing = new List<int>(rows);
+                for (var row = 0; row < rows; row++)
                 {
-                    if (finished[i]) continue;
-                    logProbabilities[i] += chosenLogProbabilities[i];
-                    if (next[i] == EndId) finished[i] = true;
-                    else tokens[i].Add((int)next[i]);
+                    var image = active[row];
+                    logProbabilities[image] += chosenLogProbabilities[row];
+                    if (next[row] == EndId) finished[image] = true;
+                    else
+                    {
+                        tokens[image].Add((int)next[row]);
+                        continuing.Add(row);
+                    }
                 }
+
+                if (continuing.Count == rows) continue;
+                using (var kept = torch.tensor(continuing.Select(r => (long)r).ToArray(), [continuing.Count], features.device))
+                {
+                    var compacted = state.Select(kept);
+                    state.Dispose();
+                    state = compacted;
+                }
+
+                for (var k = 0; k < continuing.Count; k++) next[k] = next[continuing[k]];
+                active = continuing.Select(row => active[row]).ToArray();
             }
         }
         finally

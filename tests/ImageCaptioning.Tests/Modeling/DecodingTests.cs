@@ -53,6 +53,30 @@ public sealed class DecodingTests
         }
     }
 
+    [TestCase(CaptionArchitecture.InitInject, 7)]
+    [TestCase(CaptionArchitecture.Merge, 6)]
+    public void CaptionsThatEndLeaveTheBatchAndTheOthersDecodeAsIfAlone(CaptionArchitecture architecture, int seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = NewModel(architecture, seed);
+        // Strong image features, so that the image (not only the shared prefix) decides when each caption ends.
+        var features = torch.randn([16, Dim]) * 4.0;
+        var decoder = new CaptionDecoder(model, Start, End);
+        var options = DecodingOptions.Greedy with { MaxLength = 12 };
+        var batched = decoder.Decode(features, options);
+        Assert.That(batched.Select(c => c.Tokens.Count).Distinct().Count(), Is.GreaterThan(1),
+            "precondition: captions of several lengths, so rows leave the batch at different steps; lengths " +
+            string.Join(",", batched.Select(c => c.Tokens.Count)));
+        Assert.That(batched.Count(c => c.Finished), Is.GreaterThan(0), "precondition: some captions end");
+        for (var i = 0; i < 16; i++)
+        {
+            var alone = decoder.Decode(features.narrow(0, i, 1), options)[0];
+            Assert.That(batched[i].Tokens, Is.EqualTo(alone.Tokens), $"image {i}");
+            Assert.That(batched[i].Finished, Is.EqualTo(alone.Finished), $"image {i} finished");
+            Assert.That(batched[i].LogProbability, Is.EqualTo(alone.LogProbability).Within(1e-4), $"image {i} log p");
+        }
+    }
+
     [Test]
     public void BeamWidthOneEqualsGreedy()
     {
