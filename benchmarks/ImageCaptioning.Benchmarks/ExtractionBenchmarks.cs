@@ -8,7 +8,7 @@ namespace ImageCaptioning.Benchmarks;
 /// <summary>
 /// Feature extraction throughput, decoding included: VGG16 fc7 and ResNet-50 with random weights over Flickr-sized
 /// JPEGs (500×375, made by benchmarks/reference/extract.py), the recipe's transform, batch 16. One operation is one
-/// image, so images/s = 1 / mean. benchmarks/compare-extract.sh runs torchvision on the same images and threads.
+/// image, so images/s = 1 / mean. benchmarks/compare.py runs torchvision (extract.py) on the same images and threads.
 /// </summary>
 [BenchmarkCategory("extract")]
 public class ExtractionBenchmarks
