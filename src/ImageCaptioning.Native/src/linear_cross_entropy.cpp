@@ -94,8 +94,10 @@ IC_API TensorHandle ic_linear_cross_entropy(TensorHandle input, TensorHandle wei
     bool needs_grad = at::GradMode::is_enabled() &&
                       (input->requires_grad() || weight->requires_grad() || (b.defined() && b.requires_grad()));
     // Without a backward pass there is no buffer to reuse, and PyTorch's own path is exact; an empty batch gets
-    // PyTorch's answer too (NaN, the mean of nothing).
-    if (!needs_grad || input->size(0) == 0)
+    // PyTorch's answer too (NaN, the mean of nothing). The underflow guard is written for float32/float64
+    // probabilities, so half-precision types take the composition as well.
+    bool fusable_type = input->scalar_type() == at::kFloat || input->scalar_type() == at::kDouble;
+    if (!needs_grad || input->size(0) == 0 || !fusable_type)
         return ic::wrap(at::cross_entropy_loss(linear(*input, *weight, b), *target, {}, at::Reduction::Mean, -100, 0.0));
     // Autograd functions take no undefined tensors: a missing bias becomes zeros that need no gradient.
     if (!b.defined()) b = at::zeros({weight->size(0)}, weight->options());
