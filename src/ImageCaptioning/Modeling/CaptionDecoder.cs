@@ -56,17 +56,18 @@ public sealed class CaptionDecoder
         var logProbabilities = new double[count];
         var finished = new bool[count];
         var active = Enumerable.Range(0, count).ToArray();   // the image of each state row
+        var rows = count;                                    // state rows still decoding: active[..rows]
         var next = new long[count];
+        var continuing = new long[count];                    // this step's rows that go on, as state row indices
         var chosenLogProbabilities = new float[count];
         Array.Fill(next, StartId);
         var state = model.Begin(features);
         try
         {
-            for (var step = 0; step < options.MaxLength && active.Length > 0; step++)
+            for (var step = 0; step < options.MaxLength && rows > 0; step++)
             {
                 using var scope = torch.NewDisposeScope();
-                var rows = active.Length;
-                var input = torch.tensor(next[..rows], [rows], features.device);
+                var input = torch.tensor<long>(next.AsSpan(0, rows), [rows], features.device);
                 var (logits, nextState) = model.Step(input, state);
                 state.Dispose();
                 state = nextState;
@@ -78,7 +79,7 @@ public sealed class CaptionDecoder
                 else
                     Array.Fill(chosenLogProbabilities, float.NaN);
 
-                var continuing = new List<int>(rows);
+                var kept = 0;
                 for (var row = 0; row < rows; row++)
                 {
                     var image = active[row];
@@ -87,20 +88,22 @@ public sealed class CaptionDecoder
                     else
                     {
                         tokens[image].Add((int)next[row]);
-                        continuing.Add(row);
+                        continuing[kept++] = row;
                     }
                 }
 
-                if (continuing.Count == rows) continue;
-                using (var kept = torch.tensor(continuing.Select(r => (long)r).ToArray(), [continuing.Count], features.device))
+                if (kept == rows) continue;
+                var compacted = state.Select(torch.tensor<long>(continuing.AsSpan(0, kept), [kept], features.device));
+                state.Dispose();
+                state = compacted;
+                // In place: continuing is increasing, so row k reads from a row at or after k.
+                for (var k = 0; k < kept; k++)
                 {
-                    var compacted = state.Select(kept);
-                    state.Dispose();
-                    state = compacted;
+                    next[k] = next[continuing[k]];
+                    active[k] = active[continuing[k]];
                 }
 
-                for (var k = 0; k < continuing.Count; k++) next[k] = next[continuing[k]];
-                active = continuing.Select(row => active[row]).ToArray();
+                rows = kept;
             }
         }
         finally
