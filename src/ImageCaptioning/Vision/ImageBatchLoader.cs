@@ -48,20 +48,33 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
     public int BatchCount => (paths.Length + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Enumerates the batches, observing <paramref name="cancellationToken"/> between images.</summary>
-    public IEnumerable<ImageBatch> Enumerate(CancellationToken cancellationToken = default)
+    public IEnumerable<ImageBatch> Enumerate(CancellationToken cancellationToken = default) =>
+        Batches(paths, i => Prepare(() => ImageDecoder.Decode(paths[i], Options.Decoder), paths[i], Transform), Transform, Options,
+            cancellationToken);
+
+    /// <summary>
+    /// The loop behind <see cref="Enumerate"/>, shared with extraction from streams: image <c>i</c> is prepared by
+    /// <paramref name="prepare"/> on worker threads, in order and at most a window ahead, then stacked, moved and
+    /// normalised per batch.
+    /// </summary>
+    internal static IEnumerable<ImageBatch> Batches(string[] names, Func<int, Tensor> prepare, ImageTransform transform,
+        ImageBatchLoaderOptions options, CancellationToken cancellationToken)
     {
-        var window = Options.BatchSize * (Options.PrefetchBatches + 1);
-        var prepared = OrderedPrefetch.Run(paths, Prepare, Options.DecodeThreads, window, cancellationToken);
+        var window = options.BatchSize * (options.PrefetchBatches + 1);
+        var prepared = OrderedPrefetch.Run(Enumerable.Range(0, names.Length), prepare, options.DecodeThreads, window, cancellationToken);
         using var images = prepared.GetEnumerator();
-        for (var start = 0; start < paths.Length; start += Options.BatchSize)
+        for (var start = 0; start < names.Length; start += options.BatchSize)
         {
-            var count = Math.Min(Options.BatchSize, paths.Length - start);
+            var count = Math.Min(options.BatchSize, names.Length - start);
             var members = new List<Tensor>(count);
             ImageBatch batch;
             try
             {
                 while (members.Count < count && images.MoveNext()) members.Add(images.Current);
-                batch = Assemble(members, start);
+                using var scope = torch.NewDisposeScope();
+                var pixels = torch.stack(members);
+                if (!options.Device.IsCpu) pixels = pixels.to(options.Device);
+                batch = new ImageBatch(transform.Normalize(pixels).MoveToOuterDisposeScope(), start, names[start..(start + count)]);
             }
             finally
             {
@@ -87,27 +100,18 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
         OrderedPrefetch.Run(paths, path => ImageDecoder.Decode(path, options), decodeThreads, window, cancellationToken);
 
     /// <summary>Worker-thread step: decode and resize/crop to 8-bit <c>[3, H, W]</c> on the CPU.</summary>
-    private Tensor Prepare(string path)
+    internal static Tensor Prepare(Func<RgbImage> decode, string name, ImageTransform transform)
     {
-        using var image = ImageDecoder.Decode(path, Options.Decoder);
+        using var image = decode();
         try
         {
             // Worker threads have no dispose scope of the consumer's; this one frees the intermediates.
             using var scope = torch.NewDisposeScope();
-            return Transform.Geometry(image, Device.Cpu).contiguous().MoveToOuterDisposeScope();
+            return transform.Geometry(image, Device.Cpu).contiguous().MoveToOuterDisposeScope();
         }
         catch (TorchException exception)
         {
-            throw new InvalidOperationException($"Preprocessing image '{path}' failed: {exception.Message}", exception);
+            throw new InvalidOperationException($"Preprocessing image '{name}' failed: {exception.Message}", exception);
         }
-    }
-
-    private ImageBatch Assemble(List<Tensor> members, int start)
-    {
-        using var scope = torch.NewDisposeScope();
-        var pixels = torch.stack(members);
-        if (!Options.Device.IsCpu) pixels = pixels.to(Options.Device);
-        var images = Transform.Normalize(pixels).MoveToOuterDisposeScope();
-        return new ImageBatch(images, start, paths[start..(start + members.Count)]);
     }
 }

@@ -80,15 +80,8 @@ public abstract class FeatureExtractor : IFeatureExtractor
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
         ObjectDisposedException.ThrowIf(disposed, this);
-        var loader = new ImageBatchLoader(imagePaths, transform, new ImageBatchLoaderOptions
-        {
-            BatchSize = Options.BatchSize,
-            DecodeThreads = Options.DecodeThreads,
-            PrefetchBatches = Options.PrefetchBatches,
-            Device = Device,
-            Decoder = Options.Decoder,
-        });
-        return Run(loader.Enumerate(cancellationToken).Select(b => (b.Images, b.StartIndex, b.Paths, (IDisposable)b)), imagePaths.Count, progress);
+        var loader = new ImageBatchLoader(imagePaths, transform, LoaderOptions());
+        return Run(loader.Enumerate(cancellationToken), imagePaths.Count, progress);
     }
 
     /// <inheritdoc />
@@ -99,7 +92,11 @@ public abstract class FeatureExtractor : IFeatureExtractor
         ObjectDisposedException.ThrowIf(disposed, this);
         for (var i = 0; i < images.Count; i++)
             if (images[i] is null) throw new ArgumentException($"stream {i} is null", nameof(images));
-        return Run(StreamBatches(images, cancellationToken), images.Count, progress);
+        var names = images.Select((s, i) => s is FileStream file ? file.Name : $"stream {i}").ToArray();
+        var batches = ImageBatchLoader.Batches(names,
+            i => ImageBatchLoader.Prepare(() => ImageDecoder.Decode(images[i], names[i], Options.Decoder), names[i], transform),
+            transform, LoaderOptions(), cancellationToken);
+        return Run(batches, images.Count, progress);
     }
 
     /// <summary>Turns the network's output into <c>[B, Dimension]</c> rows (the identity for vector outputs).</summary>
@@ -120,8 +117,16 @@ public abstract class FeatureExtractor : IFeatureExtractor
         network.Dispose();
     }
 
-    private IEnumerable<ExtractedFeatures> Run(IEnumerable<(Tensor Images, int Start, IReadOnlyList<string> Sources, IDisposable Owner)> batches,
-        int total, IProgress<ExtractionProgress>? progress)
+    private ImageBatchLoaderOptions LoaderOptions() => new()
+    {
+        BatchSize = Options.BatchSize,
+        DecodeThreads = Options.DecodeThreads,
+        PrefetchBatches = Options.PrefetchBatches,
+        Device = Device,
+        Decoder = Options.Decoder,
+    };
+
+    private IEnumerable<ExtractedFeatures> Run(IEnumerable<ImageBatch> batches, int total, IProgress<ExtractionProgress>? progress)
     {
         var clock = Stopwatch.StartNew();
         var done = 0;
@@ -130,13 +135,13 @@ public abstract class FeatureExtractor : IFeatureExtractor
         foreach (var batch in batches)
         {
             ExtractedFeatures features;
-            using (batch.Owner)
+            using (batch)
             {
                 using var output = Forward(batch.Images);
-                var values = new float[checked(batch.Sources.Count * Dimension)];
+                var values = new float[checked(batch.Paths.Count * Dimension)];
                 using (var host = output.device.IsCpu ? output.contiguous() : output.to(Torch.Device.Cpu))
                     host.CopyTo<float>(values);
-                features = new ExtractedFeatures(batch.Start, batch.Sources, Dimension, values);
+                features = new ExtractedFeatures(batch.StartIndex, batch.Paths, Dimension, values);
             }
 
             done += features.Count;
@@ -150,41 +155,5 @@ public abstract class FeatureExtractor : IFeatureExtractor
 
             yield return features;
         }
-    }
-
-    private IEnumerable<(Tensor, int, IReadOnlyList<string>, IDisposable)> StreamBatches(IReadOnlyList<Stream> streams, CancellationToken cancellationToken)
-    {
-        var names = streams.Select((s, i) => s is FileStream file ? file.Name : $"stream {i}").ToArray();
-        var window = Options.BatchSize * (Options.PrefetchBatches + 1);
-        var prepared = OrderedPrefetch.Run(Enumerable.Range(0, streams.Count), i => Prepare(streams[i], names[i]), Options.DecodeThreads, window, cancellationToken);
-        using var images = prepared.GetEnumerator();
-        for (var start = 0; start < streams.Count; start += Options.BatchSize)
-        {
-            var count = Math.Min(Options.BatchSize, streams.Count - start);
-            var members = new List<Tensor>(count);
-            Tensor batch;
-            try
-            {
-                while (members.Count < count && images.MoveNext()) members.Add(images.Current);
-                using var scope = torch.NewDisposeScope();
-                var pixels = torch.stack(members);
-                if (!Device.IsCpu) pixels = pixels.to(Device);
-                batch = transform.Normalize(pixels).MoveToOuterDisposeScope();
-            }
-            finally
-            {
-                foreach (var member in members) member.Dispose();
-            }
-
-            yield return (batch, start, Array.AsReadOnly(names[start..(start + count)]), batch);
-        }
-    }
-
-    /// <summary>Worker-thread step for a stream: decode, then resize/crop to 8-bit <c>[3, H, W]</c> on the CPU.</summary>
-    private Tensor Prepare(Stream stream, string name)
-    {
-        using var image = ImageDecoder.Decode(stream, name, Options.Decoder);
-        using var scope = torch.NewDisposeScope();
-        return transform.Geometry(image, Torch.Device.Cpu).contiguous().MoveToOuterDisposeScope();
     }
 }
