@@ -12,14 +12,13 @@ IMAGECAPTIONING_NUM_THREADS, as in interop.py.
 import json
 import os
 import sys
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 # One definition of the recipe's model for the tests and the benchmarks.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Shared", "reference"))
 from recipe_model import RecipeModel  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 RECIPE_IMAGES = 8
 IMAGES, MAX_LENGTH, LENGTH, FEATURES, PAD, START, END = 64, 30, 31, 4096, 0, 2, 3
@@ -55,16 +54,6 @@ def recipe_greedy(model, img):
                 break
             sequence.append(token)
     return generated
-
-
-def median_seconds(fn, repeat):
-    fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main():

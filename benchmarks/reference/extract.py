@@ -14,15 +14,15 @@ like the recipe's loop). Batch size: IMAGECAPTIONING_BATCH (default 16).
 import glob
 import json
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torchvision
 import torchvision.transforms as T
 from PIL import Image
+
+from timing import median_seconds
 
 RECIPE = T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
 
@@ -104,13 +104,7 @@ def run(directory):
     cases += [(device, name, model) for device in devices[1:] for name, model in [("Vgg16", vgg), ("ResNet50", resnet)]]
     for device, name, model in cases:
         model.to(device)
-        extract_all(model, loader, device)  # warm-up
-        samples = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            extract_all(model, loader, device)
-            samples.append(time.perf_counter() - start)
-        seconds = statistics.median(samples)
+        seconds = median_seconds(lambda: extract_all(model, loader, device), repeat)
         print(json.dumps({"case": name, "device": device, "images": len(paths), "median_s": seconds,
                           "images_per_s": len(paths) / seconds, "threads": torch.get_num_threads(),
                           "decode_workers": workers, "batch": batch}), flush=True)

@@ -6,10 +6,9 @@ full:   the one-sample-per-caption variant: the image row, tokens[:-1] and token
 Prints JSON lines: case (matching the BenchmarkDotNet case), median seconds per batch, bytes per batch.
 """
 import json
-import statistics
-import time
-
 import numpy as np
+
+from timing import median_seconds
 
 IMAGES, PER_IMAGE, VOCAB, DIM, MAX_LENGTH, BATCH = 8091, 5, 8000, 4096, 31, 64
 MASK = (1 << 64) - 1
@@ -85,15 +84,8 @@ def full_generator(descriptions, features, word_index):
 
 
 def measure(generator, batches=256, repeats=15):
-    for _ in range(batches):
-        batch = next(generator)
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(batches):
-            batch = next(generator)
-        samples.append((time.perf_counter() - start) / batches)
-    return statistics.median(samples), sum(a.nbytes for a in batch)
+    seconds = median_seconds(lambda: next(generator), repeats, warmup=batches, inner=batches)
+    return seconds, sum(a.nbytes for a in next(generator))
 
 
 def main():

@@ -5,22 +5,9 @@ Prints one JSON line per case with the median seconds per call. Threads come fro
 """
 import json
 import os
-import statistics
-import time
-
 import torch
 
-
-def median_seconds(fn, repeat, inner):
-    for _ in range(max(3, repeat // 10)):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        samples.append((time.perf_counter() - start) / inner)
-    return statistics.median(samples)
+from timing import median_seconds
 
 
 def main():
@@ -32,8 +19,8 @@ def main():
     h0, c0 = torch.zeros(1, 64, 256), torch.zeros(1, 64, 256)
     with torch.no_grad():
         cases = {
-            "TinyAdd": median_seconds(lambda: torch.add(a, b), 30, 10000),
-            "LstmForward_64x31x256": median_seconds(lambda: lstm(x, (h0, c0)), 30, 3),
+            "TinyAdd": median_seconds(lambda: torch.add(a, b), 30, warmup=3, inner=10000),
+            "LstmForward_64x31x256": median_seconds(lambda: lstm(x, (h0, c0)), 30, warmup=3, inner=3),
         }
     for name, seconds in cases.items():
         print(json.dumps({"case": name, "median_s": seconds, "threads": torch.get_num_threads()}))

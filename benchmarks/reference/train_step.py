@@ -12,8 +12,6 @@ IMAGECAPTIONING_NUM_THREADS, as in interop.py.
 import json
 import os
 import sys
-import statistics
-import time
 
 import torch
 import torch.nn as nn
@@ -21,20 +19,10 @@ import torch.nn.functional as F
 # One definition of the recipe's model for the tests and the benchmarks.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "Shared", "reference"))
 from recipe_model import RecipeModel  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 BATCH, LENGTH, FEATURES, PAD, BUCKETS = 64, 31, 4096, 0, 16
 
-
-
-def median_seconds(fn, repeat):
-    for _ in range(2):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 class Lcg:
@@ -118,7 +106,7 @@ def main():
             "FullBucketedStep": (lambda: step(bucketed), bucket_tokens / BUCKETS),
         }
         for name, (fn, tokens) in cases.items():
-            seconds = median_seconds(fn, repeat)
+            seconds = median_seconds(fn, repeat, warmup=2)
             print(json.dumps({"case": name, "vocabulary": vocab, "median_s": seconds, "tokens_per_step": tokens,
                               "tokens_per_s": tokens / seconds, "threads": torch.get_num_threads()}), flush=True)
 
