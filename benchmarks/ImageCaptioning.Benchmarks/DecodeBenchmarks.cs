@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Benchmarks;
 

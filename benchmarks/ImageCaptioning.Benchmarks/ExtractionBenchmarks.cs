@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 
 namespace ImageCaptioning.Benchmarks;
@@ -46,7 +45,7 @@ public class ExtractionBenchmarks
         images = Directory.GetFiles(directory, "*.jpg").Order(StringComparer.Ordinal).Take(ImageCount).ToArray();
         if (images.Length != ImageCount)
             throw new InvalidOperationException($"{directory} holds {images.Length} JPEGs; the benchmark needs {ImageCount}");
-        var options = new FeatureExtractorOptions { Device = ImageCaptioning.Torch.Device.Parse(Device), BatchSize = 16 };
+        var options = new FeatureExtractorOptions { Device = new Device(Device), BatchSize = 16 };
         vgg16 = Vgg16FeatureExtractor.CreateRandom(0, options: options);
         resnet50 = ResNet50FeatureExtractor.CreateRandom(0, options: options);
     }

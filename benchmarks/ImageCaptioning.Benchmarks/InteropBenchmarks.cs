@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
 
 namespace ImageCaptioning.Benchmarks;
 
@@ -22,7 +20,7 @@ public class InteropBenchmarks
         torch.manual_seed(0);
         a = torch.ones([4]);
         b = torch.ones([4]);
-        lstm = torch.nn.LSTM(256, 256, batch_first: true);
+        lstm = torch.nn.LSTM(256, 256, batchFirst: true);
         lstm.eval();
         x = torch.randn([64, 31, 256]);
         h0 = torch.zeros([1, 64, 256]);

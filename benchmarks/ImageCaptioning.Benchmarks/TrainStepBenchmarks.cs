@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
 using ImageCaptioning.Training;
 
 namespace ImageCaptioning.Benchmarks;

@@ -8,7 +8,6 @@ using System.Globalization;
 using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
-using ImageCaptioning.Torch;
 
 var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
@@ -64,12 +63,12 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
             ? $"'{modelFolder}' is not a saved captioner: it has no pipeline.json. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
             : $"the model folder '{modelFolder}' does not exist. Train one first, e.g. ./build.sh demo (writes quickstart-output/model).");
     var images = ImageInputs.Expand(inputs, problems);
-    var target = Device.Cpu;
+    var target = torch.CPU;
     if (deviceName is not null)
     {
-        try { target = Device.Parse(deviceName); }
-        catch (FormatException e) { problems.Add($"--device: {e.Message}"); }
-        if (!target.IsCpu && !torch.cuda.is_available()) problems.Add($"--device {deviceName}: this libtorch has no usable CUDA device");
+        try { target = new Device(deviceName); }
+        catch (Exception e) when (e is FormatException or ArgumentException) { problems.Add($"--device: {e.Message}"); }
+        if (target.type != DeviceType.CPU && !torch.cuda.is_available()) problems.Add($"--device {deviceName}: this libtorch has no usable CUDA device");
     }
     if (problems.Count > 0)
     {

@@ -8,7 +8,6 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -87,10 +86,10 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
     Device? target = null;
     if (settings.Device is { } name)
     {
-        try { target = Device.Parse(name); }
-        catch (FormatException e) { problems.Add($"--device: {e.Message}"); }
-        if (target is { IsCpu: false } && !torch.cuda.is_available())
-            problems.Add($"--device {name}: this libtorch has no usable CUDA device (see the README's CUDA section for building against a CUDA libtorch)");
+        try { target = new Device(name); }
+        catch (Exception e) when (e is FormatException or ArgumentException) { problems.Add($"--device: {e.Message}"); }
+        if (target is { type: not DeviceType.CPU } && !torch.cuda.is_available())
+            problems.Add($"--device {name}: this libtorch has no usable CUDA device (reference a TorchSharp CUDA backend package instead of TorchSharp-cpu)");
     }
     if (problems.Count > 0)
     {

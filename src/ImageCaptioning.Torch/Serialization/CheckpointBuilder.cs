@@ -1,4 +1,4 @@
-using ImageCaptioning.Torch.Native;
+
 using ImageCaptioning.Torch.Serialization.Pickle;
 
 namespace ImageCaptioning.Torch.Serialization;
@@ -91,7 +91,7 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
         foreach (var slot in slots.Values)
         {
             if (slot.Data is null) throw Error(slot.Key, "a tensor uses this storage but the file holds no data for it");
-            if (!device.IsCpu)
+            if (device.type != DeviceType.CPU)
             {
                 var moved = Track(slot.Data.to(device));
                 slot.Data.Dispose();
@@ -194,12 +194,8 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
             throw Error(location, $"{what} reaches element {lastElement}, past the end of the {view.ElementCount}-element storage");
 
         var storage = view.Root.Data!;
-        IntPtr handle;
-        fixed (long* sizes = size)
-        fixed (long* strides = stride)
-            handle = NativeMethods.ic_as_strided(storage.Handle, sizes, strides, size.Length, view.ElementOffset + description.StorageOffset);
-        var tensor = Track(new Tensor(handle));
-        if (description.RequiresGrad && tensor.dtype.IsFloatingPoint()) tensor.requires_grad = true;
+        var tensor = Track(storage.as_strided(size, stride, view.ElementOffset + description.StorageOffset));
+        if (description.RequiresGrad && tensor.is_floating_point()) tensor.requires_grad = true;
         return tensor;
     }
 

@@ -48,7 +48,7 @@ public static partial class PthReader
         }
 
         using (file)
-        using (var builder = new CheckpointBuilder(path, device ?? Device.Cpu))
+        using (var builder = new CheckpointBuilder(path, device ?? torch.CPU))
         {
             try
             {
@@ -89,7 +89,7 @@ public static partial class PthReader
 
     // Errors of the layers underneath (zip reader, stream, libtorch, checked arithmetic): reported with the file's name.
     private static bool IsFormatProblem(Exception e) =>
-        e is IOException or InvalidDataException or OverflowException or TorchException or ArgumentException or NotSupportedException;
+        e is IOException or InvalidDataException or OverflowException or System.Runtime.InteropServices.ExternalException or ArgumentException or NotSupportedException;
 
     private static object? ReadZip(string path, FileStream file, CheckpointBuilder builder)
     {

@@ -45,7 +45,7 @@ public static class Safetensors
     public static unsafe StateDict Load(string path, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var target = device ?? Device.Cpu;
+        var target = device ?? torch.CPU;
         SafetensorsHeader header;
         using (var file = OpenRead(path)) header = SafetensorsHeader.Read(path, file);
 

@@ -1,57 +1,67 @@
-using ImageCaptioning.Torch.Native;
-
 namespace ImageCaptioning.Torch.Serialization;
 
-// Moves raw tensor bytes between streams and native tensor memory in bounded chunks: no managed array ever holds a
-// whole tensor, so tensors and files larger than 2 GB work.
+// Moves raw tensor bytes between streams and tensor memory in bounded chunks: no managed array ever holds a whole
+// tensor, so tensors and files larger than 2 GB work (TorchSharp's Tensor.bytes is one span, limited to 2 GB).
 internal static class TensorMemory
 {
-    private const int ChunkBytes = 1 << 30;
+    private const long ChunkBytes = 1 << 30;
 
     /// <summary>A new tensor holding a copy of <paramref name="byteLength"/> bytes at <paramref name="data"/>.</summary>
     internal static unsafe Tensor FromBytes(byte* data, long byteLength, ScalarType dtype, long[] shape, Device device)
     {
-        byte dummy = 0;
-        var source = byteLength == 0 ? &dummy : data;
-        fixed (long* s = shape)
-            return new Tensor(NativeMethods.ic_tensor_from_data(source, (int)dtype, s, shape.Length, (int)device.Type, device.Index, 0));
+        var tensor = torch.empty(shape, dtype);
+        long done = 0;
+        foreach (var chunk in Chunks(tensor))
+            using (chunk)
+            {
+                var span = chunk.bytes;
+                new ReadOnlySpan<byte>(data + done, span.Length).CopyTo(span);
+                done += span.Length;
+            }
+        if (done != byteLength) throw new InvalidOperationException($"a [{string.Join(", ", shape)}] {dtype} tensor holds {done} bytes, not {byteLength}");
+        if (device.type == DeviceType.CPU) return tensor;
+        using (tensor) return tensor.to(device);
     }
 
     /// <summary>Writes the tensor's elements, row-major and little-endian, to <paramref name="destination"/>.</summary>
-    internal static unsafe void WriteBytes(Tensor tensor, Stream destination)
+    internal static void WriteBytes(Tensor tensor, Stream destination)
     {
         using var noGrad = torch.no_grad();
-        using var onCpu = tensor.device.IsCpu ? tensor.detach() : tensor.cpu();
+        using var onCpu = tensor.device_type == DeviceType.CPU ? tensor.detach() : tensor.cpu();
         using var dense = onCpu.contiguous();
-        var byteLength = checked(dense.numel() * dense.dtype.ElementSize());
-        if (byteLength == 0) return;
-        var data = (byte*)ThrowHelper.CheckHandle(NativeMethods.ic_tensor_data_ptr(dense.Handle));
-        for (long done = 0; done < byteLength;)
-        {
-            var chunk = (int)Math.Min(ChunkBytes, byteLength - done);
-            destination.Write(new ReadOnlySpan<byte>(data + done, chunk));
-            done += chunk;
-        }
-        GC.KeepAlive(dense);
+        foreach (var chunk in Chunks(dense))
+            using (chunk)
+                destination.Write(chunk.bytes);
     }
 
     /// <summary>
     /// Fills a contiguous CPU tensor from <paramref name="source"/>; false when the stream ends first (the caller
     /// reports the truncation with the file and key).
     /// </summary>
-    internal static unsafe bool TryFill(Tensor tensor, Stream source)
+    internal static bool TryFill(Tensor tensor, Stream source)
     {
-        var byteLength = checked(tensor.numel() * tensor.dtype.ElementSize());
-        if (byteLength == 0) return true;
-        var data = (byte*)ThrowHelper.CheckHandle(NativeMethods.ic_tensor_data_ptr(tensor.Handle));
-        for (long done = 0; done < byteLength;)
-        {
-            var chunk = (int)Math.Min(ChunkBytes, byteLength - done);
-            var read = source.Read(new Span<byte>(data + done, chunk));
-            if (read == 0) return false;
-            done += read;
-        }
-        GC.KeepAlive(tensor);
+        foreach (var chunk in Chunks(tensor))
+            using (chunk)
+            {
+                var span = chunk.bytes;
+                while (span.Length > 0)
+                {
+                    var read = source.Read(span);
+                    if (read == 0) return false;
+                    span = span[read..];
+                }
+            }
         return true;
+    }
+
+    // Contiguous views of at most ChunkBytes each, covering the tensor's elements in order.
+    private static IEnumerable<Tensor> Chunks(Tensor contiguous)
+    {
+        var count = contiguous.numel();
+        if (count == 0) yield break;
+        var perChunk = Math.Max(1, ChunkBytes / contiguous.ElementSize);
+        using var flat = contiguous.view(-1);
+        for (long start = 0; start < count; start += perChunk)
+            yield return flat.narrow(0, start, Math.Min(perChunk, count - start));
     }
 }

@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Data;
 
@@ -92,7 +91,7 @@ public sealed class Batch : IDisposable
     /// </summary>
     public BatchTensors ToTensors(Device? device = null)
     {
-        var target = device ?? Device.Cpu;
+        var target = device ?? torch.CPU;
         var created = new List<Tensor>(5);
         try
         {
@@ -103,11 +102,11 @@ public sealed class Batch : IDisposable
             }
             long n = SampleCount;
             return new BatchTensors(
-                Add(torch.tensor(Features, [ImageRowCount, FeatureDimension], target)),
-                Add(torch.tensor(FeatureIndex, [n], target)),
-                Add(torch.tensor(Tokens, [n, SequenceLength], target)),
-                Add(torch.tensor(Targets, TargetsPerSample == 1 ? [n] : [n, SequenceLength], target)),
-                Add(torch.tensor(Lengths, [n], target)));
+                Add(TensorSpan.Create(Features, [ImageRowCount, FeatureDimension], target)),
+                Add(TensorSpan.Create(FeatureIndex, [n], target)),
+                Add(TensorSpan.Create(Tokens, [n, SequenceLength], target)),
+                Add(TensorSpan.Create(Targets, TargetsPerSample == 1 ? [n] : [n, SequenceLength], target)),
+                Add(TensorSpan.Create(Lengths, [n], target)));
         }
         catch
         {

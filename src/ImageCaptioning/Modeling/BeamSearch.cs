@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Modeling;
 
@@ -38,7 +37,7 @@ internal static class BeamSearch
         var topIndices = new long[images * candidates];
         var origin = new long[images * width];
 
-        using var expandIndex = torch.arange(images, device).repeat_interleave(width, 0);
+        using var expandIndex = torch.arange(images, device: device).repeat_interleave(width, 0);
         var state = model.Begin(features);
         var expanded = state.Select(expandIndex);
         state.Dispose();
@@ -49,10 +48,10 @@ internal static class BeamSearch
             {
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var (logits, nextState) = model.Step(torch.tensor(next, [next.Length], device), state);
+                    var (logits, nextState) = model.Step(TensorSpan.Create(next, [next.Length], device), state);
                     state.Dispose();
                     state = nextState;
-                    var total = logits.log_softmax(1) + torch.tensor(scores, [scores.Length, 1], device);
+                    var total = logits.log_softmax(1) + TensorSpan.Create(scores, [scores.Length, 1], device);
                     var (values, indices) = total.reshape(images, width * vocabulary).topk(candidates, 1);
                     values.CopyTo<float>(topScores);
                     indices.CopyTo<long>(topIndices);
@@ -92,7 +91,7 @@ internal static class BeamSearch
                 }
                 live = newLive;
 
-                using var originTensor = torch.tensor(origin, [origin.Length], device);
+                using var originTensor = TensorSpan.Create(origin, [origin.Length], device);
                 var reordered = state.Select(originTensor);
                 state.Dispose();
                 state = reordered;

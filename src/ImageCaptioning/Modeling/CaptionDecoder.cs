@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Modeling;
 
@@ -67,7 +66,7 @@ public sealed class CaptionDecoder
             for (var step = 0; step < options.MaxLength && rows > 0; step++)
             {
                 using var scope = torch.NewDisposeScope();
-                var input = torch.tensor<long>(next.AsSpan(0, rows), [rows], features.device);
+                var input = TensorSpan.Create<long>(next.AsSpan(0, rows), [rows], features.device);
                 var (logits, nextState) = model.Step(input, state);
                 state.Dispose();
                 state = nextState;
@@ -93,7 +92,7 @@ public sealed class CaptionDecoder
                 }
 
                 if (kept == rows) continue;
-                var compacted = state.Select(torch.tensor<long>(continuing.AsSpan(0, kept), [kept], features.device));
+                var compacted = state.Select(TensorSpan.Create<long>(continuing.AsSpan(0, kept), [kept], features.device));
                 state.Dispose();
                 state = compacted;
                 // In place: continuing is increasing, so row k reads from a row at or after k.

@@ -1,5 +1,4 @@
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
+using ImageCaptioning.Torch.Runtime;
 
 namespace ImageCaptioning.Modeling;
 
@@ -10,7 +9,11 @@ namespace ImageCaptioning.Modeling;
 /// </summary>
 public abstract class CaptionModel : torch.nn.Module
 {
-    private protected CaptionModel(CaptionModelOptions options) => Options = options.Validate();
+    private protected CaptionModel(CaptionModelOptions options) : base(nameof(CaptionModel))
+    {
+        TorchRuntime.EnsureLoaded();
+        Options = options.Validate();
+    }
 
     /// <summary>The model's shape.</summary>
     public CaptionModelOptions Options { get; }
@@ -41,12 +44,14 @@ public abstract class CaptionModel : torch.nn.Module
 
     /// <summary>
     /// Mean cross entropy of <see cref="Project"/>(<paramref name="hidden"/>) against <paramref name="targets"/>:
-    /// hidden rows [N, width], targets [N] int64. The same value as projecting first, computed with one [N, V]
-    /// buffer for the logits and their gradient (<c>linear_cross_entropy</c>), which is what makes large
-    /// vocabularies affordable in training.
+    /// hidden rows [N, width], targets [N] int64. Callers pass only the rows that have a real target, so the
+    /// vocabulary projection, the largest cost of a training step, never runs on padding.
     /// </summary>
-    public Tensor ProjectionLoss(Tensor hidden, Tensor targets) =>
-        torch.nn.functional.linear_cross_entropy(hidden, OutputLayer.weight, OutputLayer.bias, targets);
+    public Tensor ProjectionLoss(Tensor hidden, Tensor targets)
+    {
+        using var logits = Project(hidden);
+        return torch.nn.functional.cross_entropy(logits, targets);
+    }
 
     private protected abstract Linear OutputLayer { get; }
 
@@ -62,6 +67,14 @@ public abstract class CaptionModel : torch.nn.Module
 
     /// <summary>Feeds one token per sequence ([N] int64); returns the next-token logits [N, V] and the new state.</summary>
     public abstract (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state);
+
+    // One LSTM step over [N, E] inputs: TorchSharp's LSTM takes sequences, and a length-1 sequence carrying (h, c)
+    // gives exactly the step's output.
+    private protected static (Tensor Output, Tensor H, Tensor C) LstmStep(LSTM lstm, Tensor input, DecoderState state)
+    {
+        var (output, h, c) = lstm.forward(input.unsqueeze(1), (state.H, state.C));
+        return (output.squeeze(1), h, c);
+    }
 
     private protected static Tensor Rows(Tensor projectedImages, Tensor? featureIndex) =>
         featureIndex is null ? projectedImages.alias() : projectedImages.index_select(0, featureIndex);
@@ -81,11 +94,11 @@ internal sealed class InitInjectCaptionModel : CaptionModel
 
     public InitInjectCaptionModel(CaptionModelOptions o) : base(o)
     {
-        imgToH = register_module("img_to_h", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
-        imgToC = register_module("img_to_c", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
-        embedding = register_module("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
-        lstm = register_module("lstm", torch.nn.LSTM(o.EmbeddingSize, o.HiddenSize, o.Layers, batch_first: true, dropout: o.Dropout));
-        fc = register_module("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
+        imgToH = this.Register("img_to_h", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
+        imgToC = this.Register("img_to_c", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
+        embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
+        lstm = this.Register("lstm", torch.nn.LSTM(o.EmbeddingSize, o.HiddenSize, o.Layers, batchFirst: true, dropout: o.Dropout));
+        fc = this.Register("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
     }
 
     public override Tensor Hidden(Tensor features, Tensor tokens, Tensor? featureIndex = null)
@@ -108,7 +121,7 @@ internal sealed class InitInjectCaptionModel : CaptionModel
     public override (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state)
     {
         using var scope = torch.NewDisposeScope();
-        var (output, h, c) = lstm.step(embedding.forward(tokens), state.H, state.C);
+        var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
         var logits = fc.forward(output).MoveToOuterDisposeScope();
         return (logits, new DecoderState(h, c, null));
     }
@@ -136,11 +149,11 @@ internal sealed class MergeCaptionModel : CaptionModel
 
     public MergeCaptionModel(CaptionModelOptions o) : base(o)
     {
-        imgFc = register_module("img_fc", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
-        embedding = register_module("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
-        lstm = register_module("lstm", torch.nn.LSTM(o.EmbeddingSize, o.HiddenSize, o.Layers, batch_first: true, dropout: o.Dropout));
-        decoderFc = register_module("decoder_fc", torch.nn.Linear(o.HiddenSize, o.HiddenSize));
-        fc = register_module("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
+        imgFc = this.Register("img_fc", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
+        embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
+        lstm = this.Register("lstm", torch.nn.LSTM(o.EmbeddingSize, o.HiddenSize, o.Layers, batchFirst: true, dropout: o.Dropout));
+        decoderFc = this.Register("decoder_fc", torch.nn.Linear(o.HiddenSize, o.HiddenSize));
+        fc = this.Register("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
     }
 
     public override Tensor Hidden(Tensor features, Tensor tokens, Tensor? featureIndex = null)
@@ -165,7 +178,7 @@ internal sealed class MergeCaptionModel : CaptionModel
     {
         using var scope = torch.NewDisposeScope();
         var image = state.Image ?? throw new InvalidOperationException("a merge decoder state carries the projected image");
-        var (output, h, c) = lstm.step(embedding.forward(tokens), state.H, state.C);
+        var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
         var logits = fc.forward(decoderFc.forward(output + image).relu()).MoveToOuterDisposeScope();
         return (logits, new DecoderState(h, c, image.alias()));
     }

@@ -3,8 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ImageCaptioning.IO;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 
 namespace ImageCaptioning.Modeling;
@@ -100,7 +98,7 @@ public sealed partial class CaptionModelBundle
         try
         {
             using (var weights = Safetensors.Load(modelPath))
-                model.load_state_dict(weights, strict: true, sourceName: modelPath);
+                model.LoadStateDict(weights, strict: true, sourceName: modelPath);
             if (device is { } target) model.to(target);
             model.eval();
             return new CaptionModelBundle(model, tokenizer, decoding, featureExtractor);

@@ -1,7 +1,5 @@
 using System.Reflection;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 
 namespace ImageCaptioning.Modeling;

@@ -1,6 +1,5 @@
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
 

@@ -2,7 +2,6 @@ using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -51,7 +50,7 @@ public sealed class CaptionPipelineDefinition
     public Captioner Train(Func<PipelineTrainingOptions, PipelineTrainingOptions>? configure = null, CancellationToken cancellationToken = default)
     {
         var logger = loggerFactory.CreateLogger("ImageCaptioning.Pipeline");
-        var device = Device ?? (torch.cuda.is_available() ? Torch.Device.Cuda() : Torch.Device.Cpu);
+        var device = Device ?? (torch.cuda.is_available() ? torch.CUDA : torch.CPU);
         torch.manual_seed(Seed);
 
         Report(PipelineStage.ReadingCaptions, 0, 1, source.Description);

@@ -5,7 +5,6 @@ using ImageCaptioning.Features;
 using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -76,7 +75,7 @@ public sealed class Captioner : IDisposable
         foreach (var batch in source.ExtractBatches(imagePaths))
         {
             using var scope = torch.NewDisposeScope();
-            var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+            var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
             if (settings.ZeroImageFeatures) features.zero_();
             captions.AddRange(bundle.Caption(features, options));
         }
@@ -105,7 +104,7 @@ public sealed class Captioner : IDisposable
             if (settings.ZeroImageFeatures) values.Clear();
             else ((IFeatureSource)features).Read(rows.AsSpan(0, count), values);
             using var scope = torch.NewDisposeScope();
-            hypotheses.AddRange(bundle.Caption(torch.tensor((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options));
+            hypotheses.AddRange(bundle.Caption(TensorSpan.Create((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options));
         }
         var marks = new[] { settings.Cleaning.StartMark, settings.Cleaning.EndMark }.OfType<string>().ToArray();
         var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].Select(c => WithoutMarks(c, marks)).ToList()));

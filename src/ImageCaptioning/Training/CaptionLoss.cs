@@ -1,5 +1,4 @@
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Training;
 

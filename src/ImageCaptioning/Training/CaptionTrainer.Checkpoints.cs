@@ -1,6 +1,5 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
 using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Training;
@@ -68,9 +67,9 @@ public sealed partial class CaptionTrainer
         using var scope = torch.NewDisposeScope();
         try
         {
-            torch.set_rng_state(torch.tensor(bytes, [bytes.Length]));
+            torch.set_rng_state(TensorSpan.Create<byte>(bytes, [bytes.Length]));
         }
-        catch (TorchException e)
+        catch (ExternalException e)
         {
             throw new InvalidDataException($"{path}: the RNG state was rejected by libtorch ({e.Message})", e);
         }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -39,7 +37,7 @@ public sealed partial class CaptionTrainer : IDisposable
         Model = model;
         this.logger = logger ?? NullLogger.Instance;
         this.progress = progress;
-        device = options.Device ?? Device.Cpu;
+        device = options.Device ?? torch.CPU;
         model.to(device);
         optimizer = torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }

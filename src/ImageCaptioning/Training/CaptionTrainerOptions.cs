@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Training;
 
@@ -85,7 +84,7 @@ public sealed record CaptionTrainerOptions
             throw new ArgumentException($"{nameof(CheckpointDirectory)} must be a path, or null for no checkpoints", nameof(CheckpointDirectory));
         if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))
             throw new ArgumentException($"{nameof(ResumeFrom)} must be a path, or null", nameof(ResumeFrom));
-        if (Device is { Type: DeviceType.CUDA } cuda && (!torch.cuda.is_available() || cuda.Index >= torch.cuda.device_count()))
+        if (Device is { type: DeviceType.CUDA } cuda && (!torch.cuda.is_available() || cuda.index >= torch.cuda.device_count()))
             throw new ArgumentException($"{nameof(Device)} {cuda} is not available (CUDA devices: {torch.cuda.device_count()})", nameof(Device));
         return this;
     }

@@ -1,14 +1,13 @@
 using System.Text.Json;
 using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Serialization;
 
 namespace ImageCaptioning.Training;
 
 /// <summary>
-/// The checkpoints of one directory. A checkpoint <c>name</c> is <c>name.json</c> plus the two safetensors files it
-/// names (<c>name.&lt;id&gt;.model.safetensors</c>, <c>name.&lt;id&gt;.optimizer.safetensors</c>). The weights are
+/// The checkpoints of one directory. A checkpoint <c>name</c> is <c>name.json</c> plus the two files it names: the
+/// weights (<c>name.&lt;id&gt;.model.safetensors</c>) and the optimiser's state in TorchSharp's own format
+/// (<c>name.&lt;id&gt;.optimizer.bin</c>, which keeps every per-parameter step count and moment). The weights are
 /// written first under a fresh id, then the JSON replaces the old one atomically: that rename is the commit. A
 /// failure before it leaves the previous checkpoint whole; the previous files are deleted only after it.
 /// </summary>
@@ -18,7 +17,7 @@ internal sealed class CheckpointStore(string directory)
     public const string Best = "best";
 
     private const string ModelSuffix = ".model.safetensors";
-    private const string OptimizerSuffix = ".optimizer.safetensors";
+    private const string OptimizerSuffix = ".optimizer.bin";
 
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -27,7 +26,7 @@ internal sealed class CheckpointStore(string directory)
 
     public string JsonPath(string name) => Path.Combine(Directory, name + ".json");
 
-    public void Save(string name, CaptionModel model, torch.optim.Optimizer optimizer, TrainingCheckpoint state)
+    public void Save(string name, CaptionModel model, OptimizerHelper optimizer, TrainingCheckpoint state)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var id = Guid.NewGuid().ToString("N")[..12];
@@ -39,15 +38,11 @@ internal sealed class CheckpointStore(string directory)
         {
             Safetensors.Save(modelPath, model.state_dict());
             AfterFileWritten?.Invoke(modelPath);
-            var optimizerState = optimizer.state_dict();
-            try
+            AtomicFile.Write(optimizerPath, stream =>
             {
-                Safetensors.Save(optimizerPath, optimizerState);
-            }
-            finally
-            {
-                foreach (var tensor in optimizerState.Values) tensor.Dispose();
-            }
+                using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+                optimizer.save_state_dict(writer);
+            });
             AfterFileWritten?.Invoke(optimizerPath);
             AtomicFile.Write(JsonPath(name), stream => JsonSerializer.Serialize(stream, state, TrainingCheckpoint.Json));
             AfterFileWritten?.Invoke(JsonPath(name));
@@ -83,20 +78,23 @@ internal sealed class CheckpointStore(string directory)
     }
 
     /// <summary>Loads the weights and optimiser state a checkpoint names into <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
-    public static void RestoreTensors(string jsonPath, TrainingCheckpoint state, CaptionModel model, torch.optim.Optimizer optimizer, Device device)
+    public static void RestoreTensors(string jsonPath, TrainingCheckpoint state, CaptionModel model, OptimizerHelper optimizer, Device device)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
         var modelPath = Path.Combine(folder, state.ModelFile);
         using (var weights = Safetensors.Load(modelPath, device))
-            model.load_state_dict(weights, strict: true, sourceName: modelPath);
+            model.LoadStateDict(weights, strict: true, sourceName: modelPath);
 
         var optimizerPath = Path.Combine(folder, state.OptimizerFile);
-        using var optimizerState = Safetensors.Load(optimizerPath, device);
         try
         {
-            optimizer.load_state_dict(optimizerState);
+            using var stream = File.OpenRead(optimizerPath);
+            using var reader = new BinaryReader(stream);
+            optimizer.load_state_dict(reader);
+            if (stream.Position != stream.Length)
+                throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the optimiser state");
         }
-        catch (Exception e) when (e is KeyNotFoundException or TorchException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or EndOfStreamException or InvalidDataException or ExternalException)
         {
             throw new InvalidDataException($"{optimizerPath}: the optimiser state does not fit this model's parameters ({e.Message})", e);
         }

@@ -2,7 +2,6 @@ using ImageCaptioning.Data;
 using ImageCaptioning.Evaluation;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Training;
 
@@ -109,7 +108,7 @@ internal sealed class ValidationCaptions
         {
             var count = Math.Min(DecodeChunk, ImageCount - first);
             using var scope = torch.NewDisposeScope();
-            var chunk = torch.tensor<float>(features.AsSpan(first * dimension, count * dimension), [count, dimension], device);
+            var chunk = TensorSpan.Create<float>(features.AsSpan(first * dimension, count * dimension), [count, dimension], device);
             foreach (var caption in decoder.Decode(chunk, options)) hypotheses.Add(Words(tokenizer, caption.Tokens));
         }
         return Bleu.Corpus(hypotheses, references).Bleu4;

@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -73,7 +72,7 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
                 while (members.Count < count && images.MoveNext()) members.Add(images.Current);
                 using var scope = torch.NewDisposeScope();
                 var pixels = torch.stack(members);
-                if (!options.Device.IsCpu) pixels = pixels.to(options.Device);
+                if (options.Device.type != DeviceType.CPU) pixels = pixels.to(options.Device);
                 batch = new ImageBatch(transform.Normalize(pixels).MoveToOuterDisposeScope(), start, names[start..(start + count)]);
             }
             finally
@@ -107,9 +106,9 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
         {
             // Worker threads have no dispose scope of the consumer's; this one frees the intermediates.
             using var scope = torch.NewDisposeScope();
-            return transform.Geometry(image, Device.Cpu).contiguous().MoveToOuterDisposeScope();
+            return transform.Geometry(image, torch.CPU).contiguous().MoveToOuterDisposeScope();
         }
-        catch (TorchException exception)
+        catch (ExternalException exception)
         {
             throw new InvalidOperationException($"Preprocessing image '{name}' failed: {exception.Message}", exception);
         }

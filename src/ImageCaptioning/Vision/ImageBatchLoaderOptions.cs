@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -44,7 +43,7 @@ public sealed record ImageBatchLoaderOptions
     } = 2;
 
     /// <summary>Where the batch tensors are delivered (normalisation runs there). Default: CPU.</summary>
-    public Device Device { get; init; } = Device.Cpu;
+    public Device Device { get; init; } = torch.CPU;
 
     /// <summary>Decoding limits.</summary>
     public ImageDecoderOptions Decoder

@@ -1,6 +1,5 @@
 using System.Globalization;
 using ImageCaptioning.Data;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -121,7 +120,7 @@ public sealed class ImageCsvSequence : Sequence<LabeledImageBatch>
 
             using var scope = torch.NewDisposeScope();
             var imageTensor = transform.Apply(images!, Options.Device);
-            var labelTensor = torch.tensor(labelRows, [rows.Length, k], Options.Device);
+            var labelTensor = TensorSpan.Create(labelRows, [rows.Length, k], Options.Device);
             return new LabeledImageBatch(imageTensor.MoveToOuterDisposeScope(), labelTensor.MoveToOuterDisposeScope(), batchPaths);
         }
         finally

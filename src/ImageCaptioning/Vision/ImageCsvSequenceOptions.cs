@@ -1,5 +1,4 @@
 using ImageCaptioning.Data;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -53,7 +52,7 @@ public sealed record ImageCsvSequenceOptions : SequenceOptions
     } = Environment.ProcessorCount;
 
     /// <summary>Where batches are delivered. Default: CPU.</summary>
-    public Device Device { get; init; } = Device.Cpu;
+    public Device Device { get; init; } = torch.CPU;
 
     /// <summary>Decoding limits.</summary>
     public ImageDecoderOptions Decoder

@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -25,7 +24,7 @@ public sealed class ImageTransform
     {
         ArgumentNullException.ThrowIfNull(image);
         using var scope = torch.NewDisposeScope();
-        return Normalize(Geometry(image, device ?? Device.Cpu)).MoveToOuterDisposeScope();
+        return Normalize(Geometry(image, device ?? torch.CPU)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -39,7 +38,7 @@ public sealed class ImageTransform
         CheckSameOutputSize(images);
 
         using var scope = torch.NewDisposeScope();
-        var target = device ?? Device.Cpu;
+        var target = device ?? torch.CPU;
         var geometries = new Tensor[images.Count];
         for (var i = 0; i < images.Count; i++)
             geometries[i] = Geometry(images[i] ?? throw new ArgumentException($"image {i} is null", nameof(images)), target);
@@ -51,7 +50,7 @@ public sealed class ImageTransform
     {
         ArgumentNullException.ThrowIfNull(image);
         using var scope = torch.NewDisposeScope();
-        return ToChannelsFirst(image, device ?? Device.Cpu).to(ScalarType.Float32).div(255.0).MoveToOuterDisposeScope();
+        return ToChannelsFirst(image, device ?? torch.CPU).to(ScalarType.Float32).div(255.0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Resize and crop, as 8-bit <c>[3, H, W]</c>: what PIL would hand to <c>ToTensor</c>.</summary>
@@ -79,7 +78,7 @@ public sealed class ImageTransform
     private static Tensor ResizePass(Tensor pixels, long height, long width)
     {
         using var input = pixels.to(ScalarType.Float32).unsqueeze(0);
-        using var output = torch.nn.functional.interpolate_bilinear(input, height, width, align_corners: false, antialias: true);
+        using var output = torch.nn.functional.interpolate(input, [height, width], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
         // PIL rounds half up into [0, 255]; truncating x + 0.5 after the clamp is that rounding.
         using var clamped = output.squeeze(0).clamp(0, 255);
         using var shifted = clamped.add(0.5);
@@ -112,13 +111,13 @@ public sealed class ImageTransform
     {
         // ToTensor then Normalize, as torchvision computes them: x / 255, then (x - mean) / std, all in float32.
         var channelShape = new long[] { 3, 1, 1 };
-        var mean = torch.tensor(Options.Mean.ToArray(), channelShape, pixels.device);
-        var std = torch.tensor(Options.Std.ToArray(), channelShape, pixels.device);
+        var mean = TensorSpan.Create(Options.Mean.ToArray(), channelShape, pixels.device);
+        var std = TensorSpan.Create(Options.Std.ToArray(), channelShape, pixels.device);
         return pixels.to(ScalarType.Float32).div(255.0).sub(mean).div(std);
     }
 
     private static Tensor ToChannelsFirst(RgbImage image, Device device) =>
-        torch.tensor(image.Pixels, [image.Height, image.Width, 3], device).permute(2, 0, 1);
+        TensorSpan.Create(image.Pixels, [image.Height, image.Width, 3], device).permute(2, 0, 1);
 
     private void CheckSameOutputSize(IReadOnlyList<RgbImage> images)
     {

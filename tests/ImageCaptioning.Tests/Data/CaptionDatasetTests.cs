@@ -1,6 +1,5 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 
@@ -231,7 +230,7 @@ public sealed class CaptionDatasetTests
         {
             var dataset = CaptionDataset.Create(corpus, tokenizer, features, new CaptionDatasetOptions { Mode = mode, BatchSize = 12 });
             using var batch = dataset[0];
-            using var tensors = batch.ToTensors(Device.Cpu);
+            using var tensors = batch.ToTensors(torch.CPU);
             long n = batch.SampleCount, t = batch.SequenceLength;
 
             Assert.That(tensors.Features.shape, Is.EqualTo(new long[] { batch.ImageRowCount, 4 }));

@@ -2,7 +2,6 @@ using ImageCaptioning.Features;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Data;
 using ImageCaptioning.Tests.Vision;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
@@ -20,7 +19,7 @@ public sealed class FeatureExtractionTests
     private static readonly FeatureExtractorOptions Small = new()
     {
         Transform = new ImageTransformOptions { Resize = ImageResize.To(64, 64) },
-        Device = Device.Cpu,
+        Device = torch.CPU,
         BatchSize = BatchSize,
         DecodeThreads = 2,
     };
@@ -152,7 +151,7 @@ public sealed class FeatureExtractionTests
     [Test]
     public void Extraction_leaks_no_tensors_even_when_abandoned_or_failing()
     {
-        var live = Tensor.LiveCount;
+        var live = Tensor.TotalCount;
         extractor!.Extract(images);
         using (var streams = new StreamList(images.Take(4)))
             extractor!.Extract(streams.Streams);
@@ -160,7 +159,7 @@ public sealed class FeatureExtractionTests
         var corrupt = scratch.File("corrupt.png");
         File.WriteAllBytes(corrupt, File.ReadAllBytes(images.First(p => p.EndsWith(".png", StringComparison.Ordinal)))[..300]);
         Assert.Throws<ImageDecodeException>(() => extractor!.Extract([images[0], corrupt, images[1], images[2]]));
-        Assert.That(Tensor.LiveCount, Is.EqualTo(live));
+        Assert.That(Tensor.TotalCount, Is.EqualTo(live));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using ImageCaptioning.Modeling;
-using ImageCaptioning.Torch;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 

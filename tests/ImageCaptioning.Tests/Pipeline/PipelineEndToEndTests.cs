@@ -1,7 +1,6 @@
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Synthetic;
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
@@ -33,7 +32,7 @@ public sealed class PipelineEndToEndTests
             .WithFeatureCache(dir.File(cache))
             .WithModel(m => m with { EmbeddingSize = 16, HiddenSize = 16 })
             .WithSplit(0.7, 0.1)
-            .WithDevice(Device.Cpu)
+            .WithDevice(torch.CPU)
             .WithSeed(2);
         return progress is null ? builder : builder.WithProgress(new SynchronousProgress(progress));
     }
@@ -67,7 +66,7 @@ public sealed class PipelineEndToEndTests
         Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == test[0]).Hypothesis), "captioning a file equals captioning its cached features");
 
         captioner.Save(dir.File("model"));
-        using var loaded = Captioner.Load(dir.File("model"), Device.Cpu);
+        using var loaded = Captioner.Load(dir.File("model"), torch.CPU);
         Assert.That(loaded.Caption(images), Is.EqualTo(captions), "a loaded captioner rebuilds the same extractor and model");
     }
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 using NUnit.Framework;

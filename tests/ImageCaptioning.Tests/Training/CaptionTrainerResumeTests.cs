@@ -1,6 +1,5 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Torch.Serialization;
 using NUnit.Framework;
 
@@ -30,7 +29,7 @@ public sealed class RecipePthTests
         using var model = CaptionModel.Create(options);
         using (var state = PthReader.ReadStateDict(dir.File(file)))
         {
-            var comparison = model.load_state_dict(state, strict: true, sourceName: file);
+            var comparison = model.LoadStateDict(state, strict: true, sourceName: file);
             Assert.That(comparison.IsExactMatch, Is.True);
         }
         model.eval();
@@ -49,7 +48,7 @@ public sealed class RecipePthTests
         PythonReference.Run("training_recipe_pth.py", dir.Path, "3");
         using var model = CaptionModel.Create(new CaptionModelOptions { VocabularySize = 41, FeatureDimension = 24, EmbeddingSize = 12, HiddenSize = 16 });
         using var state = PthReader.ReadStateDict(dir.File("recipe_zip.pth"));
-        var error = Assert.Throws<StateDictMismatchException>(() => model.load_state_dict(state, sourceName: dir.File("recipe_zip.pth")));
+        var error = Assert.Throws<StateDictMismatchException>(() => model.LoadStateDict(state, sourceName: dir.File("recipe_zip.pth")));
         Assert.That(error!.Message, Does.Contain("recipe_zip.pth").And.Contain("embedding.weight").And.Contain("fc.bias"));
     }
 }

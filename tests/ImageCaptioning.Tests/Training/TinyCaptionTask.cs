@@ -1,7 +1,6 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Tests.Training;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Data;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -22,7 +21,7 @@ public sealed class FeatureExtractorParityTests
     /// <summary>The bound: features equal within 1e-4, relative to their scale.</summary>
     private const double Tolerance = 1e-4;
 
-    private static readonly FeatureExtractorOptions Cpu = new() { Device = Device.Cpu, BatchSize = 2, DecodeThreads = 2 };
+    private static readonly FeatureExtractorOptions Cpu = new() { Device = torch.CPU, BatchSize = 2, DecodeThreads = 2 };
 
     private TempDirectory reference = null!;
     private string[] images = null!;
@@ -45,7 +44,7 @@ public sealed class FeatureExtractorParityTests
 
     private void AssertMatchesTorchvision(FeatureExtractor extractor, string output, string what)
     {
-        Assert.That(extractor.Device, Is.EqualTo(Device.Cpu));
+        Assert.That(extractor.Device, Is.EqualTo(torch.CPU));
         var expected = Expected(output);
         var dimension = extractor.Dimension;
 
@@ -241,12 +240,12 @@ public sealed class FeatureExtractorParityTests
     {
         if (!torch.cuda.is_available()) Assert.Ignore("no CUDA device");
         using var extractor = ResNet50FeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), new FeatureExtractorOptions { BatchSize = 2 });
-        Assert.That(extractor.Device.Type, Is.EqualTo(DeviceType.CUDA), "the default device is CUDA when present");
+        Assert.That(extractor.Device.type, Is.EqualTo(DeviceType.CUDA), "the default device is CUDA when present");
         // cuDNN may use TF32 for convolutions, whose 10-bit mantissa bounds the agreement at about 1e-3.
         using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
         using var features = extractor.Forward(inputs);
-        Assert.That(features.device.Type, Is.EqualTo(DeviceType.CUDA));
-        using var host = features.to(Device.Cpu);
+        Assert.That(features.device.type, Is.EqualTo(DeviceType.CUDA));
+        using var host = features.to(torch.CPU);
         FeatureAssert.Close(host.ToArray<float>(), Expected("resnet50_pool"), 1e-2, "resnet50 on CUDA");
         var extracted = extractor.Extract(images);
         FeatureAssert.Close(extracted.Row(0), Expected("resnet50_pool").AsSpan(0, 2048), 1e-2, "resnet50 on CUDA from a file");

@@ -1,5 +1,4 @@
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
@@ -52,7 +51,7 @@ public sealed class ImageBatchLoaderTests
 
         var loader = new ImageBatchLoader(paths, new ImageTransform(ImageTransformOptions.Standard256Crop224),
             new ImageBatchLoaderOptions { BatchSize = 3, DecodeThreads = 2, PrefetchBatches = 2 });
-        var liveBefore = Tensor.LiveCount;
+        var liveBefore = Tensor.TotalCount;
         var delivered = 0;
         var exception = Assert.Throws<ImageDecodeException>(() =>
         {
@@ -65,7 +64,7 @@ public sealed class ImageBatchLoaderTests
             Assert.That(delivered, Is.EqualTo(6), "the two batches before the corrupt file's batch arrive");
             Assert.That(exception.SourceName, Is.EqualTo(corrupt));
             Assert.That(exception.Message, Does.Contain(corrupt));
-            Assert.That(Tensor.LiveCount, Is.EqualTo(liveBefore), "prefetched tensors are freed");
+            Assert.That(Tensor.TotalCount, Is.EqualTo(liveBefore), "prefetched tensors are freed");
         });
     }
 
@@ -75,14 +74,14 @@ public sealed class ImageBatchLoaderTests
         var paths = Enumerable.Repeat(ReferencePaths(), 3).SelectMany(p => p).ToArray();
         var loader = new ImageBatchLoader(paths, new ImageTransform(ImageTransformOptions.Recipe224),
             new ImageBatchLoaderOptions { BatchSize = 4, DecodeThreads = 2, PrefetchBatches = 3 });
-        var liveBefore = Tensor.LiveCount;
+        var liveBefore = Tensor.TotalCount;
         foreach (var batch in loader)
         {
             batch.Dispose();
             break;
         }
 
-        Assert.That(Tensor.LiveCount, Is.EqualTo(liveBefore));
+        Assert.That(Tensor.TotalCount, Is.EqualTo(liveBefore));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using ImageCaptioning.Testing;
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
@@ -118,10 +117,10 @@ public sealed class ImageCsvSequenceTests
         var corrupt = scratch.File("images/broken.jpg");
         File.WriteAllBytes(corrupt, File.ReadAllBytes(scratch.File("images/photo_q90.jpg"))[..5000]);
         var sequence = ImageCsvSequence.Load(WriteCsv("f,x\nimages/gray_q90.jpg,1\nimages/broken.jpg,2\n"));
-        var live = Tensor.LiveCount;
+        var live = Tensor.TotalCount;
         var exception = Assert.Throws<ImageDecodeException>(() => sequence[0].Dispose())!;
         Assert.That(exception.SourceName, Is.EqualTo(corrupt));
-        Assert.That(Tensor.LiveCount, Is.EqualTo(live));
+        Assert.That(Tensor.TotalCount, Is.EqualTo(live));
     }
 
     [TestCase("f,x\nimages/a.png,abc\n", "line 2, column 'x': 'abc' is not a finite number")]

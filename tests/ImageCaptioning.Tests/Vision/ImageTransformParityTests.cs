@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 

@@ -121,13 +121,13 @@ public sealed class PthReaderTests
     [Test]
     public void ReadStateDict_OfACheckpoint_KeepsOnlyTheStateDictAlive()
     {
-        var baseline = Tensor.LiveCount;
+        var baseline = Tensor.TotalCount;
         using (var stateDict = PthReader.ReadStateDict(directory.File("checkpoint_zip.pth")))
         {
             AssertMatches(Expected("state_dict"), stateDict, "checkpoint_zip.pth");
-            Assert.That(Tensor.LiveCount - baseline, Is.EqualTo(stateDict.Count), "the optimizer's and other tensors are freed");
+            Assert.That(Tensor.TotalCount - baseline, Is.EqualTo(stateDict.Count), "the optimizer's and other tensors are freed");
         }
-        Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+        Assert.That(Tensor.TotalCount, Is.EqualTo(baseline));
     }
 
     [Test]
@@ -202,14 +202,14 @@ public sealed class PthReaderTests
         using var scratch = new TempDirectory();
         var bytes = File.ReadAllBytes(directory.File(file));
         var path = scratch.File("cut.pth");
-        var baseline = Tensor.LiveCount;
+        var baseline = Tensor.TotalCount;
         for (var length = 0; length < bytes.Length; length += Math.Max(1, bytes.Length / 151))
         {
             File.WriteAllBytes(path, bytes[..length]);
             var error = Assert.Throws<TensorFileException>(() => PthReader.Read(path).Dispose(), $"cut at {length} of {bytes.Length}")!;
             Assert.That(error.FilePath, Is.EqualTo(path));
         }
-        Assert.That(Tensor.LiveCount, Is.EqualTo(baseline), "a failed read frees what it allocated");
+        Assert.That(Tensor.TotalCount, Is.EqualTo(baseline), "a failed read frees what it allocated");
     }
 
     [TestCase("sd_legacy.pth", 400)]

@@ -112,14 +112,14 @@ public sealed class SafetensorsTests
         var path = directory.File("x.safetensors");
         using (var source = torch.arange(0, 6, 1, ScalarType.Float32))
             Safetensors.Save(path, new Dictionary<string, Tensor> { ["x"] = source });
-        var baseline = Tensor.LiveCount;
+        var baseline = Tensor.TotalCount;
 
         StateDict loaded;
         using (torch.NewDisposeScope()) loaded = Safetensors.Load(path);
-        Assert.That(loaded["x"].IsDisposed, Is.False, "the scope must not dispose tensors the caller owns");
+        Assert.That(loaded["x"].IsInvalid, Is.False, "the scope must not dispose tensors the caller owns");
         Assert.That(loaded["x"].ToArray<float>(), Is.EqualTo(new float[] { 0, 1, 2, 3, 4, 5 }));
         loaded.Dispose();
-        Assert.That(Tensor.LiveCount, Is.EqualTo(baseline));
+        Assert.That(Tensor.TotalCount, Is.EqualTo(baseline));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ImageCaptioning.Torch;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -139,7 +138,7 @@ public abstract class FeatureExtractor : IFeatureExtractor
             {
                 using var output = Forward(batch.Images);
                 var values = new float[checked(batch.Paths.Count * Dimension)];
-                using (var host = output.device.IsCpu ? output.contiguous() : output.to(Torch.Device.Cpu))
+                using (var host = output.device.type == DeviceType.CPU ? output.contiguous() : output.to(torch.CPU))
                     host.CopyTo<float>(values);
                 features = new ExtractedFeatures(batch.StartIndex, batch.Paths, Dimension, values);
             }

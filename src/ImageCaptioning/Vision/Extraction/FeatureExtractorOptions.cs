@@ -1,5 +1,4 @@
 using System.Globalization;
-using ImageCaptioning.Torch;
 
 namespace ImageCaptioning.Vision;
 
@@ -72,7 +71,7 @@ public sealed record FeatureExtractorOptions
     } = ImageDecoderOptions.Default;
 
     /// <summary>The device the network runs on: <see cref="Device"/>, or CUDA when available, else the CPU.</summary>
-    public Device ResolveDevice() => Device ?? (torch.cuda.is_available() ? Torch.Device.Cuda() : Torch.Device.Cpu);
+    public Device ResolveDevice() => Device ?? (torch.cuda.is_available() ? torch.CUDA : torch.CPU);
 
     /// <summary>
     /// A stable text for the preprocessing, e.g. <c>Resize(224x224) ToTensor Normalize(mean=[0.485,0.456,0.406], std=[0.229,0.224,0.225])</c>.

@@ -1,6 +1,3 @@
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
-using ImageCaptioning.Torch.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Vision;
@@ -23,7 +20,7 @@ internal static class NetworkWeights
             : PthReader.ReadStateDict(path);
         var kept = state.Where(kv => !ignoredKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         using (torch.no_grad())
-            network.load_state_dict(kept, strict: true, sourceName: path);
+            network.LoadStateDict(kept, strict: true, sourceName: path);
         var skipped = state.Count - kept.Count;
         logger.LogInformation("Loaded {Tensors} tensors from {Path}{Skipped}", kept.Count, path,
             skipped > 0 ? $" (skipped the unused head: {string.Join(", ", state.Keys.Where(ignoredKeys.Contains))})" : "");
@@ -49,8 +46,8 @@ internal static class NetworkWeights
                     conv.bias?.zero_();
                     break;
                 case BatchNorm2d norm:
-                    norm.weight.fill_(1);
-                    norm.bias.zero_();
+                    norm.weight!.fill_(1);
+                    norm.bias!.zero_();
                     break;
                 case Linear linear when normalLinear:
                     linear.weight.normal_(0, 0.01);

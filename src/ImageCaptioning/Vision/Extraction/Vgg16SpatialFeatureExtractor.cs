@@ -1,4 +1,3 @@
-using ImageCaptioning.Torch;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,5 +1,3 @@
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
 
 namespace ImageCaptioning.Vision;
 
@@ -17,20 +15,20 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     /// Builds the network with PyTorch's default initialisation. Without <paramref name="includeClassifier"/> the
     /// <c>fc</c> layer is left out and <see cref="forward"/> returns the 2048 pooled values.
     /// </summary>
-    public ResNet50(bool includeClassifier = true, int numClasses = 1000)
+    public ResNet50(bool includeClassifier = true, int numClasses = 1000) : base(nameof(ResNet50))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
-        conv1 = register_module("conv1", torch.nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false));
-        bn1 = register_module("bn1", torch.nn.BatchNorm2d(64));
-        relu = register_module("relu", torch.nn.ReLU(inplace: true));
-        maxpool = register_module("maxpool", torch.nn.MaxPool2d(3, 2, 1));
+        conv1 = this.Register("conv1", torch.nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false));
+        bn1 = this.Register("bn1", torch.nn.BatchNorm2d(64));
+        relu = this.Register("relu", torch.nn.ReLU(inplace: true));
+        maxpool = this.Register("maxpool", torch.nn.MaxPool2d(3, 2, 1));
         var inplanes = 64;
-        layer1 = register_module("layer1", MakeLayer(ref inplanes, 64, 3, 1));
-        layer2 = register_module("layer2", MakeLayer(ref inplanes, 128, 4, 2));
-        layer3 = register_module("layer3", MakeLayer(ref inplanes, 256, 6, 2));
-        layer4 = register_module("layer4", MakeLayer(ref inplanes, 512, 3, 2));
-        avgpool = register_module("avgpool", torch.nn.AdaptiveAvgPool2d(1, 1));
-        if (includeClassifier) fc = register_module("fc", torch.nn.Linear(PooledChannels, numClasses));
+        layer1 = this.Register("layer1", MakeLayer(ref inplanes, 64, 3, 1));
+        layer2 = this.Register("layer2", MakeLayer(ref inplanes, 128, 4, 2));
+        layer3 = this.Register("layer3", MakeLayer(ref inplanes, 256, 6, 2));
+        layer4 = this.Register("layer4", MakeLayer(ref inplanes, 512, 3, 2));
+        avgpool = this.Register("avgpool", torch.nn.AdaptiveAvgPool2d(1));
+        if (includeClassifier) fc = this.Register("fc", torch.nn.Linear(PooledChannels, numClasses));
     }
 
     /// <summary>The 7×7 stem convolution.</summary>
@@ -68,16 +66,15 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var blocked = MkldnnInference.Applies(this, input);
-        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(blocked ? input.to_mkldnn() : input))));
+        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(blocked ? MkldnnInference.ToMkldnn(input) : input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
-        if (blocked) x = x.to_dense();
+        if (blocked) x = MkldnnInference.ToDense(x);
         var pooled = avgpool.forward(x).flatten(1);
         return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();
     }
 
     private static Sequential MakeLayer(ref int inplanes, int planes, int blocks, int stride)
     {
-        var layer = torch.nn.Sequential();
         Sequential? downsample = null;
         if (stride != 1 || inplanes != planes * Bottleneck.Expansion)
         {
@@ -86,10 +83,10 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
                 torch.nn.BatchNorm2d(planes * Bottleneck.Expansion));
         }
 
-        layer.Append(new Bottleneck(inplanes, planes, stride, downsample));
+        var layers = new List<torch.nn.Module<Tensor, Tensor>> { new Bottleneck(inplanes, planes, stride, downsample) };
         inplanes = planes * Bottleneck.Expansion;
-        for (var i = 1; i < blocks; i++) layer.Append(new Bottleneck(inplanes, planes));
-        return layer;
+        for (var i = 1; i < blocks; i++) layers.Add(new Bottleneck(inplanes, planes));
+        return torch.nn.Sequential(layers);
     }
 }
 
@@ -100,16 +97,16 @@ public sealed class Bottleneck : torch.nn.Module<Tensor, Tensor>
     public const int Expansion = 4;
 
     /// <summary>Creates the block; <paramref name="downsample"/> adapts the shortcut when the shape changes.</summary>
-    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null)
+    public Bottleneck(long inplanes, long planes, long stride = 1, Sequential? downsample = null) : base(nameof(Bottleneck))
     {
-        conv1 = register_module("conv1", torch.nn.Conv2d(inplanes, planes, 1, bias: false));
-        bn1 = register_module("bn1", torch.nn.BatchNorm2d(planes));
-        conv2 = register_module("conv2", torch.nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false));
-        bn2 = register_module("bn2", torch.nn.BatchNorm2d(planes));
-        conv3 = register_module("conv3", torch.nn.Conv2d(planes, planes * Expansion, 1, bias: false));
-        bn3 = register_module("bn3", torch.nn.BatchNorm2d(planes * Expansion));
-        relu = register_module("relu", torch.nn.ReLU(inplace: true));
-        if (downsample is not null) this.downsample = register_module("downsample", downsample);
+        conv1 = this.Register("conv1", torch.nn.Conv2d(inplanes, planes, 1, bias: false));
+        bn1 = this.Register("bn1", torch.nn.BatchNorm2d(planes));
+        conv2 = this.Register("conv2", torch.nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false));
+        bn2 = this.Register("bn2", torch.nn.BatchNorm2d(planes));
+        conv3 = this.Register("conv3", torch.nn.Conv2d(planes, planes * Expansion, 1, bias: false));
+        bn3 = this.Register("bn3", torch.nn.BatchNorm2d(planes * Expansion));
+        relu = this.Register("relu", torch.nn.ReLU(inplace: true));
+        if (downsample is not null) this.downsample = this.Register("downsample", downsample);
     }
 
     /// <summary>1×1 reduction.</summary>

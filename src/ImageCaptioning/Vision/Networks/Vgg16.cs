@@ -1,5 +1,3 @@
-using ImageCaptioning.Torch;
-using ImageCaptioning.Torch.Modules;
 
 namespace ImageCaptioning.Vision;
 
@@ -36,7 +34,7 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     internal const int Conv5_3LayerCount = 30;
 
     /// <summary>Builds the network with PyTorch's default initialisation (seed it with <c>torch.manual_seed</c>).</summary>
-    public Vgg16(Vgg16Output output = Vgg16Output.Logits, int numClasses = 1000)
+    public Vgg16(Vgg16Output output = Vgg16Output.Logits, int numClasses = 1000) : base(nameof(Vgg16))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         Output = output;
@@ -56,11 +54,11 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
         }
 
         if (output == Vgg16Output.Conv5_3) layers.RemoveRange(Conv5_3LayerCount, layers.Count - Conv5_3LayerCount);
-        features = register_module("features", torch.nn.Sequential([.. layers]));
+        features = this.Register("features", torch.nn.Sequential(layers));
         if (output == Vgg16Output.Conv5_3) return;
 
-        avgpool = register_module("avgpool", torch.nn.AdaptiveAvgPool2d(7, 7));
-        classifier = register_module("classifier", torch.nn.Sequential(
+        avgpool = this.Register("avgpool", torch.nn.AdaptiveAvgPool2d(7));
+        classifier = this.Register("classifier", torch.nn.Sequential(
             torch.nn.Linear(512 * 7 * 7, 4096),
             torch.nn.ReLU(inplace: true),
             torch.nn.Dropout(),
@@ -89,7 +87,7 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = MkldnnInference.Applies(this, input) ? features.forward(input.to_mkldnn()).to_dense() : features.forward(input);
+        var x = MkldnnInference.Applies(this, input) ? MkldnnInference.ToDense(features.forward(MkldnnInference.ToMkldnn(input))) : features.forward(input);
         if (avgpool is null || classifier is null) return x.MoveToOuterDisposeScope();
         return classifier.forward(avgpool.forward(x).flatten(1)).MoveToOuterDisposeScope();
     }

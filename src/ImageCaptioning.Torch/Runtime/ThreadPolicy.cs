@@ -1,13 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace ImageCaptioning.Torch.Native;
+namespace ImageCaptioning.Torch.Runtime;
 
 /// <summary>
 /// Thread defaults applied once, around the loading of libtorch.
 /// <list type="bullet">
 /// <item>OMP_WAIT_POLICY=PASSIVE (unless set): libgomp's default spinning keeps idle OpenMP workers busy-waiting,
-/// and on a small machine they steal the cores OpenBLAS's own threads need; measured 2–15× slower on 2 cores.
-/// libgomp reads it when it loads, so it must be in the native environment before the first P/Invoke.</item>
+/// and on a small machine they steal the cores BLAS needs. libgomp reads it when it loads, so it must be in the
+/// native environment before TorchSharp loads libtorch.</item>
 /// <item>Intra-op threads = IMAGECAPTIONING_NUM_THREADS, else OMP_NUM_THREADS, else the logical core count
 /// (libtorch would otherwise pick the physical core count, 1 on a 2-vCPU machine).</item>
 /// </list>
@@ -17,10 +17,7 @@ internal static partial class ThreadPolicy
     internal const string ThreadsVariable = "IMAGECAPTIONING_NUM_THREADS";
 
     /// <summary>Sets the native environment; call before libtorch is loaded.</summary>
-    internal static void BeforeLoad()
-    {
-        SetDefault("OMP_WAIT_POLICY", "PASSIVE");
-    }
+    internal static void BeforeLoad() => SetDefault("OMP_WAIT_POLICY", "PASSIVE");
 
     /// <summary>The intra-op thread count the library applies after loading libtorch.</summary>
     internal static int DefaultThreads()
@@ -32,10 +29,10 @@ internal static partial class ThreadPolicy
 
     private static void SetDefault(string name, string value)
     {
-        // .NET keeps its own copy of the environment on Unix: the native one, which libgomp reads, needs libc.
         if (Environment.GetEnvironmentVariable(name) is not null) return;
         Environment.SetEnvironmentVariable(name, value);
-        _ = setenv(name, value, 0);
+        // .NET keeps its own copy of the environment on Unix: the native one, which libgomp reads, needs libc.
+        if (!OperatingSystem.IsWindows()) _ = setenv(name, value, 0);
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
