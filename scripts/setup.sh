@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ImageCaptioning needs, only those missing. Safe to run again.
+# The engine (TorchSharp with libtorch) comes from NuGet; nothing here is needed to build or run it.
 set -euo pipefail
 
 packages=(
-  # the compute engine: libtorch 1.13 (CPU, oneDNN, OpenMP) with an optimised BLAS (reference BLAS is ~8x slower)
-  libtorch-dev libopenblas0-pthread
-  # the native shim's toolchain
-  cmake g++
   # image decoding through P/Invoke
   libturbojpeg0-dev libpng-dev
   # independent references for the parity tests (run with /usr/bin/python3)

@@ -103,7 +103,7 @@ internal sealed class CheckpointStore(string directory)
     // Files of earlier saves of this checkpoint, and weights orphaned by a save that failed before its commit.
     private void DeleteUnreferenced(string name, TrainingCheckpoint state)
     {
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, name + ".*.safetensors"))
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, name + ".*"))
         {
             var file = Path.GetFileName(path);
             if (file != state.ModelFile && file != state.OptimizerFile && (file.EndsWith(ModelSuffix, StringComparison.Ordinal) || file.EndsWith(OptimizerSuffix, StringComparison.Ordinal)))

@@ -73,9 +73,9 @@ public sealed class ModelParityTests
         var expected = JsonDocument.Parse(PythonReference.Run("model_recipe.py", dir.File("spec.json"))).RootElement;
 
         TensorJson.AssertClose(expected.GetProperty("logits"), model.forward(features, inputTensor), "logits");
-        Assert.That(CaptionLoss.FullSequence(model, features, inputTensor, targetTensor).item<double>(),
+        Assert.That(CaptionLoss.FullSequence(model, features, inputTensor, targetTensor).ToDouble(),
             Is.EqualTo(expected.GetProperty("full_loss").GetDouble()).Within(1e-5).Percent, "full-sequence loss");
-        Assert.That(CaptionLoss.Prefix(model, prefixFeatures, prefixTensor, nextTensor).item<double>(),
+        Assert.That(CaptionLoss.Prefix(model, prefixFeatures, prefixTensor, nextTensor).ToDouble(),
             Is.EqualTo(expected.GetProperty("prefix_loss").GetDouble()).Within(1e-5).Percent, "prefix loss");
 
         foreach (var mode in new[] { "full", "prefix" })
@@ -92,7 +92,7 @@ public sealed class ModelParityTests
                     : CaptionLoss.Prefix(model, prefixFeatures, prefixTensor, nextTensor);
                 loss.backward();
                 adam.step();
-                losses.Add(loss.item<double>());
+                losses.Add(loss.ToDouble());
             }
             Assert.That(losses, Is.EqualTo(expected.GetProperty(mode + "_losses").EnumerateArray().Select(e => e.GetDouble())).Within(1e-4).Percent, $"{mode} loss curve");
             foreach (var (key, value) in model.state_dict())

@@ -8,10 +8,11 @@ namespace ImageCaptioning.Tests.Packaging;
 
 /// <summary>
 /// A fresh console app (<c>dotnet new console</c>, outside the repository) references the ImageCaptioning package from
-/// the local feed, restores, builds and runs a tiny pipeline end to end: synthetic images, random-weight ResNet-50
-/// features at 32 px, one epoch, one caption. The app reports where libImageCaptioningNative.so was mapped from, which
-/// shows how the runtime found the package's native asset: through deps.json's runtimes/linux-x64 entry for a
-/// RID-agnostic build, beside the app for a linux-x64 build.
+/// the local feed and TorchSharp-cpu as its backend, restores, builds and runs a tiny pipeline end to end: synthetic
+/// images, random-weight ResNet-50 features at 32 px, one epoch, one caption. The app reports where
+/// libLibTorchSharp.so was mapped from: the output's own copy (through deps.json's runtimes/linux-x64 entry for a
+/// RID-agnostic build, beside the app for a linux-x64 build), which the package's build step patched where this
+/// distribution needs it.
 /// </summary>
 [TestFixture]
 public sealed partial class ConsumerAppTests
@@ -38,9 +39,9 @@ public sealed partial class ConsumerAppTests
         Console.WriteLine($"trained: {captioner.Training!.EpochsCompleted} epoch");
         Console.WriteLine($"caption: {captioner.Caption(data.GetImagePath(data.Images[0].ImageId))}");
         Console.WriteLine($"library: {typeof(CaptionPipeline).Assembly.Location}");
-        // Where the dynamic loader mapped the shim from: the line of /proc/self/maps naming it.
+        // Where the dynamic loader mapped TorchSharp's native library from: the line of /proc/self/maps naming it.
         var native = File.ReadLines("/proc/self/maps").Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(fields => fields.Length >= 6 && fields[5].EndsWith("/libImageCaptioningNative.so")).Select(fields => fields[5]).Distinct();
+            .Where(fields => fields.Length >= 6 && fields[5].EndsWith("/libLibTorchSharp.so")).Select(fields => fields[5]).Distinct();
         Console.WriteLine($"native: {string.Join(";", native)}");
         """;
 
@@ -60,6 +61,7 @@ public sealed partial class ConsumerAppTests
         Succeed(DotnetCommand.Run(["new", "console", "--name", "Consumer", "--output", app, "--no-restore"], Timeout, dir.Path, environment));
         File.WriteAllText(Path.Combine(dir.Path, "nuget.config"), NugetConfig(PackedFeed.Path, MachinePackageFolder()));
         Succeed(DotnetCommand.Run(["add", "package", "ImageCaptioning", "--version", PackedFeed.Version, "--no-restore"], Timeout, app, environment));
+        Succeed(DotnetCommand.Run(["add", "package", "TorchSharp-cpu", "--version", "0.107.0", "--no-restore"], Timeout, app, environment));
         File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
     }
 
@@ -76,11 +78,11 @@ public sealed partial class ConsumerAppTests
         var run = Succeed(DotnetCommand.Run([Path.Combine(output, "Consumer.dll"), dir.File("work-any")], Timeout, app));
 
         AssertCaptioned(run, output);
-        Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "runtimes", "linux-x64", "native", "libImageCaptioningNative.so")), run.Transcript);
+        Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")), run.Transcript);
         using var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "Consumer.deps.json")));
         var targets = deps.RootElement.GetProperty("targets").EnumerateObject().Single().Value;
-        var torch = targets.EnumerateObject().Single(p => p.Name.StartsWith("ImageCaptioning.Torch/", StringComparison.Ordinal)).Value;
-        var asset = torch.GetProperty("runtimeTargets").GetProperty("runtimes/linux-x64/native/libImageCaptioningNative.so");
+        var backend = targets.EnumerateObject().Single(p => p.Name.StartsWith("libtorch-cpu-linux-x64/", StringComparison.Ordinal)).Value;
+        var asset = backend.GetProperty("runtimeTargets").GetProperty("runtimes/linux-x64/native/libLibTorchSharp.so");
         Assert.That((asset.GetProperty("rid").GetString(), asset.GetProperty("assetType").GetString()), Is.EqualTo(("linux-x64", "native")));
         AssertNoWarnings(build);
     }
@@ -96,7 +98,7 @@ public sealed partial class ConsumerAppTests
         var run = Succeed(DotnetCommand.Run([Path.Combine(output, "Consumer.dll"), dir.File("work-linux-x64")], Timeout, app));
 
         AssertCaptioned(run, output);
-        Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "libImageCaptioningNative.so")), run.Transcript);
+        Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "libLibTorchSharp.so")), run.Transcript);
         AssertNoWarnings(build);
     }
 

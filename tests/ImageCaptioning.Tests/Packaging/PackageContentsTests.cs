@@ -7,7 +7,7 @@ namespace ImageCaptioning.Tests.Packaging;
 
 /// <summary>
 /// <c>dotnet pack</c> makes ImageCaptioning and ImageCaptioning.Torch, each with its README, license, XML docs and a
-/// symbol package; the binding's package carries the native shim as a linux-x64 runtime asset.
+/// symbol package. Neither carries a native library: the engine is TorchSharp, whose backend the app chooses.
 /// </summary>
 [TestFixture]
 public sealed class PackageContentsTests
@@ -29,7 +29,7 @@ public sealed class PackageContentsTests
     }
 
     [TestCase("ImageCaptioning", "T:ImageCaptioning.Pipeline.CaptionPipeline")]
-    [TestCase("ImageCaptioning.Torch", "T:ImageCaptioning.Torch.Tensor")]
+    [TestCase("ImageCaptioning.Torch", "T:ImageCaptioning.Torch.Serialization.PthReader")]
     public void EachPackageCarriesItsAssemblyXmlDocsReadmeAndLicense(string id, string documentedType)
     {
         using var package = Open($"{id}.{Version}.nupkg");
@@ -61,17 +61,28 @@ public sealed class PackageContentsTests
         Assert.That(dependencies, Does.ContainKey("Microsoft.Extensions.Logging.Abstractions"));
     }
 
-    [Test]
-    public void TheBindingCarriesTheNativeShimAsALinuxX64RuntimeAsset()
+    [TestCase("ImageCaptioning")]
+    [TestCase("ImageCaptioning.Torch")]
+    public void PackagesReferenceTorchSharpAndNoBackendOrNativeLibrary(string id)
     {
-        using var package = Open($"ImageCaptioning.Torch.{Version}.nupkg");
+        using var package = Open($"{id}.{Version}.nupkg");
 
-        var native = Bytes(package, "runtimes/linux-x64/native/libImageCaptioningNative.so");
+        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => (string)e.Attribute("id")!).ToList();
+        if (id == "ImageCaptioning.Torch") Assert.That(dependencies, Does.Contain("TorchSharp"), "the managed engine");
+        Assert.That(dependencies, Has.None.StartWith("TorchSharp-").And.None.StartWith("libtorch"), "the app picks the backend (TorchSharp-cpu or a CUDA package)");
+        Assert.That(package.Entries.Select(e => e.FullName), Has.None.StartsWith("runtimes/").And.None.StartsWith("contentFiles/"));
+    }
 
-        Assert.That(native.Take(4), Is.EqualTo(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }), "an ELF shared object");
-        Assert.That(native, Is.EqualTo(File.ReadAllBytes(Built("ImageCaptioning.Torch", "libImageCaptioningNative.so"))), "the library the build made");
-        Assert.That(package.Entries.Select(e => e.FullName), Has.None.StartsWith("contentFiles/").And.None.StartsWith("content/"),
-            "the shim reaches consumers as a runtime asset only, not as content copied into their project");
+    [Test]
+    public void TheLibraryShipsItsLoadFixAsBuildTransitiveTargets()
+    {
+        using var package = Open($"ImageCaptioning.{Version}.nupkg");
+        var source = Path.Combine(DotnetCommand.RepositoryRoot, "src", "ImageCaptioning", "buildTransitive");
+
+        foreach (var file in Directory.GetFiles(source))
+            Assert.That(Bytes(package, $"buildTransitive/{Path.GetFileName(file)}"), Is.EqualTo(File.ReadAllBytes(file)));
+        Assert.That(package.GetEntry("buildTransitive/ImageCaptioning.targets"), Is.Not.Null, "NuGet imports buildTransitive/<id>.targets");
     }
 
     [TestCase("ImageCaptioning")]

@@ -20,7 +20,7 @@ public sealed class CaptionModelBundleTests
         using (var scope = torch.NewDisposeScope())
         {
             var fc = model.state_dict()["fc.weight"];
-            fc.copy_(fc * 5);
+            using (torch.no_grad()) fc.copy_(fc * 5);
         }
         return new CaptionModelBundle(model, task.Tokenizer, DecodingOptions.Greedy with { MaxLength = 12, Strategy = DecodingStrategy.Beam, BeamWidth = 2 }, Extractor);
     }

@@ -296,6 +296,6 @@ public sealed class PthReaderTests
         TensorValues.AssertEqual(reference.RootElement.GetProperty("last"), values[^4..].Select(v => (object)(double)v).ToArray(), "last");
         using var asDouble = big.to(ScalarType.Float64);
         using var sum = asDouble.sum();
-        Assert.That(sum.item<double>(), Is.EqualTo(reference.RootElement.GetProperty("sum").GetDouble()).Within(1e-6).Percent);
+        Assert.That(sum.ToDouble(), Is.EqualTo(reference.RootElement.GetProperty("sum").GetDouble()).Within(1e-6).Percent);
     }
 }
