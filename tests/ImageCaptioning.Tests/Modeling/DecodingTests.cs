@@ -113,7 +113,7 @@ public sealed class DecodingTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = NewModel();
-        model.state_dict()["fc.bias"].select(0, End).fill_(-1e9);
+        using (torch.no_grad()) model.state_dict()["fc.bias"].select(0, End).fill_(-1e9);
         var decoded = new CaptionDecoder(model, Start, End)
             .Decode(torch.randn([4, Dim]), new DecodingOptions { Strategy = strategy, BeamWidth = 3, MaxLength = 9 });
         Assert.That(decoded.Select(d => d.Tokens.Count), Is.All.EqualTo(9));
