@@ -38,7 +38,8 @@ internal static class MkldnnInference
     {
         try
         {
-            var unit = torch.jit.compile(Script);
+            // TorchScript's parser wants a newline after the last statement; a raw literal ends without one.
+            var unit = torch.jit.compile(Script + "\n");
             using var probe = torch.ones(1, 1, 2, 2);
             using var blocked = unit.invoke<Tensor>("to_mkldnn", probe);
             using var back = unit.invoke<Tensor>("to_dense", blocked);
