@@ -81,7 +81,7 @@ public sealed partial class ConsumerAppTests
         Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so")), run.Transcript);
         using var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "Consumer.deps.json")));
         var targets = deps.RootElement.GetProperty("targets").EnumerateObject().Single().Value;
-        var backend = targets.EnumerateObject().Single(p => p.Name.StartsWith("libtorch-cpu-linux-x64/", StringComparison.Ordinal)).Value;
+        var backend = targets.EnumerateObject().Single(p => p.Name.StartsWith("TorchSharp/", StringComparison.Ordinal)).Value;
         var asset = backend.GetProperty("runtimeTargets").GetProperty("runtimes/linux-x64/native/libLibTorchSharp.so");
         Assert.That((asset.GetProperty("rid").GetString(), asset.GetProperty("assetType").GetString()), Is.EqualTo(("linux-x64", "native")));
         AssertNoWarnings(build);
