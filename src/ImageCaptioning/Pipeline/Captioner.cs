@@ -68,19 +68,77 @@ public sealed class Captioner : IDisposable
     public string Caption(string imagePath, DecodingOptions? options = null) => Caption([imagePath], options)[0];
 
     /// <summary>Captions image files in batches, in order.</summary>
+    /// <exception cref="IOException">A file cannot be read or decoded (<see cref="ImageDecodeException"/>); the message names it.</exception>
     public IReadOnlyList<string> Caption(IReadOnlyList<string> imagePaths, DecodingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
-        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         var captions = new List<string>(imagePaths.Count);
+        foreach (var (_, batch) in CaptionBatches(imagePaths, options)) captions.AddRange(batch);
+        return captions;
+    }
+
+    /// <summary>
+    /// Captions image files in batches, in order, going on past the files that cannot be read or decoded: result
+    /// <c>i</c> holds the caption of <paramref name="imagePaths"/>[i], or the exception that names the file and says why.
+    /// </summary>
+    public IReadOnlyList<CaptionAttempt> TryCaption(IReadOnlyList<string> imagePaths, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var results = new CaptionAttempt[imagePaths.Count];
+        var batchSize = extractor?.Options.BatchSize ?? 1;
+        var start = 0;
+        while (start < results.Length)
+        {
+            var next = start;
+            try
+            {
+                foreach (var (first, captions) in CaptionBatches(imagePaths.Skip(start).ToArray(), options))
+                {
+                    for (var i = 0; i < captions.Count; i++) results[start + first + i] = new CaptionAttempt(imagePaths[start + first + i], captions[i], null);
+                    next = start + first + captions.Count;
+                }
+                break;
+            }
+            catch (Exception e) when (IsUnreadable(e))
+            {
+                // The batch at `next` holds the file that failed (the batches before it are kept): caption that batch
+                // one image at a time, to tell the failing file from its readable neighbours, then batch again after it.
+                var end = Math.Min(results.Length, next + batchSize);
+                for (start = next; start < end; start++)
+                {
+                    var path = imagePaths[start];
+                    try
+                    {
+                        results[start] = new CaptionAttempt(path, CaptionBatches([path], options).Single().Captions[0], null);
+                    }
+                    catch (Exception single) when (IsUnreadable(single))
+                    {
+                        results[start++] = new CaptionAttempt(path, null, single);
+                        break;
+                    }
+                }
+            }
+        }
+        return results;
+
+        static bool IsUnreadable(Exception e) => e is IOException or UnauthorizedAccessException;
+    }
+
+    private IEnumerable<(int Start, IReadOnlyList<string> Captions)> CaptionBatches(IReadOnlyList<string> imagePaths, DecodingOptions? options)
+    {
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         foreach (var batch in source.ExtractBatches(imagePaths))
         {
-            using var scope = torch.NewDisposeScope();
-            var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
-            if (settings.ZeroImageFeatures) features.zero_();
-            captions.AddRange(bundle.Caption(features, options));
+            IReadOnlyList<string> captions;
+            // Closed before the yield: the caller may open scopes of its own while it holds the captions.
+            using (var scope = torch.NewDisposeScope())
+            {
+                var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+                if (settings.ZeroImageFeatures) features.zero_();
+                captions = bundle.Caption(features, options);
+            }
+            yield return (batch.StartIndex, captions);
         }
-        return captions;
     }
 
     /// <summary>
@@ -214,4 +272,14 @@ public sealed class Captioner : IDisposable
     {
         public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     }
+}
+
+/// <summary>The caption of one image file, or why the file could not be captioned.</summary>
+/// <param name="Path">The image file.</param>
+/// <param name="Caption">The caption; null when <paramref name="Error"/> is set.</param>
+/// <param name="Error">Why the file could not be read or decoded (its message names the file); null on success.</param>
+public sealed record CaptionAttempt(string Path, string? Caption, Exception? Error)
+{
+    /// <summary>Whether the image was captioned.</summary>
+    public bool Succeeded => Error is null;
 }
