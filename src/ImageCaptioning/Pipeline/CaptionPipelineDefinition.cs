@@ -22,15 +22,17 @@ public sealed class CaptionPipelineDefinition
     private readonly ILoggerFactory loggerFactory;
     private readonly IProgress<PipelineProgress>? progress;
     private readonly (double Train, double Validation) split;
+    private readonly CaptionReaderOptions reading;
 
     internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, FeatureWeights weights, IFeatureExtractor? customExtractor,
         FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
-        ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split)
+        ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
         (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
             (source, network, weights, customExtractor, extractorOptions, featureCache, tokenizer);
         (ModelOptions, Device, this.loggerFactory, this.progress, Seed, this.split) =
             (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
+        this.reading = reading;
     }
 
     /// <summary>The built-in CNN, or null for a custom extractor.</summary>
@@ -56,7 +58,7 @@ public sealed class CaptionPipelineDefinition
         torch.manual_seed(Seed);
 
         Report(PipelineStage.ReadingCaptions, 0, 1, source.Description);
-        var (raw, predefined) = source.Read();
+        var (raw, predefined) = source.Read(reading, logger);
         var cleaning = CleaningFor(tokenizerChoice);
         var corpus = new CaptionCleaner(cleaning).Clean(raw, logger).Corpus;
         var captionSplit = predefined is { } lists
