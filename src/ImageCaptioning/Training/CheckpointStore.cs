@@ -38,6 +38,7 @@ internal sealed class CheckpointStore(string directory)
         try
         {
             Safetensors.Save(modelPath, model.state_dict());
+            state.ModelSha256 = FileDigest.Sha256(modelPath);
             AfterFileWritten?.Invoke(modelPath);
             var optimizerState = optimizer.state_dict();
             try
@@ -48,6 +49,7 @@ internal sealed class CheckpointStore(string directory)
             {
                 foreach (var tensor in optimizerState.Values) tensor.Dispose();
             }
+            state.OptimizerSha256 = FileDigest.Sha256(optimizerPath);
             AfterFileWritten?.Invoke(optimizerPath);
             AtomicFile.Write(JsonPath(name), stream => JsonSerializer.Serialize(stream, state, TrainingCheckpoint.Json));
             AfterFileWritten?.Invoke(JsonPath(name));
@@ -87,10 +89,13 @@ internal sealed class CheckpointStore(string directory)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
         var modelPath = Path.Combine(folder, state.ModelFile);
+        var optimizerPath = Path.Combine(folder, state.OptimizerFile);
+        // Checkpoints written before the digests were recorded have none, and resume unverified.
+        if (state.ModelSha256 is { } modelDigest) FileDigest.Verify(modelPath, modelDigest, jsonPath);
+        if (state.OptimizerSha256 is { } optimizerDigest) FileDigest.Verify(optimizerPath, optimizerDigest, jsonPath);
         using (var weights = Safetensors.Load(modelPath, device))
             model.load_state_dict(weights, strict: true, sourceName: modelPath);
 
-        var optimizerPath = Path.Combine(folder, state.OptimizerFile);
         using var optimizerState = Safetensors.Load(optimizerPath, device);
         try
         {
