@@ -25,9 +25,10 @@ internal static class FileDigest
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist, but {recordedIn} records its SHA-256", path);
         var actual = Sha256(path);
         if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException(MismatchReason(path, actual, expected, recordedIn));
+            throw new InvalidDataException($"{path}: {MismatchReason(actual, expected, recordedIn)}");
     }
 
-    public static string MismatchReason(string what, string actual, string expected, string recordedIn) =>
-        $"{what}: the SHA-256 is {actual} but {recordedIn} records {expected}: the file was changed or damaged after it was written";
+    /// <summary>The words of a mismatch, for the exception type of each area.</summary>
+    public static string MismatchReason(string actual, string expected, string recordedIn) =>
+        $"the SHA-256 is {actual} but {recordedIn} records {expected}: the file was changed or damaged after it was written";
 }
