@@ -64,8 +64,19 @@ internal sealed record Flickr8kSource(string Root) : CaptionSource($"Flickr8k at
         var dev = Path.Combine(TextDirectory, "Flickr_8k.devImages.txt");
         var test = Path.Combine(TextDirectory, "Flickr_8k.testImages.txt");
         if (!File.Exists(train) || !File.Exists(test)) return (corpus, null);
-        return (corpus, (CaptionReader.ReadImageList(train, reading, logger), File.Exists(dev) ? CaptionReader.ReadImageList(dev, reading, logger) : null,
-            CaptionReader.ReadImageList(test, reading, logger)));
+        return (corpus, (ReadList(train), File.Exists(dev) ? ReadList(dev) : null, ReadList(test)));
+
+        IReadOnlyList<string> ReadList(string path)
+        {
+            var names = CaptionReader.ReadImageList(path, reading, logger);
+            // Reported against the list, where the stray name is: the split would fail later without saying where.
+            if (names.FirstOrDefault(name => !corpus.Contains(name)) is { } stray)
+            {
+                var line = 1 + File.ReadLines(path).TakeWhile(l => l.Trim() != stray).Count();
+                throw new CaptionFormatException(path, line, $"image '{stray}' has no caption in {Path.GetFileName(File.Exists(CaptionsCsv) ? CaptionsCsv : TokenFile)}");
+            }
+            return names;
+        }
     }
 }
 

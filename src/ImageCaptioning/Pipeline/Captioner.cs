@@ -210,8 +210,8 @@ public sealed class Captioner : IDisposable
         var bundle = CaptionModelBundle.Load(folder, device);
         try
         {
-            FeatureNetwork? network = dto.Network is null ? null : Enum.Parse<FeatureNetwork>(dto.Network);
-            FeatureWeights? weights = dto.WeightsKind is null ? null : Enum.Parse<FeatureWeightsKind>(dto.WeightsKind) switch
+            FeatureNetwork? network = dto.Network is null ? null : ParseSetting<FeatureNetwork>(dto.Network, "network", settingsPath);
+            FeatureWeights? weights = dto.WeightsKind is null ? null : ParseSetting<FeatureWeightsKind>(dto.WeightsKind, "weightsKind", settingsPath) switch
             {
                 FeatureWeightsKind.File => FeatureWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
                 FeatureWeightsKind.Random => FeatureWeights.Random(dto.WeightsSeed),
@@ -225,6 +225,13 @@ public sealed class Captioner : IDisposable
                 extractor = FeatureNetworks.Create(n, weights, new FeatureExtractorOptions { Transform = transform, Device = device },
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
+            if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)
+            {
+                var message = $"{settingsPath}: the feature extractor {extractor.Name} gives {extractor.Dimension}-float features " +
+                    $"but the model reads {bundle.Model.Options.FeatureDimension}";
+                if (owns) extractor.Dispose();
+                throw new InvalidDataException(message);
+            }
             var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
             return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null,
                 new CaptionerSettings(network, weights, cleaning, dto.ZeroImageFeatures), loggerFactory);
@@ -235,6 +242,11 @@ public sealed class Captioner : IDisposable
             throw;
         }
     }
+
+    private static T ParseSetting<T>(string value, string name, string settingsPath) where T : struct, Enum =>
+        Enum.TryParse<T>(value, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new InvalidDataException($"{settingsPath}: '{name}' is '{value}', which is none of {string.Join(", ", Enum.GetNames<T>())}");
 
     /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
     public void Dispose()
