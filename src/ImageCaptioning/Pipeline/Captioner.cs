@@ -199,6 +199,9 @@ public sealed class Captioner : IDisposable
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
     /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one.
     /// </summary>
+    /// <exception cref="FileNotFoundException">The folder has no pipeline.json, or a bundle file is missing.</exception>
+    /// <exception cref="InvalidDataException">A settings or bundle file is malformed, changed since it was saved, or names a network whose features the model does not read.</exception>
+    /// <exception cref="ArgumentException"><paramref name="extractor"/> gives features of another size than the model reads.</exception>
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
@@ -227,10 +230,10 @@ public sealed class Captioner : IDisposable
             }
             if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)
             {
-                var message = $"{settingsPath}: the feature extractor {extractor.Name} gives {extractor.Dimension}-float features " +
-                    $"but the model reads {bundle.Model.Options.FeatureDimension}";
-                if (owns) extractor.Dispose();
-                throw new InvalidDataException(message);
+                var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.Options.FeatureDimension}";
+                if (!owns) throw new ArgumentException(mismatch, nameof(extractor));
+                extractor.Dispose();
+                throw new InvalidDataException($"{settingsPath}: {mismatch}");
             }
             var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
             return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null,
