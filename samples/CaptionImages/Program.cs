@@ -2,12 +2,11 @@
 // records the CNN and weights the model was trained on, and Captioner.Load rebuilds that extractor, so new images get
 // the same features as the training images. Prints one "path: caption" line per image, in the order given.
 using System.CommandLine;
-using System.CommandLine.Builder;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Samples;
 
 var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
@@ -30,13 +29,8 @@ command.AddValidator(result =>
     else if (!sampling && (result.FindResultFor(seed) is not null || result.FindResultFor(topK) is not null))
         result.ErrorMessage = "--seed and --top-k apply to sampling: add --temperature T";
 });
-// Validators also run when a value did not parse; the parser reports that one, so only parsed values are checked.
-foreach (var option in new[] { beam, topK, maxLength })
-    option.AddValidator(r => r.ErrorMessage =
-        r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < 1 ? $"{option.Aliases.First()} must be at least 1" : null);
-temperature.AddValidator(r => r.ErrorMessage =
-    r.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var t) && !(t > 0 && double.IsFinite(t))
-        ? "--temperature must be a positive number" : null);
+foreach (var option in new Option[] { beam, topK, maxLength }) OptionRules.Range(option, 1);
+OptionRules.Positive(temperature);
 
 command.SetHandler(context =>
 {
@@ -47,13 +41,7 @@ command.SetHandler(context =>
         parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device));
 });
 
-return await new CommandLineBuilder(command)
-    .UseHelp()
-    .UseTypoCorrections()
-    .UseParseErrorReporting(ExitCodes.UsageError)
-    .UseExceptionHandler(errorExitCode: ExitCodes.Failure)
-    .Build()
-    .InvokeAsync(args);
+return await BadInput.RunAsync(command, args);
 
 static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName)
 {
@@ -73,25 +61,28 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
     if (problems.Count > 0)
     {
         foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}");
-        return ExitCodes.MissingInput;
+        return ExitCodes.BadInput;
     }
 
-    try
-    {
-        using var captioner = Captioner.Load(modelFolder, target);
-        var decoding = captioner.Bundle.Decoding;
-        if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
-        if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };
-        if (maxLength is { } length) decoding = decoding with { MaxLength = length };
+    using var captioner = Captioner.Load(modelFolder, target);
+    var decoding = captioner.Bundle.Decoding;
+    if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
+    if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };
+    if (maxLength is { } length) decoding = decoding with { MaxLength = length };
 
-        var captions = captioner.Caption(images, decoding);
-        for (var i = 0; i < images.Count; i++) Console.WriteLine($"{images[i]}: {captions[i]}");
-        return ExitCodes.Success;
-    }
-    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+    // An unreadable image is reported and skipped, so one bad file in a folder costs only its own caption.
+    var failed = 0;
+    foreach (var result in captioner.TryCaption(images, decoding))
     {
-        // A corrupt image, a damaged model file or the CNN weights the model was trained with gone missing: the message names the file.
-        Console.Error.WriteLine($"error: {e.Message}");
-        return ExitCodes.MissingInput;
+        if (result.Succeeded)
+        {
+            Console.WriteLine($"{result.Path}: {result.Caption}");
+            continue;
+        }
+        failed++;
+        BadInput.Report(result.Error!);
     }
+    if (failed == 0) return ExitCodes.Success;
+    Console.Error.WriteLine($"error: {failed} of {images.Count} images could not be captioned");
+    return ExitCodes.BadInput;
 }

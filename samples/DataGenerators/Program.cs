@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DataGenerators;
 using ImageCaptioning.Data;
+using ImageCaptioning.Samples;
 using ImageCaptioning.Synthetic;
 using ImageCaptioning.Vision;
 
@@ -27,7 +28,7 @@ command.SetHandler(folder =>
     try { CsvOfImages(temporary); }
     finally { Directory.Delete(temporary, recursive: true); }
 }, output);
-return await command.InvokeAsync(args);
+return await BadInput.RunAsync(command, args);
 
 static void Letters()
 {

@@ -3,11 +3,11 @@
 // test images, an HTML report, and the saved model that the CaptionImages sample loads.
 // Nothing is downloaded: a missing dataset or weights file ends with exit code 2 and says what to get and where to put it.
 using System.CommandLine;
-using System.CommandLine.Builder;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Samples;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -46,12 +46,10 @@ command.AddValidator(result =>
     if (result.FindResultFor(weights) is not null && result.FindResultFor(randomWeights) is not null)
         result.ErrorMessage = "--weights and --random-weights exclude each other: pass one of them (or neither, for the torch hub cache)";
 });
-foreach (var (option, least) in new[] { (epochs, 1), (batchSize, 1), (hidden, 1), (minCount, 1), (imageSize, 32), (reportImages, 0), (beam, 0) })
-{
-    // Validators also run when the value did not parse; the parser reports that one, so only parsed values are checked.
-    option.AddValidator(r => r.ErrorMessage =
-        r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < least ? $"{option.Aliases.First()} must be at least {least}" : null);
-}
+foreach (var (option, least) in new (Option, int)[]
+         { (epochs, 1), (batchSize, 1), (hidden, 1), (minCount, 1), (imageSize, 32), (reportImages, 0), (beam, 0), (patience, 1) })
+    OptionRules.Range(option, least);
+OptionRules.Positive(learningRate);
 
 command.SetHandler(context =>
 {
@@ -71,14 +69,7 @@ command.SetHandler(context =>
     context.ExitCode = Run(settings, context.GetCancellationToken());
 });
 
-return await new CommandLineBuilder(command)
-    .UseHelp()
-    .UseTypoCorrections()
-    .UseParseErrorReporting(ExitCodes.UsageError)
-    .CancelOnProcessTermination()
-    .UseExceptionHandler(errorExitCode: ExitCodes.Failure)
-    .Build()
-    .InvokeAsync(args);
+return await BadInput.RunAsync(command, args, cancellable: true);
 
 static int Run(TrainingSettings settings, CancellationToken cancellationToken)
 {
@@ -94,7 +85,7 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
     if (problems.Count > 0)
     {
         foreach (var problem in problems) Console.Error.WriteLine($"error: {problem}\n");
-        return ExitCodes.MissingInput;
+        return ExitCodes.BadInput;
     }
 
     using var loggerFactory = LoggerFactory.Create(b => b
@@ -148,12 +139,5 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
     {
         Console.Error.WriteLine($"cancelled; the next run resumes from the checkpoints in {Path.Combine(settings.Output, "checkpoints")}");
         return ExitCodes.Cancelled;
-    }
-    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-    {
-        // Bad or missing files (a corrupt image, an unreadable caption line, a truncated weights file): the message
-        // names the file, and a stack trace would only bury it.
-        Console.Error.WriteLine($"error: {e.Message}");
-        return ExitCodes.MissingInput;
     }
 }

@@ -17,12 +17,44 @@ public static class CaptionSplits
             throw new ArgumentOutOfRangeException(nameof(trainFraction), $"train ({trainFraction}) and validation ({validationFraction}) fractions must be in [0, 1] and sum to at most 1");
         var positions = Enumerable.Range(0, corpus.ImageCount).ToArray();
         new Random(seed).Shuffle(positions);
-        var trainCount = (int)Math.Round(corpus.ImageCount * trainFraction, MidpointRounding.AwayFromZero);
-        var validationCount = Math.Min((int)Math.Round(corpus.ImageCount * validationFraction, MidpointRounding.AwayFromZero), corpus.ImageCount - trainCount);
+        var (trainCount, validationCount, _) = PartSizes(corpus.ImageCount, trainFraction, validationFraction);
         var part = new int[corpus.ImageCount];
         for (var i = 0; i < positions.Length; i++) part[positions[i]] = i < trainCount ? 0 : i < trainCount + validationCount ? 1 : 2;
         CaptionCorpus Part(int which) => corpus.Subset(corpus.ImageIds.Where((_, position) => part[position] == which));
         return new CaptionSplit(Part(0), Part(1), Part(2));
+    }
+
+    /// <summary>How many of <paramref name="imageCount"/> images <see cref="RandomByImage"/> puts in each part.</summary>
+    public static (int Train, int Validation, int Test) PartSizes(int imageCount, double trainFraction, double validationFraction = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(imageCount);
+        var train = (int)Math.Round(imageCount * trainFraction, MidpointRounding.AwayFromZero);
+        var validation = Math.Min((int)Math.Round(imageCount * validationFraction, MidpointRounding.AwayFromZero), imageCount - train);
+        return (train, validation, imageCount - train - validation);
+    }
+
+    /// <summary>
+    /// The fewest images from which on <see cref="RandomByImage"/> leaves at least one image in the train and test
+    /// parts, and in the validation part when <paramref name="validationFraction"/> is above 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The fractions leave no test share, or one so small that no dataset fits in an int.</exception>
+    public static int MinimumImageCount(double trainFraction, double validationFraction = 0)
+    {
+        if (!(trainFraction is > 0 and < 1) || !(validationFraction is >= 0 and < 1) || !(trainFraction + validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), $"train ({trainFraction}) and validation ({validationFraction}) fractions must leave a share for each part");
+        // From here on every share is at least 1.5 images, so no rounding can empty a part; walk down from there.
+        var smallest = Math.Min(Math.Min(trainFraction, 1 - trainFraction - validationFraction), validationFraction > 0 ? validationFraction : 1);
+        var safe = Math.Ceiling(1.5 / smallest) + 2;
+        if (safe > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(trainFraction), "a part's share is too small for any dataset to fill it");
+        var count = (int)safe;
+        while (count > 1 && Fits(count - 1)) count--;
+        return count;
+
+        bool Fits(int images)
+        {
+            var (train, validation, test) = PartSizes(images, trainFraction, validationFraction);
+            return train > 0 && test > 0 && (validation > 0 || validationFraction == 0);
+        }
     }
 
     /// <summary>The images named by the lists, in list order (e.g. Flickr8k's official split files).</summary>

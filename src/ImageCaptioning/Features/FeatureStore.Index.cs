@@ -9,7 +9,8 @@ public sealed partial class FeatureStore
     private const string FormatName = "ImageCaptioning.FeatureStore";
     private const int FormatVersion = 1;
 
-    private sealed record Index(int Dimension, int Count, long IdsBytes, string? Extractor, string? Preprocessing);
+    // IdsSha256: the SHA-256 of the committed IdsBytes of ids.txt, binding each row to its id; null in stores written before it was recorded.
+    private sealed record Index(int Dimension, int Count, long IdsBytes, string? Extractor, string? Preprocessing, string? IdsSha256);
 
     private static void WriteIndex(string path, Index index) => AtomicFile.Write(path, stream =>
     {
@@ -21,6 +22,7 @@ public sealed partial class FeatureStore
         json.WriteNumber("dimension", index.Dimension);
         json.WriteNumber("count", index.Count);
         json.WriteNumber("idsBytes", index.IdsBytes);
+        if (index.IdsSha256 is not null) json.WriteString("idsSha256", index.IdsSha256);
         json.WriteString("extractor", index.Extractor);
         json.WriteString("preprocessing", index.Preprocessing);
         json.WriteString("features", FeaturesFileName);
@@ -56,7 +58,8 @@ public sealed partial class FeatureStore
             var idsBytes = Required(root, "idsBytes", path).GetInt64();
             if (dimension < 1 || count < 0 || idsBytes < 0 || (count == 0) != (idsBytes == 0))
                 throw new FeatureStoreException(path, $"inconsistent index: dimension {dimension}, count {count}, idsBytes {idsBytes}");
-            return new Index(dimension, count, idsBytes, OptionalString(root, "extractor"), OptionalString(root, "preprocessing"));
+            return new Index(dimension, count, idsBytes, OptionalString(root, "extractor"), OptionalString(root, "preprocessing"),
+                OptionalString(root, "idsSha256"));
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {

@@ -1,7 +1,9 @@
 using System.Collections.ObjectModel;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using ImageCaptioning.Data;
+using ImageCaptioning.IO;
 using ImageCaptioning.Vision;
 
 namespace ImageCaptioning.Features;
@@ -17,7 +19,7 @@ namespace ImageCaptioning.Features;
 /// 128 bytes (<c>numpy.load(path, mmap_mode='r')</c>).</item>
 /// <item><c>ids.txt</c>: UTF-8, one image id per line (each ending in <c>\n</c>), line i naming row i.</item>
 /// <item><c>store.json</c>: the commit record: <c>dimension</c>, committed row <c>count</c>, <c>idsBytes</c> (the
-/// committed length of ids.txt), the <c>extractor</c> name and the <c>preprocessing</c> the features were made with.</item>
+/// committed length of ids.txt), <c>idsSha256</c> (the SHA-256 of those bytes, which opening checks), the <c>extractor</c> name and the <c>preprocessing</c> the features were made with.</item>
 /// </list>
 /// <para>
 /// An append writes its rows and ids after the committed ones, flushes them, then replaces <c>store.json</c>
@@ -53,6 +55,8 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
     private readonly FileStream? featuresWriter;
     private readonly FileStream? idsWriter;
     private readonly int dataOffset;
+    // The writer's running SHA-256 of the committed ids, so that a commit hashes only the ids it adds.
+    private IncrementalHash idsHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Index index;
     private MappedRows? mapped;
     private bool disposed;
@@ -117,7 +121,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         using var features = OpenExisting(Path.Combine(directory, FeaturesFileName), FileAccess.Read);
         var dataOffset = CheckFeatures(features, Path.Combine(directory, FeaturesFileName), index);
         using var idsFile = OpenExisting(Path.Combine(directory, IdsFileName), FileAccess.Read);
-        var ids = ReadIds(idsFile, Path.Combine(directory, IdsFileName), index);
+        var (ids, _) = ReadIds(idsFile, Path.Combine(directory, IdsFileName), index);
         return new FeatureStore(directory, index, ids, dataOffset, options ?? new FeatureStoreOptions(), null, null, null);
     }
 
@@ -157,7 +161,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             Index index;
             if (!File.Exists(indexPath))
             {
-                index = new Index(dimension, 0, 0, extractor, preprocessing);
+                index = new Index(dimension, 0, 0, extractor, preprocessing, FileDigest.Sha256([]));
                 Create(directory, index);
             }
             else
@@ -174,7 +178,13 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             features = OpenExisting(featuresPath, FileAccess.ReadWrite);
             var dataOffset = CheckFeatures(features, featuresPath, index);
             idsFile = OpenExisting(idsPath, FileAccess.ReadWrite);
-            var ids = ReadIds(idsFile, idsPath, index);
+            var (ids, idsBytes) = ReadIds(idsFile, idsPath, index);
+            if (index.IdsSha256 is null)
+            {
+                // A store written before the digest was recorded: record it now, so that later opens check the binding.
+                index = index with { IdsSha256 = FileDigest.Sha256(idsBytes) };
+                WriteIndex(indexPath, index);
+            }
 
             // Drop the uncommitted tail of an interrupted append, and bring the npy header up to the commit.
             var rowBytes = (long)index.Dimension * sizeof(float);
@@ -184,7 +194,9 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             features.Flush(flushToDisk: true);
             features.Position = features.Length;
             idsFile.Position = idsFile.Length;
-            return new FeatureStore(directory, index, ids, dataOffset, options ?? new FeatureStoreOptions(), lockFile, features, idsFile);
+            var store = new FeatureStore(directory, index, ids, dataOffset, options ?? new FeatureStoreOptions(), lockFile, features, idsFile);
+            store.idsHash.AppendData(idsBytes);
+            return store;
         }
         catch
         {
@@ -300,8 +312,24 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             throw;
         }
 
-        var next = committed with { Count = checked(committed.Count + imageIds.Count), IdsBytes = committed.IdsBytes + idBytes.Length };
-        WriteIndex(IndexPath, next); // the commit
+        idsHash.AppendData(idBytes);
+        var next = committed with
+        {
+            Count = checked(committed.Count + imageIds.Count), IdsBytes = committed.IdsBytes + idBytes.Length,
+            IdsSha256 = Convert.ToHexStringLower(idsHash.GetCurrentHash()),
+        };
+        try
+        {
+            WriteIndex(IndexPath, next); // the commit
+        }
+        catch
+        {
+            // Not committed: the running hash must cover the committed ids only again.
+            idsHash.Dispose();
+            idsHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            idsHash.AppendData(StrictUtf8.GetBytes(string.Concat(ids.Select(id => id + "\n"))));
+            throw;
+        }
 
         mapLock.EnterWriteLock();
         try
@@ -336,6 +364,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             featuresWriter?.Dispose();
             idsWriter?.Dispose();
             lockFile?.Dispose();
+            idsHash.Dispose();
         }
         finally
         {
@@ -417,7 +446,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         return dataOffset;
     }
 
-    private static List<string> ReadIds(FileStream file, string path, Index index)
+    private static (List<string> Ids, byte[] Bytes) ReadIds(FileStream file, string path, Index index)
     {
         if (file.Length < index.IdsBytes)
             throw new FeatureStoreException(path, $"the file is truncated: {file.Length} bytes but {IndexFileName} commits {index.IdsBytes}");
@@ -453,7 +482,12 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
 
         if (ids.Count != index.Count)
             throw new FeatureStoreException(path, $"the committed part lists {ids.Count} ids but {IndexFileName} commits {index.Count} rows");
-        return ids;
+        // Checked after the structure, whose errors say more: this catches what keeps it, such as two ids swapped,
+        // which would bind rows to the wrong images.
+        if (index.IdsSha256 is { } expected && FileDigest.Sha256(bytes) is var actual && !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            throw new FeatureStoreException(path, $"the committed ids do not match: {FileDigest.MismatchReason(actual, expected, IndexFileName)}; " +
+                "its rows would be read for the wrong images");
+        return (ids, bytes);
     }
 
     private static void WriteHeader(FileStream features, long rows, int dimension, int dataOffset)

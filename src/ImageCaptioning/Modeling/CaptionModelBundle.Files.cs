@@ -13,6 +13,9 @@ public sealed partial class CaptionModelBundle
     private const string WordKind = "word";
     private const string WordPieceKind = "wordpiece";
 
+    // The files Save writes besides the configuration, which records their SHA-256.
+    private static readonly string[] HashedFiles = [ModelFileName, VocabularyFileName];
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -45,7 +48,9 @@ public sealed partial class CaptionModelBundle
         {
             Safetensors.Save(Path.Combine(staging, ModelFileName), Model.state_dict());
             WriteVocabulary(Path.Combine(staging, VocabularyFileName));
-            AtomicFile.Write(Path.Combine(staging, ConfigFileName), stream => JsonSerializer.Serialize(stream, CreateConfig(), Json));
+            var config = CreateConfig();
+            config.Sha256 = HashedFiles.ToDictionary(name => name, name => FileDigest.Sha256(Path.Combine(staging, name)));
+            AtomicFile.Write(Path.Combine(staging, ConfigFileName), stream => JsonSerializer.Serialize(stream, config, Json));
 
             if (Directory.Exists(target)) Directory.Move(target, previous);
             try
@@ -69,7 +74,7 @@ public sealed partial class CaptionModelBundle
     /// <summary>Reads a bundle written by <see cref="Save"/>, with the model on <paramref name="device"/> (the CPU by default) in eval mode.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A bundle file is missing; the message names it.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed or the files disagree; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model; the message names the file and keys.</exception>
     public static CaptionModelBundle Load(string folder, Device? device = null)
     {
@@ -83,6 +88,16 @@ public sealed partial class CaptionModelBundle
             if (!File.Exists(path)) throw new FileNotFoundException($"the caption model bundle {root} lacks {Path.GetFileName(path)}", path);
 
         var config = ReadConfig(configPath);
+        // Bundles written before the digests were recorded have none, and load unverified.
+        if (config.Sha256 is { } digests)
+        {
+            foreach (var name in HashedFiles)
+            {
+                if (!digests.TryGetValue(name, out var expected) || string.IsNullOrEmpty(expected))
+                    throw new InvalidDataException($"{configPath}: 'sha256' records no digest of {name}");
+                FileDigest.Verify(Path.Combine(root, name), expected, ConfigFileName);
+            }
+        }
         var tokenizer = ReadTokenizer(config.Tokenizer, vocabularyPath, configPath);
         var modelOptions = Invalid(configPath, "model", () => config.Model!.Validate());
         var decoding = Invalid(configPath, "decoding", () => (config.Decoding ?? DecodingOptions.Greedy).Validate());
@@ -202,6 +217,9 @@ public sealed partial class CaptionModelBundle
         public TokenizerConfig? Tokenizer { get; set; }
         public DecodingOptions? Decoding { get; set; }
         public FeatureExtractorConfig? FeatureExtractor { get; set; }
+
+        /// <summary>File name → SHA-256 (lower-case hex) of each file written with this configuration; null in older bundles.</summary>
+        public Dictionary<string, string>? Sha256 { get; set; }
     }
 
     private sealed class TokenizerConfig

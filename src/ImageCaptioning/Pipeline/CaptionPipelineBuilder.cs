@@ -25,6 +25,7 @@ public sealed partial class CaptionPipelineBuilder
     private IProgress<PipelineProgress>? progress;
     private int seed;
     private (double Train, double Validation)? splitFractions;
+    private CaptionReaderOptions reading = CaptionReaderOptions.Default;
     private bool frozen;
 
     internal CaptionPipelineBuilder()
@@ -103,6 +104,19 @@ public sealed partial class CaptionPipelineBuilder
         ArgumentNullException.ThrowIfNull(captions);
         ArgumentException.ThrowIfNullOrWhiteSpace(imageDirectory);
         return AddSource(new InMemorySource(captions, Path.GetFullPath(imageDirectory)));
+    }
+
+    /// <summary>
+    /// How caption files are read: <c>WithCaptionReaderOptions(o =&gt; o with { InvalidText = InvalidTextHandling.Replace })</c>
+    /// replaces bytes that are not valid UTF-8 (counted in a logged warning) instead of stopping with the file, line
+    /// and byte offset.
+    /// </summary>
+    public CaptionPipelineBuilder WithCaptionReaderOptions(Func<CaptionReaderOptions, CaptionReaderOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Mutate();
+        reading = configure(reading) ?? throw new ArgumentException("the configure function returned null", nameof(configure));
+        return this;
     }
 
     /// <summary>A word vocabulary built from the training captions, keeping words seen at least <paramref name="minCount"/> times (the default).</summary>
@@ -205,7 +219,7 @@ public sealed partial class CaptionPipelineBuilder
         var modelOptions = configureModel(new CaptionModelOptions()) ?? throw new InvalidOperationException("the WithModel function returned null");
         extractorOptions = extractorOptions with { Device = extractorOptions.Device ?? device };
         return new CaptionPipelineDefinition(sources[0], network, weights, customExtractor, extractorOptions, featureCache, tokenizer,
-            modelOptions, device, loggerFactory, progress, seed, (train, validation));
+            modelOptions, device, loggerFactory, progress, seed, (train, validation), reading);
     }
 
     /// <summary>Builds and trains: <c>Train(o =&gt; o with { Epochs = 20 })</c>.</summary>

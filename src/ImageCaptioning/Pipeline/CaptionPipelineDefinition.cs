@@ -1,3 +1,4 @@
+using System.Globalization;
 using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
@@ -20,15 +21,17 @@ public sealed class CaptionPipelineDefinition
     private readonly ILoggerFactory loggerFactory;
     private readonly IProgress<PipelineProgress>? progress;
     private readonly (double Train, double Validation) split;
+    private readonly CaptionReaderOptions reading;
 
     internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, FeatureWeights weights, IFeatureExtractor? customExtractor,
         FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
-        ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split)
+        ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
         (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
             (source, network, weights, customExtractor, extractorOptions, featureCache, tokenizer);
         (ModelOptions, Device, this.loggerFactory, this.progress, Seed, this.split) =
             (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
+        this.reading = reading;
     }
 
     /// <summary>The built-in CNN, or null for a custom extractor.</summary>
@@ -54,13 +57,14 @@ public sealed class CaptionPipelineDefinition
         torch.manual_seed(Seed);
 
         Report(PipelineStage.ReadingCaptions, 0, 1, source.Description);
-        var (raw, predefined) = source.Read();
+        var (raw, predefined) = source.Read(reading, logger);
         var cleaning = CleaningFor(tokenizerChoice);
         var corpus = new CaptionCleaner(cleaning).Clean(raw, logger).Corpus;
         var captionSplit = predefined is { } lists
             ? CaptionSplits.FromImageLists(corpus, lists.Train, lists.Validation, lists.Test)
             : CaptionSplits.RandomByImage(corpus, split.Train, Seed, split.Validation);
         var options = (configure?.Invoke(new PipelineTrainingOptions()) ?? new PipelineTrainingOptions()).Validate(captionSplit.Validation.ImageIds.Count > 0);
+        CheckSplitSizes(corpus.ImageIds.Count, captionSplit, random: predefined is null);
         logger.LogInformation("captions: {Images} images ({Train} train, {Validation} validation, {Test} test) from {Source}",
             corpus.ImageIds.Count, captionSplit.Train.ImageIds.Count, captionSplit.Validation.ImageIds.Count, captionSplit.Test.ImageIds.Count, source.Description);
         Report(PipelineStage.ReadingCaptions, 1, 1, $"{corpus.ImageIds.Count} images");
@@ -147,6 +151,18 @@ public sealed class CaptionPipelineDefinition
         if (missing.Count > 0)
             throw new FileNotFoundException($"{paths.Count(p => !File.Exists(p))} of {paths.Length} images named by the captions are missing from {source.ImageDirectory}, for example: {string.Join(", ", missing.Select(Path.GetFileName))}", missing[0]);
         return paths;
+    }
+
+    // An empty part would end the run only after extraction and training, when it is evaluated or validated.
+    private void CheckSplitSizes(int images, CaptionSplit parts, bool random)
+    {
+        var (train, validation, test) = (parts.Train.ImageIds.Count, parts.Validation.ImageIds.Count, parts.Test.ImageIds.Count);
+        if (train > 0 && test > 0 && (!random || split.Validation == 0 || validation > 0)) return;
+        var detail = random
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"a {split.Train * 100:0.#}/{split.Validation * 100:0.#}/{(1 - split.Train - split.Validation) * 100:0.#} % train/validation/test split needs at least {CaptionSplits.MinimumImageCount(split.Train, split.Validation)} images for each part to get one")
+            : "the split it defines leaves a part without images";
+        throw new InvalidDataException($"{source.Description}: {images} captioned images give {train} train, {validation} validation and {test} test images: {detail}");
     }
 
     private void Report(PipelineStage stage, long done, long total, string detail) => progress?.Report(new PipelineProgress(stage, done, total, detail));

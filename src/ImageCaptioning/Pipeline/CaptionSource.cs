@@ -1,5 +1,6 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Text;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Pipeline;
 
@@ -16,7 +17,8 @@ internal abstract record CaptionSource(string Description)
     public abstract void Validate();
 
     /// <summary>The captions, and the source's own split when it defines one (as image id lists).</summary>
-    public abstract (CaptionCorpus Corpus, (IReadOnlyList<string> Train, IReadOnlyList<string>? Validation, IReadOnlyList<string> Test)? Split) Read();
+    public abstract (CaptionCorpus Corpus, (IReadOnlyList<string> Train, IReadOnlyList<string>? Validation, IReadOnlyList<string> Test)? Split) Read(
+        CaptionReaderOptions reading, ILogger logger);
 
     protected static void RequireDirectory(string path, string what, string hint)
     {
@@ -55,14 +57,26 @@ internal sealed record Flickr8kSource(string Root) : CaptionSource($"Flickr8k at
         RequireDirectory(ImageDirectory, "the Flickr8k image folder", Hint);
     }
 
-    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read()
+    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read(CaptionReaderOptions reading, ILogger logger)
     {
-        var corpus = File.Exists(CaptionsCsv) ? CaptionReader.ReadFlickr8kCsv(CaptionsCsv) : CaptionReader.ReadFlickr8kTokens(TokenFile);
+        var corpus = File.Exists(CaptionsCsv) ? CaptionReader.ReadFlickr8kCsv(CaptionsCsv, reading, logger) : CaptionReader.ReadFlickr8kTokens(TokenFile, reading, logger);
         var train = Path.Combine(TextDirectory, "Flickr_8k.trainImages.txt");
         var dev = Path.Combine(TextDirectory, "Flickr_8k.devImages.txt");
         var test = Path.Combine(TextDirectory, "Flickr_8k.testImages.txt");
         if (!File.Exists(train) || !File.Exists(test)) return (corpus, null);
-        return (corpus, (CaptionReader.ReadImageList(train), File.Exists(dev) ? CaptionReader.ReadImageList(dev) : null, CaptionReader.ReadImageList(test)));
+        return (corpus, (ReadList(train), File.Exists(dev) ? ReadList(dev) : null, ReadList(test)));
+
+        IReadOnlyList<string> ReadList(string path)
+        {
+            var names = CaptionReader.ReadImageList(path, reading, logger);
+            // Reported against the list, where the stray name is: the split would fail later without saying where.
+            if (names.FirstOrDefault(name => !corpus.Contains(name)) is { } stray)
+            {
+                var line = 1 + File.ReadLines(path).TakeWhile(l => l.Trim() != stray).Count();
+                throw new CaptionFormatException(path, line, $"image '{stray}' has no caption in {Path.GetFileName(File.Exists(CaptionsCsv) ? CaptionsCsv : TokenFile)}");
+            }
+            return names;
+        }
     }
 }
 
@@ -78,7 +92,8 @@ internal sealed record CocoSource(string CaptionsPath, string Images) : CaptionS
         RequireDirectory(Images, "the COCO image folder", "Pass the folder holding the images the captions name (e.g. train2017/).");
     }
 
-    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read() => (CaptionReader.ReadCoco(CaptionsPath), null);
+    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read(CaptionReaderOptions reading, ILogger logger) =>
+        (CaptionReader.ReadCoco(CaptionsPath, reading, logger), null);
 }
 
 /// <summary>A Karpathy split file (dataset_flickr8k.json, dataset_coco.json) with its image folder; uses its split.</summary>
@@ -93,9 +108,9 @@ internal sealed record KarpathySource(string SplitsPath, string Images) : Captio
         RequireDirectory(Images, "the image folder", "Pass the folder holding the images the split file names.");
     }
 
-    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read()
+    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read(CaptionReaderOptions reading, ILogger logger)
     {
-        var split = CaptionSplits.Karpathy(CaptionReader.ReadKarpathy(SplitsPath));
+        var split = CaptionSplits.Karpathy(CaptionReader.ReadKarpathy(SplitsPath, reading, logger));
         var all = CaptionCorpus.Create(split.Train.Entries().Concat(split.Validation.Entries()).Concat(split.Test.Entries()));
         return (all, (split.Train.ImageIds, split.Validation.ImageIds, split.Test.ImageIds));
     }
@@ -113,5 +128,5 @@ internal sealed record InMemorySource(CaptionCorpus Corpus, string Images) : Cap
         RequireDirectory(Images, "the image folder", "Pass the folder holding the images the captions name to WithCaptions.");
     }
 
-    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read() => (Corpus, null);
+    public override (CaptionCorpus, (IReadOnlyList<string>, IReadOnlyList<string>?, IReadOnlyList<string>)?) Read(CaptionReaderOptions reading, ILogger logger) => (Corpus, null);
 }

@@ -67,19 +67,77 @@ public sealed class Captioner : IDisposable
     public string Caption(string imagePath, DecodingOptions? options = null) => Caption([imagePath], options)[0];
 
     /// <summary>Captions image files in batches, in order.</summary>
+    /// <exception cref="IOException">A file cannot be read or decoded (<see cref="ImageDecodeException"/>); the message names it.</exception>
     public IReadOnlyList<string> Caption(IReadOnlyList<string> imagePaths, DecodingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(imagePaths);
-        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         var captions = new List<string>(imagePaths.Count);
+        foreach (var (_, batch) in CaptionBatches(imagePaths, options)) captions.AddRange(batch);
+        return captions;
+    }
+
+    /// <summary>
+    /// Captions image files in batches, in order, going on past the files that cannot be read or decoded: result
+    /// <c>i</c> holds the caption of <paramref name="imagePaths"/>[i], or the exception that names the file and says why.
+    /// </summary>
+    public IReadOnlyList<CaptionAttempt> TryCaption(IReadOnlyList<string> imagePaths, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var results = new CaptionAttempt[imagePaths.Count];
+        var batchSize = extractor?.Options.BatchSize ?? 1;
+        var start = 0;
+        while (start < results.Length)
+        {
+            var next = start;
+            try
+            {
+                foreach (var (first, captions) in CaptionBatches(imagePaths.Skip(start).ToArray(), options))
+                {
+                    for (var i = 0; i < captions.Count; i++) results[start + first + i] = new CaptionAttempt(imagePaths[start + first + i], captions[i], null);
+                    next = start + first + captions.Count;
+                }
+                break;
+            }
+            catch (Exception e) when (IsUnreadable(e))
+            {
+                // The batch at `next` holds the file that failed (the batches before it are kept): caption that batch
+                // one image at a time, to tell the failing file from its readable neighbours, then batch again after it.
+                var end = Math.Min(results.Length, next + batchSize);
+                for (start = next; start < end; start++)
+                {
+                    var path = imagePaths[start];
+                    try
+                    {
+                        results[start] = new CaptionAttempt(path, CaptionBatches([path], options).Single().Captions[0], null);
+                    }
+                    catch (Exception single) when (IsUnreadable(single))
+                    {
+                        results[start++] = new CaptionAttempt(path, null, single);
+                        break;
+                    }
+                }
+            }
+        }
+        return results;
+
+        static bool IsUnreadable(Exception e) => e is IOException or UnauthorizedAccessException;
+    }
+
+    private IEnumerable<(int Start, IReadOnlyList<string> Captions)> CaptionBatches(IReadOnlyList<string> imagePaths, DecodingOptions? options)
+    {
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         foreach (var batch in source.ExtractBatches(imagePaths))
         {
-            using var scope = torch.NewDisposeScope();
-            var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
-            if (settings.ZeroImageFeatures) features.zero_();
-            captions.AddRange(bundle.Caption(features, options));
+            IReadOnlyList<string> captions;
+            // Closed before the yield: the caller may open scopes of its own while it holds the captions.
+            using (var scope = torch.NewDisposeScope())
+            {
+                var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+                if (settings.ZeroImageFeatures) features.zero_();
+                captions = bundle.Caption(features, options);
+            }
+            yield return (batch.StartIndex, captions);
         }
-        return captions;
     }
 
     /// <summary>
@@ -140,6 +198,9 @@ public sealed class Captioner : IDisposable
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
     /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one.
     /// </summary>
+    /// <exception cref="FileNotFoundException">The folder has no pipeline.json, or a bundle file is missing.</exception>
+    /// <exception cref="InvalidDataException">A settings or bundle file is malformed, changed since it was saved, or names a network whose features the model does not read.</exception>
+    /// <exception cref="ArgumentException"><paramref name="extractor"/> gives features of another size than the model reads.</exception>
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
@@ -151,8 +212,8 @@ public sealed class Captioner : IDisposable
         var bundle = CaptionModelBundle.Load(folder, device);
         try
         {
-            FeatureNetwork? network = dto.Network is null ? null : Enum.Parse<FeatureNetwork>(dto.Network);
-            FeatureWeights? weights = dto.WeightsKind is null ? null : Enum.Parse<FeatureWeightsKind>(dto.WeightsKind) switch
+            FeatureNetwork? network = dto.Network is null ? null : ParseSetting<FeatureNetwork>(dto.Network, "network", settingsPath);
+            FeatureWeights? weights = dto.WeightsKind is null ? null : ParseSetting<FeatureWeightsKind>(dto.WeightsKind, "weightsKind", settingsPath) switch
             {
                 FeatureWeightsKind.File => FeatureWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
                 FeatureWeightsKind.Random => FeatureWeights.Random(dto.WeightsSeed),
@@ -166,6 +227,13 @@ public sealed class Captioner : IDisposable
                 extractor = FeatureNetworks.Create(n, weights, new FeatureExtractorOptions { Transform = transform, Device = device },
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
+            if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)
+            {
+                var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.Options.FeatureDimension}";
+                if (!owns) throw new ArgumentException(mismatch, nameof(extractor));
+                extractor.Dispose();
+                throw new InvalidDataException($"{settingsPath}: {mismatch}");
+            }
             var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
             return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null,
                 new CaptionerSettings(network, weights, cleaning, dto.ZeroImageFeatures), loggerFactory);
@@ -176,6 +244,11 @@ public sealed class Captioner : IDisposable
             throw;
         }
     }
+
+    private static T ParseSetting<T>(string value, string name, string settingsPath) where T : struct, Enum =>
+        Enum.TryParse<T>(value, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new InvalidDataException($"{settingsPath}: '{name}' is '{value}', which is none of {string.Join(", ", Enum.GetNames<T>())}");
 
     /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
     public void Dispose()
@@ -213,4 +286,14 @@ public sealed class Captioner : IDisposable
     {
         public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     }
+}
+
+/// <summary>The caption of one image file, or why the file could not be captioned.</summary>
+/// <param name="Path">The image file.</param>
+/// <param name="Caption">The caption; null when <paramref name="Error"/> is set.</param>
+/// <param name="Error">Why the file could not be read or decoded (its message names the file); null on success.</param>
+public sealed record CaptionAttempt(string Path, string? Caption, Exception? Error)
+{
+    /// <summary>Whether the image was captioned.</summary>
+    public bool Succeeded => Error is null;
 }

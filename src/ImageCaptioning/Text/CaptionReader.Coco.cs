@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
 
@@ -11,9 +12,9 @@ public static partial class CaptionReader
     /// <c>images</c> array (images without captions are left out); captions keep the order of <c>annotations</c>.
     /// Without an <c>images</c> array the numeric <c>image_id</c> is the id.
     /// </summary>
-    public static CaptionCorpus ReadCoco(string path)
+    public static CaptionCorpus ReadCoco(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
-        var file = JsonCaptionFile.Open(path);
+        var file = JsonCaptionFile.Open(path, options, logger);
         var images = new List<(long Id, string FileName, long Offset)>();
         var annotations = new List<(long ImageId, string Caption, long Offset)>();
         var hasImages = false;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
 
@@ -11,9 +12,9 @@ public static partial class CaptionReader
     /// (quotes, doubled quotes, line breaks inside quotes); an unquoted caption runs to the end of its line, commas
     /// included, since the image column never holds one. A UTF-8 byte-order mark and CRLF line ends are accepted.
     /// </summary>
-    public static CaptionCorpus ReadFlickr8kCsv(string path)
+    public static CaptionCorpus ReadFlickr8kCsv(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
-        var text = ReadAllText(path);
+        var text = ReadAllText(path, options, logger);
         var cursor = new CsvCursor(path, text);
         if (cursor.AtEnd)
             throw new CaptionFormatException(path, 1, "the file is empty; expected the header 'image,caption'");
@@ -40,10 +41,10 @@ public static partial class CaptionReader
     /// <summary>
     /// Reads the original <c>Flickr8k.token.txt</c>: one caption per line as <c>name.jpg#k&lt;TAB&gt;caption</c>.
     /// </summary>
-    public static CaptionCorpus ReadFlickr8kTokens(string path)
+    public static CaptionCorpus ReadFlickr8kTokens(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
         var entries = new List<ImageCaption>();
-        foreach (var (number, line) in Lines(ReadAllText(path)))
+        foreach (var (number, line) in Lines(ReadAllText(path, options, logger)))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             var tab = line.IndexOf('\t');
@@ -62,11 +63,11 @@ public static partial class CaptionReader
     /// Reads an image list such as <c>Flickr_8k.trainImages.txt</c>: one image file name per line; blank lines are
     /// ignored and a name listed twice is an error.
     /// </summary>
-    public static IReadOnlyList<string> ReadImageList(string path)
+    public static IReadOnlyList<string> ReadImageList(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
         var names = new List<string>();
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (number, line) in Lines(ReadAllText(path)))
+        foreach (var (number, line) in Lines(ReadAllText(path, options, logger)))
         {
             var name = line.Trim();
             if (name.Length == 0) continue;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
 
@@ -9,9 +10,9 @@ public static partial class CaptionReader
     /// Reads a Karpathy split file (<c>dataset_flickr8k.json</c>, <c>dataset_coco.json</c>): images are identified by
     /// <c>filename</c>, and each keeps its <c>sentences[].raw</c> captions and its <c>split</c>.
     /// </summary>
-    public static KarpathySplits ReadKarpathy(string path)
+    public static KarpathySplits ReadKarpathy(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
-        var file = JsonCaptionFile.Open(path);
+        var file = JsonCaptionFile.Open(path, options, logger);
         var entries = new List<ImageCaption>();
         var splitOf = new Dictionary<string, string>(StringComparer.Ordinal);
         try

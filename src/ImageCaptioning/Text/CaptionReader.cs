@@ -1,19 +1,19 @@
-using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
 
 /// <summary>
 /// Reads the caption files of Flickr8k, COCO and the Karpathy splits into a <see cref="CaptionCorpus"/>. Every
-/// malformed record raises a <see cref="CaptionFormatException"/> naming the file and line.
+/// malformed record raises a <see cref="CaptionFormatException"/> naming the file and line, and so do bytes that are
+/// not valid UTF-8 (with the byte offset), unless <see cref="CaptionReaderOptions.InvalidText"/> says to replace them;
+/// the replacements are then counted in a warning to the logger.
 /// </summary>
 public static partial class CaptionReader
 {
-    private static string ReadAllText(string path)
+    private static string ReadAllText(string path, CaptionReaderOptions? options, ILogger? logger)
     {
         EnsureExists(path);
-        // UTF-8 unless a byte-order mark says otherwise; the mark itself is dropped.
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
+        return CaptionFileText.Read(path, options, logger);
     }
 
     private static void EnsureExists(string path)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
 
@@ -21,12 +22,12 @@ internal sealed class JsonCaptionFile
 
     public string Path { get; }
 
-    public static JsonCaptionFile Open(string path)
+    public static JsonCaptionFile Open(string path, CaptionReaderOptions? options, ILogger? logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"caption file '{path}' does not exist", path);
-        return new JsonCaptionFile(path, File.ReadAllBytes(path));
+        return new JsonCaptionFile(path, CaptionFileText.ValidUtf8(path, File.ReadAllBytes(path), options, logger));
     }
 
     public Utf8JsonReader CreateReader() => new(bytes.AsSpan(start), ReaderOptions);

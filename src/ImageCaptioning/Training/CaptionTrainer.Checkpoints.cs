@@ -47,7 +47,7 @@ public sealed partial class CaptionTrainer
             if (!checkpoint.Options.TryGetValue(name, out var saved))
                 throw new InvalidDataException($"{path}: the checkpoint does not record the setting {name}");
             if (saved != value)
-                throw new InvalidOperationException($"{path} was trained with {name} = {saved}, but the options say {value}: resume with the same settings, or start a new run");
+                throw new CheckpointMismatchException(path, $"{path} was trained with {name} = {saved}, but the options say {value}: resume with the same settings, or start a new run");
         }
         if (checkpoint.OptionsHash != Options.Hash())
             throw new InvalidDataException($"{path}: the recorded settings do not match their hash; the checkpoint was edited or damaged");

@@ -64,7 +64,7 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <param name="cancellationToken">Stops training after the current step.</param>
     /// <exception cref="ArgumentException">The datasets do not fit the model or the options.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is unreadable or does not fit.</exception>
-    /// <exception cref="InvalidOperationException">The checkpoint was trained with other settings or another dataset.</exception>
+    /// <exception cref="CheckpointMismatchException">The checkpoint was trained with other settings or another dataset.</exception>
     public TrainingResult Train(ICaptionDataset train, ICaptionDataset? validation = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -72,7 +72,7 @@ public sealed partial class CaptionTrainer : IDisposable
         var store = Options.CheckpointDirectory is { } directory ? new CheckpointStore(directory) { AfterFileWritten = AfterCheckpointFileWritten } : null;
         var current = state ??= StartOrResume(train, store);
         if (current.StepsPerEpoch != train.Count)
-            throw new InvalidOperationException($"{stateSource ?? "the trainer"} was trained with {current.StepsPerEpoch} batches per epoch, but the training dataset has {train.Count}: resume with the same dataset and batch size");
+            throw new CheckpointMismatchException(stateSource, $"{stateSource ?? "the trainer"} was trained with {current.StepsPerEpoch} batches per epoch, but the training dataset has {train.Count}: resume with the same dataset and batch size");
         AlignEpoch(train, current.DatasetEpoch);
 
         var bleuSet = Options.ValidationBleu ? ValidationCaptions.Collect(validation!) : null;

@@ -37,12 +37,14 @@ internal sealed class CheckpointStore(string directory)
         try
         {
             Safetensors.Save(modelPath, model.state_dict());
+            state.ModelSha256 = FileDigest.Sha256(modelPath);
             AfterFileWritten?.Invoke(modelPath);
             AtomicFile.Write(optimizerPath, stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
                 optimizer.save_state_dict(writer);
             });
+            state.OptimizerSha256 = FileDigest.Sha256(optimizerPath);
             AfterFileWritten?.Invoke(optimizerPath);
             AtomicFile.Write(JsonPath(name), stream => JsonSerializer.Serialize(stream, state, TrainingCheckpoint.Json));
             AfterFileWritten?.Invoke(JsonPath(name));
@@ -82,10 +84,13 @@ internal sealed class CheckpointStore(string directory)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
         var modelPath = Path.Combine(folder, state.ModelFile);
+        var optimizerPath = Path.Combine(folder, state.OptimizerFile);
+        // Checkpoints written before the digests were recorded have none, and resume unverified.
+        if (state.ModelSha256 is { } modelDigest) FileDigest.Verify(modelPath, modelDigest, jsonPath);
+        if (state.OptimizerSha256 is { } optimizerDigest) FileDigest.Verify(optimizerPath, optimizerDigest, jsonPath);
         using (var weights = Safetensors.Load(modelPath, device))
             model.LoadStateDict(weights, strict: true, sourceName: modelPath);
 
-        var optimizerPath = Path.Combine(folder, state.OptimizerFile);
         try
         {
             using var stream = File.OpenRead(optimizerPath);

@@ -21,6 +21,12 @@ internal sealed class TrainingCheckpoint
     /// <summary>The optimiser state file, relative to the JSON's directory.</summary>
     public string OptimizerFile { get; set; } = "";
 
+    /// <summary>SHA-256 of <see cref="ModelFile"/> (lower-case hex); null in checkpoints written before it was recorded.</summary>
+    public string? ModelSha256 { get; set; }
+
+    /// <summary>SHA-256 of <see cref="OptimizerFile"/>; null in older checkpoints.</summary>
+    public string? OptimizerSha256 { get; set; }
+
     /// <summary>The epoch in progress (= epochs finished), from 0.</summary>
     public int Epoch { get; set; }
 

@@ -218,6 +218,67 @@ public sealed class FeatureStoreTests
     }
 
     [Test]
+    public void Two_ids_of_one_length_swapped_in_ids_txt_are_refused_naming_the_file()
+    {
+        using (var store = FeatureStore.OpenOrCreate(StoreDirectory, 2))
+            store.Append(Ids(0, 3), Rows(0, 3, 2));
+        var idsPath = Path.Combine(StoreDirectory, FeatureStore.IdsFileName);
+        // Same lines, same length, same count: only the binding of rows 0 and 1 to their images changed.
+        File.WriteAllText(idsPath, "img_0001.jpg\nimg_0000.jpg\nimg_0002.jpg\n");
+
+        var exception = Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory))!;
+        Assert.That(exception.FilePath, Is.EqualTo(idsPath));
+        Assert.That(exception.Message, Does.StartWith(idsPath).And.Contain("SHA-256").And.Contain("store.json records"));
+        Assert.That(Assert.Throws<FeatureStoreException>(() => FeatureStore.OpenOrCreate(StoreDirectory, 2))!.FilePath, Is.EqualTo(idsPath));
+    }
+
+    [Test]
+    public void The_index_commits_the_sha256_of_the_committed_ids_across_appends_reopenings_and_torn_tails()
+    {
+        var idsPath = Path.Combine(StoreDirectory, FeatureStore.IdsFileName);
+        string Recorded() => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(StoreDirectory, FeatureStore.IndexFileName))).RootElement.GetProperty("idsSha256").GetString()!;
+        string Committed(int count) => Sha256(File.ReadAllBytes(idsPath).AsSpan(0, Ids(0, count).Sum(id => id.Length + 1)));
+
+        using (var store = FeatureStore.OpenOrCreate(StoreDirectory, 2))
+        {
+            Assert.That(Recorded(), Is.EqualTo(Sha256([])), "a new store commits the digest of no ids");
+            store.Append(Ids(0, 2), Rows(0, 2, 2));
+            Assert.That(Recorded(), Is.EqualTo(Committed(2)));
+        }
+        File.AppendAllText(idsPath, "img_0002.jpg\nimg_00"); // a torn append: ids written, store.json not replaced
+        using (var reader = FeatureStore.Open(StoreDirectory))
+            Assert.That(reader.ImageIds, Is.EqualTo(Ids(0, 2)), "the tail is not part of the digest");
+        using (var store = FeatureStore.OpenOrCreate(StoreDirectory, 2))
+        {
+            store.Append(Ids(2, 3), Rows(2, 3, 2));
+            Assert.That(Recorded(), Is.EqualTo(Committed(5)));
+        }
+        using var final = FeatureStore.Open(StoreDirectory);
+        Assert.That(ReadAll(final), Is.EqualTo(Rows(0, 5, 2)));
+    }
+
+    [Test]
+    public void A_store_written_before_the_ids_digest_opens_and_its_next_writer_records_it()
+    {
+        using (var store = FeatureStore.OpenOrCreate(StoreDirectory, 2))
+            store.Append(Ids(0, 3), Rows(0, 3, 2));
+        var indexPath = Path.Combine(StoreDirectory, FeatureStore.IndexFileName);
+        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath))!.AsObject();
+        Assert.That(index.Remove("idsSha256"), Is.True);
+        File.WriteAllText(indexPath, index.ToJsonString());
+
+        using (var reader = FeatureStore.Open(StoreDirectory))
+            Assert.That(ReadAll(reader), Is.EqualTo(Rows(0, 3, 2)));
+        using (FeatureStore.OpenOrCreate(StoreDirectory, 2)) { }
+        var idsPath = Path.Combine(StoreDirectory, FeatureStore.IdsFileName);
+        Assert.That(JsonDocument.Parse(File.ReadAllBytes(indexPath)).RootElement.GetProperty("idsSha256").GetString(), Is.EqualTo(Sha256(File.ReadAllBytes(idsPath))));
+        File.WriteAllText(idsPath, "img_0001.jpg\nimg_0000.jpg\nimg_0002.jpg\n");
+        Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory));
+    }
+
+    private static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+
+    [Test]
     public void Appending_an_id_already_stored_or_twice_is_refused_and_changes_nothing()
     {
         using var store = FeatureStore.OpenOrCreate(StoreDirectory, 2);

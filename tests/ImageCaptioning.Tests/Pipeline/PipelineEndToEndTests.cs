@@ -23,12 +23,12 @@ public sealed class PipelineEndToEndTests
     [OneTimeTearDown]
     public void Delete() => dir.Dispose();
 
-    private CaptionPipelineBuilder Builder(string cache, List<PipelineProgress>? progress = null)
+    private CaptionPipelineBuilder Builder(string cache, List<PipelineProgress>? progress = null, string? flickr8k = null)
     {
         var builder = CaptionPipeline.Create()
             .WithResNet50(FeatureWeights.Random(5))
             .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) }, BatchSize = 8 })
-            .WithFlickr8k(data.Directory)
+            .WithFlickr8k(flickr8k ?? data.Directory)
             .WithFeatureCache(dir.File(cache))
             .WithModel(m => m with { EmbeddingSize = 16, HiddenSize = 16 })
             .WithSplit(0.7, 0.1)
@@ -99,6 +99,48 @@ public sealed class PipelineEndToEndTests
         var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(5))
             .WithFlickr8k(broken).WithFeatureCache(dir.File("cache-broken")).Train());
         Assert.That(error!.Message, Does.Contain("1 of 40 images").And.Contain(data.Images[4].ImageId));
+    }
+
+    [Test]
+    public void TryCaptionCaptionsEveryReadableFileAndNamesEachUnreadableOne()
+    {
+        using var captioner = Builder("cache-try").Train(o => o with { Epochs = 1 });
+        var bad = dir.File("unreadable");
+        Directory.CreateDirectory(bad);
+        var truncated = Path.Combine(bad, "truncated.jpg");
+        var bytes = File.ReadAllBytes(data.GetImagePath(data.Images[0].ImageId));
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 3)]);
+        var missing = Path.Combine(bad, "missing.jpg");
+        var good = data.Images.Take(12).Select(i => data.GetImagePath(i.ImageId)).ToList();
+        // Batches of 8: the first unreadable file is in the first batch, the second in the second one.
+        var paths = new List<string>(good);
+        paths.Insert(2, truncated);
+        paths.Insert(9, missing);
+
+        var results = captioner.TryCaption(paths);
+
+        Assert.That(results.Select(r => r.Path), Is.EqualTo(paths));
+        Assert.That(results.Where(r => r.Succeeded).Select(r => r.Caption), Is.EqualTo(captioner.Caption(good)), "each readable image gets the caption a batch without the bad ones gives it");
+        Assert.That(results.Where(r => !r.Succeeded).Select(r => r.Path), Is.EqualTo(new[] { truncated, missing }));
+        Assert.That(results[2].Error, Is.InstanceOf<ImageDecodeException>().And.Message.Contain(truncated));
+        Assert.That(results[9].Error, Is.InstanceOf<FileNotFoundException>().And.Message.Contain(missing));
+        Assert.Throws<ImageDecodeException>(() => captioner.Caption(paths), "Caption still stops at the first unreadable file");
+    }
+
+    [Test]
+    public void ADatasetTooSmallToSplitIsRefusedBeforeExtraction()
+    {
+        var tiny = dir.File("tiny");
+        CopyDirectory(data.Directory, tiny);
+        var captions = Path.Combine(tiny, "captions.txt");
+        var kept = File.ReadAllLines(captions).Where((line, i) => i == 0 || data.Images.Take(4).Any(image => line.StartsWith(image.ImageId + ",", StringComparison.Ordinal)));
+        File.WriteAllLines(captions, kept);
+
+        var error = Assert.Throws<InvalidDataException>(() => Builder("cache-tiny", flickr8k: tiny).Train(o => o with { Epochs = 1 }));
+
+        Assert.That(error!.Message, Does.Contain("4 captioned images give 3 train, 0 validation and 1 test images")
+            .And.Contain($"needs at least {ImageCaptioning.Data.CaptionSplits.MinimumImageCount(0.7, 0.1)} images"));
+        Assert.That(Directory.Exists(dir.File("cache-tiny")), Is.False, "nothing was extracted");
     }
 
     private static void CopyDirectory(string from, string to)

@@ -37,6 +37,19 @@ public sealed partial class DataGeneratorsSampleTests
         Assert.That(Regex.Matches(run.StandardOutput, @"images \[2, 3, 64, 64\] Float32, labels \[2, 4\]"), Has.Count.EqualTo(2));
     }
 
+    [Test]
+    public void AnOutputPathThatIsAFileIsOneErrorLineWithExitCode2()
+    {
+        using var dir = new ImageCaptioning.Testing.TempDirectory();
+        var file = dir.File("taken");
+        File.WriteAllText(file, "a file, not a folder");
+
+        var run = DotnetCommand.RunSample("DataGenerators", ["--output", file], TimeSpan.FromMinutes(1));
+
+        SampleAssert.BadInput(run, file);
+        Assert.That(File.ReadAllText(file), Is.EqualTo("a file, not a folder"));
+    }
+
     [GeneratedRegex(@"batch \d+: x = \[(?<x>[a-z, ]+)\]  y = \[(?<y>[A-Z, ]+)\]")]
     private static partial Regex LetterBatch();
 }

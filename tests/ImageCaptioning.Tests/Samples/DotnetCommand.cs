@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Samples;
@@ -13,6 +14,29 @@ internal sealed record CommandResult(string CommandLine, int ExitCode, string St
 
     /// <summary>The command and everything it printed, for failure messages.</summary>
     public string Transcript => $"$ {CommandLine}\n(exit code {ExitCode})\n--- stdout\n{StandardOutput}\n--- stderr\n{StandardError}";
+}
+
+/// <summary>How the samples' error paths must look.</summary>
+internal static partial class SampleAssert
+{
+    /// <summary>Bad input is reported in words: no stack frame, no exception type name.</summary>
+    public static void NoStackTrace(CommandResult run) =>
+        Assert.That(StackFrame().IsMatch(run.Output) || run.Output.Contains("Exception", StringComparison.Ordinal), Is.False,
+            "a missing input is reported without a stack trace\n" + run.Transcript);
+
+    /// <summary>Exit code 2 and one "error: ..." line on stderr holding every one of <paramref name="parts"/>, without a stack trace.</summary>
+    public static void BadInput(CommandResult run, params string[] parts)
+    {
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
+        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith("error: ", StringComparison.Ordinal)).ToList();
+        Assert.That(lines.Any(line => parts.All(part => line.Contains(part, StringComparison.Ordinal))), Is.True,
+            $"no error line holds all of: {string.Join(" | ", parts)}\n{run.Transcript}");
+        NoStackTrace(run);
+    }
+
+    [GeneratedRegex(@"^\s+at \S+", RegexOptions.Multiline)]
+    private static partial Regex StackFrame();
 }
 
 /// <summary>

@@ -37,6 +37,33 @@ public sealed partial class QuickStartSampleTests
             Assert.That(File.Exists(Path.Combine(output, Uri.UnescapeDataString(image))), Is.True, $"the report links {image}, which does not exist beside it");
     }
 
+    [TestCase("abc", "Cannot parse argument 'abc' for option '--images'")]
+    [TestCase("0", "--images 0 is too few")]
+    public void ABadImageCountIsAUsageErrorWithExitCode2(string value, string message)
+    {
+        using var dir = new TempDirectory();
+
+        var run = DotnetCommand.RunSample("QuickStart", ["--images", value, "--output", dir.File("out")], Timeout);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
+        Assert.That(run.StandardError, Does.Contain(message));
+        SampleAssert.NoStackTrace(run);
+        Assert.That(Directory.Exists(dir.File("out")), Is.False, "nothing runs on a wrong command line");
+    }
+
+    [Test]
+    public void ADatasetTooSmallToSplitIsRefusedBeforeAnyWorkSayingHowManyImagesItNeeds()
+    {
+        using var dir = new TempDirectory();
+
+        var run = DotnetCommand.RunSample("QuickStart", ["--images", "2", "--epochs", "1", "--output", dir.File("out")], Timeout);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
+        Assert.That(run.StandardError, Does.Contain("--images 2 is too few: the 80/10/10 % split needs at least 8 images for the train, validation and test splits to get one each (2 give 2 train, 0 validation, 0 test)"));
+        SampleAssert.NoStackTrace(run);
+        Assert.That(Directory.Exists(dir.File("out")), Is.False, "refused before generating the data");
+    }
+
     [GeneratedRegex(@"held-out test images: BLEU-1 \d\.\d{3}  BLEU-2 \d\.\d{3}  BLEU-3 \d\.\d{3}  BLEU-4 (?<bleu4>\d\.\d{3})  CIDEr-D \d+\.\d{3}")]
     private static partial Regex MetricsLine();
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
@@ -151,6 +152,78 @@ public sealed class CaptionModelBundleTests
         var longer = Fresh("longer-vocabulary");
         File.AppendAllText(Path.Combine(longer, "vocab.txt"), "zebra\n");
         Assert.That(Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(longer))!.Message, Does.Contain("vocab.txt"));
+    }
+
+    [TestCase("model.safetensors")]
+    [TestCase("vocab.txt")]
+    public void AFileChangedAfterSavingIsRefusedNamingIt(string file)
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        var folder = dir.File("bundle");
+        using (var bundle = NewBundle(task)) bundle.Save(folder);
+        var path = Path.Combine(folder, file);
+        if (file == "vocab.txt")
+        {
+            // Two tokens of one length change places: the vocabulary still fits the model, but every caption changes.
+            var lines = File.ReadAllLines(path);
+            var (a, b) = Enumerable.Range(4, lines.Length - 4).SelectMany(i => Enumerable.Range(i + 1, lines.Length - i - 1), (i, j) => (i, j))
+                .First(p => lines[p.i].Length == lines[p.j].Length);
+            (lines[a], lines[b]) = (lines[b], lines[a]);
+            File.WriteAllText(path, string.Join("\n", lines) + "\n");
+        }
+        else
+        {
+            Tamper.FlipTensorBytes(path);
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(folder));
+
+        Assert.That(error!.Message, Does.StartWith(path + ": the SHA-256 is").And.Contain("config.json records"));
+    }
+
+    [Test]
+    public void ABundleWrittenBeforeDigestsWereRecordedStillLoads()
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        var folder = dir.File("bundle");
+        using var scope = torch.NewDisposeScope();
+        using var original = NewBundle(task);
+        original.Model.eval();
+        original.Save(folder);
+        var configPath = Path.Combine(folder, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        var digests = config["sha256"]!.AsObject();
+        Assert.That(digests.Select(d => d.Key), Is.EquivalentTo(new[] { "model.safetensors", "vocab.txt" }));
+        foreach (var (name, digest) in digests)
+            Assert.That(digest!.GetValue<string>(), Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, name))))), name);
+
+        // The configuration as the previous version wrote it: the same, without the digests.
+        config.Remove("sha256");
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        using var loaded = CaptionModelBundle.Load(folder);
+        torch.manual_seed(4);
+        var features = torch.randn([5, TinyCaptionTask.Dimension]);
+        Assert.That(loaded.Caption(features), Is.EqualTo(original.Caption(features)));
+    }
+
+    [Test]
+    public void AConfigurationWhoseDigestsLackAFileIsRefused()
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        var folder = dir.File("bundle");
+        using (var bundle = NewBundle(task)) bundle.Save(folder);
+        var configPath = Path.Combine(folder, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["sha256"]!.AsObject().Remove("vocab.txt");
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(folder));
+
+        Assert.That(error!.Message, Is.EqualTo($"{configPath}: 'sha256' records no digest of vocab.txt"));
     }
 
     [Test]

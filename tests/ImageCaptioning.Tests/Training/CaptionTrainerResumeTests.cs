@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using ImageCaptioning.Data;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Training;
@@ -129,13 +131,59 @@ public sealed class CaptionTrainerResumeTests
 
         using var other = task.Model();
         using var resumed = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path) with { LearningRate = 0.01 });
-        var error = Assert.Throws<InvalidOperationException>(() => resumed.Train(task.Dataset()));
+        var error = Assert.Throws<CheckpointMismatchException>(() => resumed.Train(task.Dataset()));
         Assert.That(error!.Message, Does.Contain("LearningRate").And.Contain("last.json"));
 
         using var differentBatches = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
-        var batches = Assert.Throws<InvalidOperationException>(() => differentBatches.Train(task.Dataset(batchSize: 5)));
+        var batches = Assert.Throws<CheckpointMismatchException>(() => differentBatches.Train(task.Dataset(batchSize: 5)));
         Assert.That(batches!.Message, Does.Contain("batches per epoch"));
+        Assert.That(error.CheckpointPath, Is.EqualTo(dir.File("last.json")));
     }
+
+    [TestCase("modelFile")]
+    [TestCase("optimizerFile")]
+    public void ACheckpointFileChangedAfterItWasWrittenIsRefusedNamingIt(string which)
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset());
+        var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!;
+        var file = dir.File(checkpoint[which]!.GetValue<string>());
+        Tamper.FlipTensorBytes(file);
+
+        using var other = task.Model();
+        using var resumed = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
+        var error = Assert.Throws<InvalidDataException>(() => resumed.Train(task.Dataset()));
+
+        Assert.That(error!.Message, Does.StartWith(file + ": the SHA-256 is").And.Contain("last.json records"));
+    }
+
+    [Test]
+    public void ACheckpointWrittenBeforeDigestsWereRecordedStillResumes()
+    {
+        var task = new TinyCaptionTask();
+        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset(), task.Dataset(seed: 9));
+        var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!.AsObject();
+        foreach (var (key, file) in new[] { ("modelSha256", "modelFile"), ("optimizerSha256", "optimizerFile") })
+        {
+            Assert.That(checkpoint[key]!.GetValue<string>(), Is.EqualTo(Sha256(dir.File(checkpoint[file]!.GetValue<string>()))), key);
+            checkpoint.Remove(key);
+        }
+        File.WriteAllText(dir.File("last.json"), checkpoint.ToJsonString());
+
+        using var resumedModel = task.Model(seed: 99);
+        using var resumed = new CaptionTrainer(resumedModel, Options(LossMode.FullSequence, 2, dir.Path));
+        resumed.Train(task.Dataset(), task.Dataset(seed: 9));
+        AssertSameWeights(TinyCaptionTask.Weights(resumedModel), expected);
+    }
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected)
     {

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+
+namespace ImageCaptioning.IO;
+
+/// <summary>
+/// SHA-256 digests as lower-case hex (what <c>sha256sum</c> prints), recorded beside the files a bundle, checkpoint
+/// or feature store writes, so that a file changed or damaged afterwards is refused when read instead of silently
+/// giving other results.
+/// </summary>
+internal static class FileDigest
+{
+    public static string Sha256(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Throws naming <paramref name="path"/> when its digest is not the one <paramref name="recordedIn"/> holds.</summary>
+    /// <exception cref="FileNotFoundException">The file is missing.</exception>
+    /// <exception cref="InvalidDataException">The digests differ.</exception>
+    public static void Verify(string path, string expected, string recordedIn)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist, but {recordedIn} records its SHA-256", path);
+        var actual = Sha256(path);
+        if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{path}: {MismatchReason(actual, expected, recordedIn)}");
+    }
+
+    /// <summary>The words of a mismatch, for the exception type of each area.</summary>
+    public static string MismatchReason(string actual, string expected, string recordedIn) =>
+        $"the SHA-256 is {actual} but {recordedIn} records {expected}: the file was changed or damaged after it was written";
+}

@@ -1,0 +1,446 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+using ImageCaptioning.Data;
+using ImageCaptioning.Features;
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Pipeline;
+using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Training;
+using ImageCaptioning.Text;
+using ImageCaptioning.Torch.Serialization;
+using ImageCaptioning.Training;
+using ImageCaptioning.Vision;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Reliability;
+
+/// <summary>
+/// The bad inputs of README.md in this folder, through the public API: each must be refused with one of the
+/// exception types the samples report as bad input (exit code 2, one line), with a message naming the file, line, id
+/// or key at fault. A native crash would end the test run; none may happen.
+/// </summary>
+[TestFixture]
+public sealed class BadInputCatalogTests
+{
+    /// <summary>What precedes the pickled state_dict in a legacy (pre-zip) <c>.pth</c> file.</summary>
+    internal static readonly byte[] LegacyPthPrefix =
+    [
+        0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, (byte)'.', // magic number
+        0x80, 0x02, (byte)'M', 0xe9, 0x03, (byte)'.', // protocol version 1001
+        0x80, 0x02, (byte)'}', (byte)'.', // system info
+    ];
+
+    private static TempDirectory shared = null!;
+    private static string bundleFolder = null!;
+    private static string storeFolder = null!;
+    private static string checkpointFolder = null!;
+    private static byte[] jpeg = null!;
+    private static byte[] png = null!;
+
+    [OneTimeSetUp]
+    public void MakeGoodInputs()
+    {
+        shared = new TempDirectory();
+        var task = new TinyCaptionTask();
+        bundleFolder = shared.File("bundle");
+        // A saved captioner: a model of ResNet-50 features, and the pipeline settings Captioner.Load reads.
+        var resNetModel = CaptionModel.Create(task.ModelOptions() with { FeatureDimension = ResNet50FeatureExtractor.FeatureDimension });
+        using (var bundle = new CaptionModelBundle(resNetModel, task.Tokenizer)) bundle.Save(bundleFolder);
+        File.WriteAllText(Path.Combine(bundleFolder, "pipeline.json"),
+            """{ "network": "ResNet50", "weightsKind": "Random", "weightsSeed": 1, "startMark": "startseq", "endMark": "endseq" }""");
+
+        storeFolder = shared.File("store");
+        using (var store = FeatureStore.OpenOrCreate(storeFolder, 3, "test", "none"))
+            store.Append(["img_a.jpg", "img_b.jpg", "img_c.jpg"], Enumerable.Range(0, 9).Select(i => (float)i).ToArray());
+
+        checkpointFolder = shared.File("checkpoints");
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, new CaptionTrainerOptions { Epochs = 1, Seed = 1, CheckpointDirectory = checkpointFolder }))
+            trainer.Train(task.Dataset());
+
+        using var pixels = RgbImage.FromPixels(16, 16, Enumerable.Range(0, 16 * 16 * 3).Select(i => (byte)(i * 7)).ToArray());
+        jpeg = JpegEncoder.Encode(pixels);
+        png = PngOf(pixels);
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => shared.Dispose();
+
+    /// <summary>What the samples treat as a report of bad input (samples/Shared/SampleExit.cs, BadInput.Is).</summary>
+    private static bool IsBadInputReport(Exception e) => e is IOException or InvalidDataException or UnauthorizedAccessException
+        or CaptionFormatException or MissingFeaturesException or StateDictMismatchException or CheckpointMismatchException;
+
+    /// <summary>A bad input: it writes what it needs under the folder given, and returns the call to make and what its message must name.</summary>
+    public sealed record Case(string Category, string Input, Func<string, (Action Call, string Names)> Arrange)
+    {
+        public override string ToString() => $"{Category}: {Input}";
+    }
+
+    public static IEnumerable<TestCaseData> Cases() => All().Select(c => new TestCaseData(c).SetArgDisplayNames(c.ToString()));
+
+    /// <summary>Every case, for README.md's list and counts.</summary>
+    public static IEnumerable<Case> All()
+    {
+        // Caption files.
+        yield return Captions("captions.txt is empty", "captions.txt", "", p => CaptionReader.ReadFlickr8kCsv(p), "(1)");
+        yield return Captions("captions.txt header is filename,text", "captions.txt", "filename,text\na.jpg,a dog\n", p => CaptionReader.ReadFlickr8kCsv(p), "(1)");
+        yield return Captions("captions.txt line with only an image name", "captions.txt", "image,caption\na.jpg,a dog\nb.jpg\n", p => CaptionReader.ReadFlickr8kCsv(p), "(3)");
+        yield return Captions("captions.txt line with an empty image column", "captions.txt", "image,caption\n,a dog\n", p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return Captions("captions.txt quoted caption never closed", "captions.txt", "image,caption\na.jpg,\"a dog\nb.jpg,a cat\n", p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return Captions("captions.txt text after a closing quote", "captions.txt", "image,caption\na.jpg,\"a dog\" runs\n", p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return CaptionBytes("captions.txt in Latin-1 (café)", "captions.txt", Encoding.Latin1.GetBytes("image,caption\na.jpg,a caf\u00e9\n"), p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return CaptionBytes("captions.txt of random bytes", "captions.txt", RandomBytes(4096, 1), p => CaptionReader.ReadFlickr8kCsv(p), "captions.txt");
+        yield return CaptionBytes("captions.txt UTF-16 with an unpaired surrogate", "captions.txt",
+            [.. new UnicodeEncoding(false, true).GetPreamble(), .. Encoding.Unicode.GetBytes("image,caption\na.jpg,a "), 0x00, 0xD8, 0x41, 0x00], p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return new Case("captions", "captions.txt missing", dir => (() => CaptionReader.ReadFlickr8kCsv(Path.Combine(dir, "captions.txt")), "captions.txt"));
+        yield return Captions("token.txt line without a tab", "Flickr8k.token.txt", "a.jpg#0 a dog runs\n", p => CaptionReader.ReadFlickr8kTokens(p), "(1)");
+        yield return Captions("token.txt key without #k", "Flickr8k.token.txt", "a.jpg#0\ta dog\nb.jpg\ta cat\n", p => CaptionReader.ReadFlickr8kTokens(p), "(2)");
+        yield return Captions("split list naming an image twice", "Flickr_8k.trainImages.txt", "a.jpg\nb.jpg\na.jpg\n", p => CaptionReader.ReadImageList(p), "(3)");
+        yield return Captions("split list line with two names", "Flickr_8k.trainImages.txt", "a.jpg,b.jpg\n", p => CaptionReader.ReadImageList(p), "(1)");
+        yield return Captions("COCO JSON cut short", "captions.json", "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"}], \"annot", p => CaptionReader.ReadCoco(p), "captions.json");
+        yield return Captions("COCO annotation of an unknown image", "captions.json",
+            "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"}],\n\"annotations\": [{\"image_id\": 2, \"caption\": \"a dog\"}]}", p => CaptionReader.ReadCoco(p), "(2)");
+        yield return Captions("COCO caption that is a number", "captions.json",
+            "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"}],\n\"annotations\": [{\"image_id\": 1, \"caption\": 7}]}", p => CaptionReader.ReadCoco(p), "(2)");
+        yield return Captions("COCO image id listed twice", "captions.json",
+            "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"},\n{\"id\": 1, \"file_name\": \"b.jpg\"}], \"annotations\": []}", p => CaptionReader.ReadCoco(p), "(2)");
+        yield return Captions("COCO file that is an array", "captions.json", "[1, 2, 3]", p => CaptionReader.ReadCoco(p), "(1)");
+        yield return CaptionBytes("COCO caption in Latin-1", "captions.json",
+            Encoding.Latin1.GetBytes("{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"}],\n\"annotations\": [{\"image_id\": 1, \"caption\": \"a caf\u00e9\"}]}"), p => CaptionReader.ReadCoco(p), "(2)");
+        yield return Captions("Karpathy file without images", "dataset.json", "{\"dataset\": \"flickr8k\"}", p => CaptionReader.ReadKarpathy(p), "dataset.json");
+        yield return Captions("Karpathy image without a split", "dataset.json",
+            "{\"images\": [\n{\"filename\": \"a.jpg\", \"sentences\": [{\"raw\": \"a dog\"}]}]}", p => CaptionReader.ReadKarpathy(p), "(2)");
+        yield return Captions("Karpathy image listed twice", "dataset.json",
+            "{\"images\": [{\"filename\": \"a.jpg\", \"split\": \"train\", \"sentences\": []},\n{\"filename\": \"a.jpg\", \"split\": \"test\", \"sentences\": []}]}",
+            p => CaptionReader.ReadKarpathy(p), "(2)");
+
+        // Image files.
+        yield return Image("empty .jpg", "x.jpg", _ => []);
+        yield return Image("JPEG cut in half", "x.jpg", _ => jpeg[..(jpeg.Length / 2)]);
+        yield return Image("JPEG without its end marker", "x.jpg", _ => jpeg[..^2]);
+        yield return Image("JPEG header claiming 60000x60000 pixels", "x.jpg", _ => HugeJpeg());
+        yield return Image("PNG cut in half", "x.png", _ => png[..(png.Length / 2)]);
+        yield return Image("random bytes named .jpg", "x.jpg", _ => RandomBytes(2000, 2));
+        yield return Image("random bytes after a JPEG signature", "x.jpg", _ => [0xFF, 0xD8, 0xFF, .. RandomBytes(2000, 3)]);
+        yield return Image("a GIF", "x.gif", _ => Encoding.ASCII.GetBytes("GIF89a\u0001\u0000\u0001\u0000\u0000\u0000\u0000;"));
+        yield return Image("a text file named .jpg", "x.jpg", _ => Encoding.ASCII.GetBytes("not an image\n"));
+        yield return new Case("images", "image file missing", dir => (() => ImageDecoder.Decode(Path.Combine(dir, "absent.jpg")).Dispose(), "absent.jpg"));
+        yield return new Case("images", "a folder with unreadable images, captioned one by one (Captioner.TryCaption)", dir =>
+        {
+            File.WriteAllBytes(Path.Combine(dir, "good.jpg"), jpeg);
+            File.WriteAllBytes(Path.Combine(dir, "bad.jpg"), jpeg[..(jpeg.Length / 3)]);
+            return (() =>
+            {
+                using var captioner = Captioner.Load(CopyOf(bundleFolder, dir));
+                var results = captioner.TryCaption([Path.Combine(dir, "good.jpg"), Path.Combine(dir, "bad.jpg")]);
+                if (!results[0].Succeeded || results[1].Succeeded) throw new AssertionException("expected the good file captioned and the bad one reported");
+                throw results[1].Error!;
+            }, "bad.jpg");
+        });
+
+        // Weights files, through the extractor that loads them.
+        yield return Weights("empty .pth", "w.pth", []);
+        yield return Weights("text file named .pth", "w.pth", Encoding.ASCII.GetBytes("these are not weights\n"));
+        yield return Weights("legacy .pth cut after its magic number", "w.pth", LegacyPthPrefix[..20]);
+        yield return Weights("hostile .pth: a pickle calling posix.system", "w.pth",
+            [.. LegacyPthPrefix, .. Encoding.Latin1.GetBytes("\u0080\u0002cposix\nsystem\nq\u0000X\u0002\u0000\u0000\u0000lsq\u0001\u0085q\u0002Rq\u0003.")]);
+        yield return Weights("hostile zip .pth: data.pkl calling builtins.eval", "w.pth",
+            ZipPth(Encoding.Latin1.GetBytes("\u0080\u0004\u008c\u0008builtins\u0094\u008c\u0004eval\u0094\u0093\u0094\u008c\u00031+1\u0094\u0085\u0094R\u0094.")));
+        yield return Weights("zip .pth without data.pkl", "w.pth", ZipPth(null));
+        yield return Weights("random bytes named .pth", "w.pth", RandomBytes(5000, 4));
+        yield return Weights("safetensors whose header length exceeds the file", "w.safetensors", [0xFF, 0xFF, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'}']);
+        yield return Weights("safetensors with a malformed header", "w.safetensors", SafetensorsOf("{\"a\": [1, 2"));
+        yield return Weights("safetensors tensor reaching past the data", "w.safetensors",
+            SafetensorsOf("{\"conv1.weight\": {\"dtype\": \"F32\", \"shape\": [64, 3, 7, 7], \"data_offsets\": [0, 37632]}}"));
+        yield return new Case("weights", "weights of another network (keys do not match ResNet-50)", dir =>
+        {
+            var path = Path.Combine(dir, "other.safetensors");
+            using (var scope = torch.NewDisposeScope())
+                Safetensors.Save(path, new Dictionary<string, Tensor> { ["features.0.weight"] = torch.zeros([4, 3]) });
+            return (() => ResNet50FeatureExtractor.FromFile(path).Dispose(), "other.safetensors");
+        });
+        yield return new Case("weights", "weights file missing", dir => (() => ResNet50FeatureExtractor.FromFile(Path.Combine(dir, "absent.pth")).Dispose(), "absent.pth"));
+
+        // Feature stores.
+        yield return Store("store.json missing", s => File.Delete(Path.Combine(s, "store.json")), "store.json");
+        yield return Store("store.json not JSON", s => File.WriteAllText(Path.Combine(s, "store.json"), "{ not json"), "store.json");
+        yield return Store("store.json of another format", s => EditJson(Path.Combine(s, "store.json"), j => j["format"] = "something else"), "store.json");
+        yield return Store("store.json version 2", s => EditJson(Path.Combine(s, "store.json"), j => j["version"] = 2), "store.json");
+        yield return Store("store.json with a negative count", s => EditJson(Path.Combine(s, "store.json"), j => j["count"] = -1), "store.json");
+        yield return Store("features.npy truncated", s => Truncate(Path.Combine(s, "features.npy"), 5), "features.npy");
+        yield return Store("features.npy of float64", s => ReplaceAscii(Path.Combine(s, "features.npy"), "<f4", "<f8"), "features.npy");
+        yield return Store("ids.txt truncated", s => Truncate(Path.Combine(s, "ids.txt"), 4), "ids.txt");
+        yield return Store("ids.txt with two ids of one length swapped", s => File.WriteAllText(Path.Combine(s, "ids.txt"), "img_b.jpg\nimg_a.jpg\nimg_c.jpg\n"), "ids.txt");
+        yield return Store("ids.txt naming an image twice", s => File.WriteAllText(Path.Combine(s, "ids.txt"), "img_a.jpg\nimg_b.jpg\nimg_a.jpg\n"), "ids.txt");
+        yield return Store("ids.txt with an invalid UTF-8 byte", s => ReplaceAscii(Path.Combine(s, "ids.txt"), "img_b", "img\u00e9b"), "ids.txt");
+        yield return new Case("feature stores", "store opened for another feature dimension", dir =>
+        {
+            var copy = CopyOf(storeFolder, dir);
+            return (() => FeatureStore.OpenOrCreate(copy, 5).Dispose(), "store.json");
+        });
+
+        // Model bundles and saved captioners.
+        yield return new Case("bundles", "bundle folder missing", dir => (() => CaptionModelBundle.Load(Path.Combine(dir, "absent")).Dispose(), "absent"));
+        yield return Bundle("config.json missing", b => File.Delete(Path.Combine(b, "config.json")), "lacks config.json");
+        yield return Bundle("config.json not JSON", b => File.WriteAllText(Path.Combine(b, "config.json"), "{\"format\": 1, \"model\": "), "config.json");
+        yield return Bundle("config.json format 2", b => EditJson(Path.Combine(b, "config.json"), j => j["format"] = 2), "config.json");
+        yield return Bundle("config.json with 0 LSTM layers", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["layers"] = 0), "config.json");
+        yield return Bundle("config.json with another hidden size than the weights", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["hiddenSize"] = 20), "model.safetensors");
+        yield return Bundle("model.safetensors with 64 bytes flipped", b => Tamper.FlipTensorBytes(Path.Combine(b, "model.safetensors")), "model.safetensors");
+        yield return Bundle("model.safetensors truncated", b => Truncate(Path.Combine(b, "model.safetensors"), 100), "model.safetensors");
+        yield return Bundle("vocab.txt with two tokens swapped", b => SwapLines(Path.Combine(b, "vocab.txt")), "vocab.txt");
+        yield return Bundle("vocab.txt one token longer, in a bundle without digests", b =>
+        {
+            EditJson(Path.Combine(b, "config.json"), j => j.AsObject().Remove("sha256"));
+            File.AppendAllText(Path.Combine(b, "vocab.txt"), "zebra\n");
+        }, "vocab.txt");
+        yield return SavedCaptioner("pipeline.json missing", b => File.Delete(Path.Combine(b, "pipeline.json")), "pipeline.json is missing");
+        yield return SavedCaptioner("pipeline.json naming a network whose features the model does not read",
+            b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "Vgg16"), "pipeline.json");
+        yield return SavedCaptioner("pipeline.json not JSON", b => File.WriteAllText(Path.Combine(b, "pipeline.json"), "{\"network\": "), "pipeline.json");
+        yield return SavedCaptioner("pipeline.json naming an unknown network", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "alexnet"), "pipeline.json");
+        yield return SavedCaptioner("pipeline.json naming an unknown weights kind", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["weightsKind"] = "Cloud"), "pipeline.json");
+        yield return SavedCaptioner("pipeline.json: weights from a file it does not name", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["weightsKind"] = "File"), "pipeline.json");
+        yield return SavedCaptioner("pipeline.json: weights from a file that is gone", b => EditJson(Path.Combine(b, "pipeline.json"), j =>
+        {
+            j["weightsKind"] = "File";
+            j["weightsPath"] = Path.Combine(b, "gone.pth");
+        }), "gone.pth");
+
+        // Training checkpoints.
+        yield return Checkpoint("last.json not JSON", c => File.WriteAllText(Path.Combine(c, "last.json"), "{"), "last.json");
+        yield return Checkpoint("last.json format 2", c => EditJson(Path.Combine(c, "last.json"), j => j["format"] = 2), "last.json");
+        yield return Checkpoint("checkpoint model file with 64 bytes flipped", c => Tamper.FlipTensorBytes(CheckpointFile(c, "modelFile")), "model.safetensors");
+        yield return Checkpoint("checkpoint optimiser file missing", c => File.Delete(CheckpointFile(c, "optimizerFile")), "optimizer.safetensors");
+        yield return Checkpoint("checkpoint RNG state not base64", c => EditJson(Path.Combine(c, "last.json"), j => j["cpuRngState"] = "***"), "last.json");
+        yield return Checkpoint("checkpoint settings hash edited by hand", c => EditJson(Path.Combine(c, "last.json"), j => j["optionsHash"] = "0000"), "last.json");
+        yield return new Case("checkpoints", "resuming with another learning rate", dir =>
+        {
+            var copy = CopyOf(checkpointFolder, dir);
+            return (() => Resume(copy, new CaptionTrainerOptions { Epochs = 2, Seed = 1, LearningRate = 0.5 }), "last.json");
+        });
+
+        // Pipeline inputs.
+        yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1))
+            .WithFlickr8k(Path.Combine(dir, "absent")).Build(), "absent"));
+        yield return new Case("pipeline", "Flickr8k folder without an image folder", dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\na.jpg,a dog\n");
+            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).Build(), "Images");
+        });
+        yield return new Case("pipeline", "captions naming images that are not in the folder", dir =>
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "Images"));
+            File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\n" + string.Concat(Enumerable.Range(0, 12).Select(i => $"a{i}.jpg,a dog\n")));
+            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).WithFeatureCache(Path.Combine(dir, "cache")).Train(), "a0.jpg");
+        });
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void IsRefusedWithAClearErrorNamingTheCulprit(Case input)
+    {
+        using var dir = new TempDirectory();
+        var (call, names) = input.Arrange(dir.Path);
+
+        var error = Assert.Catch(() => call(), $"{input} was accepted");
+
+        Assert.That(IsBadInputReport(error!), Is.True, $"{input}: {error!.GetType().Name} is not how the library reports bad input:\n{error}");
+        Assert.That(error.Message, Does.Contain(names), $"{input}: the message does not name {names}");
+    }
+
+    private static Case Captions(string input, string file, string text, Func<string, object> read, string names) =>
+        CaptionBytes(input, file, Encoding.UTF8.GetBytes(text), read, names);
+
+    private static Case CaptionBytes(string input, string file, byte[] bytes, Func<string, object> read, string names) => new("captions", input, dir =>
+    {
+        var path = Path.Combine(dir, file);
+        File.WriteAllBytes(path, bytes);
+        return (() => read(path), names.StartsWith('(') ? path + names : names);
+    });
+
+    private static Case Image(string input, string file, Func<string, byte[]> bytes) => new("images", input, dir =>
+    {
+        var path = Path.Combine(dir, file);
+        File.WriteAllBytes(path, bytes(dir));
+        return (() => ImageDecoder.Decode(path).Dispose(), path);
+    });
+
+    private static Case Weights(string input, string file, byte[] bytes) => new("weights", input, dir =>
+    {
+        var path = Path.Combine(dir, file);
+        File.WriteAllBytes(path, bytes);
+        return (() => ResNet50FeatureExtractor.FromFile(path).Dispose(), path);
+    });
+
+    private static Case Store(string input, Action<string> damage, string file) => new("feature stores", input, dir =>
+    {
+        var copy = CopyOf(storeFolder, dir);
+        damage(copy);
+        return (() => FeatureStore.Open(copy).Dispose(), Path.Combine(copy, file));
+    });
+
+    private static Case Bundle(string input, Action<string> damage, string file) => new("bundles", input, dir =>
+    {
+        var copy = CopyOf(bundleFolder, dir);
+        damage(copy);
+        return (() => CaptionModelBundle.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
+    });
+
+    private static Case SavedCaptioner(string input, Action<string> damage, string file) => new("bundles", input, dir =>
+    {
+        var copy = CopyOf(bundleFolder, dir);
+        damage(copy);
+        return (() => ImageCaptioning.Pipeline.Captioner.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
+    });
+
+    private static Case Checkpoint(string input, Action<string> damage, string file) => new("checkpoints", input, dir =>
+    {
+        var copy = CopyOf(checkpointFolder, dir);
+        var names = file == "last.json" ? Path.Combine(copy, file) : file;
+        damage(copy);
+        return (() => Resume(copy, new CaptionTrainerOptions { Epochs = 2, Seed = 1 }), names);
+    });
+
+    private static void Resume(string checkpoints, CaptionTrainerOptions options)
+    {
+        var task = new TinyCaptionTask();
+        using var model = task.Model();
+        using var trainer = new CaptionTrainer(model, options with { CheckpointDirectory = checkpoints });
+        trainer.Train(task.Dataset());
+    }
+
+    private static string CheckpointFile(string folder, string property) =>
+        Path.Combine(folder, JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "last.json")))![property]!.GetValue<string>());
+
+    private static string CopyOf(string folder, string into)
+    {
+        var copy = Path.Combine(into, Path.GetFileName(folder));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(folder).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
+    private static void EditJson(string path, Action<JsonNode> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
+    private static void Truncate(string path, int bytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open);
+        stream.SetLength(stream.Length - bytes);
+    }
+
+    private static void ReplaceAscii(string path, string from, string to)
+    {
+        var text = Encoding.Latin1.GetString(File.ReadAllBytes(path));
+        if (!text.Contains(from, StringComparison.Ordinal)) throw new ArgumentException($"{path} holds no '{from}'");
+        File.WriteAllBytes(path, Encoding.Latin1.GetBytes(text.Replace(from, to, StringComparison.Ordinal)));
+    }
+
+    private static void SwapLines(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var (a, b) = Enumerable.Range(4, lines.Length - 4).SelectMany(i => Enumerable.Range(i + 1, lines.Length - i - 1), (i, j) => (i, j))
+            .First(p => lines[p.i].Length == lines[p.j].Length);
+        (lines[a], lines[b]) = (lines[b], lines[a]);
+        File.WriteAllText(path, string.Join("\n", lines) + "\n");
+    }
+
+    private static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>A valid JPEG whose frame header (SOF0) claims 60000×60000 pixels.</summary>
+    private static byte[] HugeJpeg()
+    {
+        var bytes = (byte[])jpeg.Clone();
+        var sof = bytes.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        // FFC0, length (2), precision (1), then height and width, big-endian.
+        bytes[sof + 5] = 0xEA;
+        bytes[sof + 6] = 0x60;
+        bytes[sof + 7] = 0xEA;
+        bytes[sof + 8] = 0x60;
+        return bytes;
+    }
+
+    private static byte[] PngOf(RgbImage image)
+    {
+        // No PNG encoder in the library: one IDAT chunk of unfiltered rows is a valid PNG.
+        using var output = new MemoryStream();
+        output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, image.Width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), image.Height);
+        header[8] = 8;
+        header[9] = 2;
+        Chunk(output, "IHDR", header);
+        using (var raw = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
+            {
+                var pixels = image.Pixels.ToArray();
+                for (var y = 0; y < image.Height; y++)
+                {
+                    zlib.WriteByte(0);
+                    zlib.Write(pixels, y * image.Width * 3, image.Width * 3);
+                }
+            }
+            Chunk(output, "IDAT", raw.ToArray());
+        }
+        Chunk(output, "IEND", []);
+        return output.ToArray();
+
+        static void Chunk(Stream stream, string type, byte[] data)
+        {
+            var lengthAndType = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lengthAndType, data.Length);
+            Encoding.ASCII.GetBytes(type, lengthAndType.AsSpan(4));
+            stream.Write(lengthAndType);
+            stream.Write(data);
+            var crc = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32([.. lengthAndType[4..], .. data]));
+            stream.Write(crc);
+        }
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        return ~crc;
+    }
+
+    private static byte[] SafetensorsOf(string header)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + 16];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        return bytes;
+    }
+
+    /// <summary>A zip checkpoint as torch.save writes it, with <paramref name="pickle"/> as archive/data.pkl (none when null).</summary>
+    private static byte[] ZipPth(byte[]? pickle)
+    {
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var version = zip.CreateEntry("archive/version", CompressionLevel.NoCompression).Open()) version.Write("3\n"u8);
+            if (pickle is not null)
+                using (var data = zip.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open()) data.Write(pickle);
+        }
+        return output.ToArray();
+    }
+}
