@@ -212,7 +212,7 @@ public sealed class BadInputCatalogTests
         yield return Checkpoint("last.json not JSON", c => File.WriteAllText(Path.Combine(c, "last.json"), "{"), "last.json");
         yield return Checkpoint("last.json format 2", c => EditJson(Path.Combine(c, "last.json"), j => j["format"] = 2), "last.json");
         yield return Checkpoint("checkpoint model file with 64 bytes flipped", c => Tamper.FlipTensorBytes(CheckpointFile(c, "modelFile")), "model.safetensors");
-        yield return Checkpoint("checkpoint optimiser file missing", c => File.Delete(CheckpointFile(c, "optimizerFile")), "optimizer.safetensors");
+        yield return Checkpoint("checkpoint optimiser file missing", c => File.Delete(CheckpointFile(c, "optimizerFile")), "optimizer.bin");
         yield return Checkpoint("checkpoint RNG state not base64", c => EditJson(Path.Combine(c, "last.json"), j => j["cpuRngState"] = "***"), "last.json");
         yield return Checkpoint("checkpoint settings hash edited by hand", c => EditJson(Path.Combine(c, "last.json"), j => j["optionsHash"] = "0000"), "last.json");
         yield return new Case("checkpoints", "resuming with another learning rate", dir =>

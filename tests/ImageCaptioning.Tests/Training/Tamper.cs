@@ -15,4 +15,14 @@ internal static class Tamper
         for (var i = start; i < start + count; i++) bytes[i] ^= 0xFF;
         File.WriteAllBytes(safetensorsPath, bytes);
     }
+
+    /// <summary>Inverts <paramref name="count"/> bytes in the middle of any file, keeping its size (TorchSharp's optimiser state has no header to spare).</summary>
+    public static void FlipMiddleBytes(string path, int count = 64)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < count) throw new ArgumentException($"{path} holds fewer than {count} bytes");
+        var start = (bytes.Length - count) / 2;
+        for (var i = start; i < start + count; i++) bytes[i] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+    }
 }
