@@ -76,16 +76,6 @@ public abstract class CaptionModel : torch.nn.Module
         return (output.squeeze(1), h, c);
     }
 
-    // A decoding step's logits [N, V], N a few dozen rows: layer.forward(hidden) computed as (W·hᵀ + b)ᵀ, because the
-    // CPU GEMM of TorchSharp's libtorch (oneMKL) is much slower for a skinny h·Wᵀ than for W·hᵀ on AMD CPUs
-    // (benchmarks/RESULTS.md). The copy back to a contiguous [N, V] keeps Step's contract.
-    private protected static Tensor ProjectStep(Linear layer, Tensor hidden)
-    {
-        using var scope = torch.NewDisposeScope();
-        var transposed = layer.bias is { } bias ? torch.addmm(bias.unsqueeze(1), layer.weight!, hidden.t(), 1, 1) : layer.weight!.mm(hidden.t());
-        return transposed.t().contiguous().MoveToOuterDisposeScope();
-    }
-
     private protected static Tensor Rows(Tensor projectedImages, Tensor? featureIndex) =>
         featureIndex is null ? projectedImages.alias() : projectedImages.index_select(0, featureIndex);
 
@@ -132,7 +122,7 @@ internal sealed class InitInjectCaptionModel : CaptionModel
     {
         using var scope = torch.NewDisposeScope();
         var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
-        var logits = ProjectStep(fc, output).MoveToOuterDisposeScope();
+        var logits = fc.forward(output).MoveToOuterDisposeScope();
         return (logits, new DecoderState(h, c, null));
     }
 
@@ -189,7 +179,7 @@ internal sealed class MergeCaptionModel : CaptionModel
         using var scope = torch.NewDisposeScope();
         var image = state.Image ?? throw new InvalidOperationException("a merge decoder state carries the projected image");
         var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
-        var logits = ProjectStep(fc, decoderFc.forward(output + image).relu()).MoveToOuterDisposeScope();
+        var logits = fc.forward(decoderFc.forward(output + image).relu()).MoveToOuterDisposeScope();
         return (logits, new DecoderState(h, c, image.alias()));
     }
 
