@@ -7,7 +7,9 @@ namespace ImageCaptioning.Benchmarks;
 /// Captioning 64 images with the recipe's model (4096-d features, embedding and hidden 256), at most 30 tokens:
 /// batched greedy decoding carrying the LSTM state, and beam search of width 3 and 5. The weights are random, so
 /// captions run to the length limit and every call does the same work. benchmarks/reference/decode.py measures
-/// PyTorch's state-carried greedy decode and the recipe's re-run-the-prefix decode on the same shapes.
+/// PyTorch's state-carried greedy decode and the recipe's re-run-the-prefix decode on the same shapes;
+/// <see cref="HandWrittenGreedy"/> is that state-carried greedy decode written by hand in TorchSharp, with the same
+/// weights.
 /// </summary>
 [MemoryDiagnoser]
 [BenchmarkCategory("decode")]
@@ -17,6 +19,7 @@ public class DecodeBenchmarks
     private CaptionModel model = null!;
     private CaptionDecoder decoder = null!;
     private Tensor features = null!;
+    private NotebookCaptionModel handWritten = null!;
 
     /// <summary>Vocabulary sizes, as in the train-step benchmarks.</summary>
     [Params(8_000, 30_524)]
@@ -30,6 +33,9 @@ public class DecodeBenchmarks
         model.eval();
         decoder = new CaptionDecoder(model, startId: 2, endId: 3);
         features = torch.rand([Images, StepBatches.FeatureSize]).DetachFromDisposeScope();
+        HandWritten.SameThreadsAsTheLibrary();
+        handWritten = NotebookCaptionModel.CopyOf(model);
+        handWritten.eval();
     }
 
     [GlobalCleanup]
@@ -37,11 +43,42 @@ public class DecodeBenchmarks
     {
         features.Dispose();
         model.Dispose();
+        handWritten.Dispose();
     }
 
     /// <summary>Greedy, batched over the 64 images, unscored like the PyTorch reference; returns the tokens generated.</summary>
     [Benchmark]
     public int Greedy() => decoder.Decode(features, DecodingOptions.Greedy with { MaxLength = MaxLength, ComputeLogProbability = false }).Sum(c => c.Tokens.Count);
+
+    /// <summary>
+    /// Reference (b): greedy decoding as a TorchSharp user following the PyTorch notebook writes it, batched over the
+    /// 64 images: one LSTM step carrying (h, c), the full [64, V] logits projected every step, argmax; stops when every
+    /// caption has ended. Returns the tokens generated, counted as decode.py counts them.
+    /// </summary>
+    [Benchmark]
+    public long HandWrittenGreedy()
+    {
+        const long start = 2, end = 3;
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var h = torch.tanh(handWritten.img_to_h.call(features)).unsqueeze(0);
+        var c = torch.tanh(handWritten.img_to_c.call(features)).unsqueeze(0);
+        var token = torch.full(Images, start, dtype: ScalarType.Int64);
+        var finished = torch.zeros(Images, dtype: ScalarType.Bool);
+        long generated = 0;
+        for (var step = 0; step < MaxLength; step++)
+        {
+            // A scope per step frees each step's [64, V] logits at once, as TorchSharp's guidance for loops says.
+            using var stepScope = torch.NewDisposeScope();
+            var (output, nextH, nextC) = handWritten.lstm.call(handWritten.embedding.call(token).unsqueeze(1), (h, c));
+            var nextToken = handWritten.fc.call(output.squeeze(1)).argmax(1);
+            generated += finished.logical_not().sum().item<long>();
+            var nextFinished = finished.logical_or(nextToken.eq(end));
+            (h, c, token, finished) = (nextH.MoveToOuterDisposeScope(), nextC.MoveToOuterDisposeScope(), nextToken.MoveToOuterDisposeScope(), nextFinished.MoveToOuterDisposeScope());
+            if (finished.all().item<bool>()) break;
+        }
+        return generated;
+    }
 
     /// <summary>Beam search of width 3.</summary>
     [Benchmark]

@@ -10,6 +10,8 @@ namespace ImageCaptioning.Benchmarks;
 /// full-sequence teacher forcing padded to 31, and full sequence over length-bucketed batches (padded to each
 /// batch's longest caption). benchmarks/reference/train_step.py measures PyTorch on the same batches; tokens per
 /// step (<see cref="StepBatches.TargetTokens"/>) turn both into target tokens per second.
+/// <see cref="HandWrittenPaddedStep"/> is the second reference: the notebook's padded step written by hand in
+/// TorchSharp, on the same batch and from the same weights.
 /// </summary>
 [MemoryDiagnoser]
 [BenchmarkCategory("train-step")]
@@ -17,6 +19,8 @@ public class TrainStepBenchmarks
 {
     private CaptionModel model = null!;
     private Adam optimizer = null!;
+    private NotebookCaptionModel handWritten = null!;
+    private torch.optim.Optimizer handWrittenOptimizer = null!;
     private StepBatches batches = null!;
     private int next;
 
@@ -31,6 +35,9 @@ public class TrainStepBenchmarks
         model = CaptionModel.Create(new CaptionModelOptions { VocabularySize = Vocabulary, FeatureDimension = StepBatches.FeatureSize, EmbeddingSize = 256, HiddenSize = 256 });
         optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
         batches = new StepBatches(Vocabulary, seed: 1);
+        HandWritten.SameThreadsAsTheLibrary();
+        handWritten = NotebookCaptionModel.CopyOf(model);
+        handWrittenOptimizer = torch.optim.Adam(handWritten.parameters(), lr: 1e-3);
     }
 
     [GlobalCleanup]
@@ -39,6 +46,8 @@ public class TrainStepBenchmarks
         batches.Dispose();
         optimizer.Dispose();
         model.Dispose();
+        handWrittenOptimizer.Dispose();
+        handWritten.Dispose();
     }
 
     /// <summary>The recipe's prefix mode: 64 padded prefixes, the loss at each one's last position.</summary>
@@ -55,6 +64,22 @@ public class TrainStepBenchmarks
     {
         var (inputs, targets) = batches.Buckets[next++ % batches.Buckets.Count];
         return Step(() => CaptionLoss.FullSequence(model, batches.Features, inputs, targets));
+    }
+
+    /// <summary>
+    /// Reference (b): the notebook's full-sequence step as a TorchSharp user writes it: logits [64, 31, V] at every
+    /// position, <c>cross_entropy(..., ignore_index: pad)</c>, <c>torch.optim.Adam</c>.
+    /// </summary>
+    [Benchmark]
+    public double HandWrittenPaddedStep()
+    {
+        using var scope = torch.NewDisposeScope();
+        handWrittenOptimizer.zero_grad();
+        var logits = handWritten.call(batches.Features, batches.Inputs);
+        var loss = torch.nn.functional.cross_entropy(logits.reshape(-1, Vocabulary), batches.Targets.reshape(-1), ignore_index: StepBatches.Pad);
+        loss.backward();
+        handWrittenOptimizer.step();
+        return loss.item<float>();
     }
 
     private double Step(Func<Tensor> loss)
