@@ -7,8 +7,6 @@ packages=(
   libtorch-dev libopenblas0-pthread
   # the native shim's toolchain
   cmake g++
-  # image decoding through P/Invoke
-  libturbojpeg0-dev libpng-dev
   # independent references for the parity tests (run with /usr/bin/python3)
   python3-torch python3-torchvision python3-nltk python3-pil python3-numpy
 )
