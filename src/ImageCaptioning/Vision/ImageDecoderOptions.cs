@@ -16,6 +16,8 @@ public sealed record ImageDecoderOptions
     /// </summary>
     public const int PeakBytesPerPixel = 26;
 
+    private static readonly Lazy<long> AvailableMemory = new(() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
     /// <summary>The shared default options (a single decode: PIL's limit).</summary>
     public static ImageDecoderOptions Default { get; } = new();
 
@@ -29,7 +31,7 @@ public sealed record ImageDecoderOptions
     public static ImageDecoderOptions ForConcurrentDecoding(int decodeThreads, long? memoryBytes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(decodeThreads, 1);
-        var memory = memoryBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var memory = memoryBytes ?? AvailableMemory.Value;
         ArgumentOutOfRangeException.ThrowIfLessThan(memory, 1);
         var perImage = memory / 2 / decodeThreads / PeakBytesPerPixel;
         return new ImageDecoderOptions { MaxPixelCount = Math.Clamp(perImage, 1, DefaultMaxPixelCount) };
