@@ -1,0 +1,62 @@
+"""PIL + torchvision side of the image benchmarks: decode (PIL's Image.open(p).convert("RGB")) plus the recipe's
+eval transform (Resize((224, 224)) + ToTensor + Normalize), one image after another in the main thread.
+
+usage:
+  images.py make-images DIR COUNT   writes COUNT Flickr-sized (500x375) JPEGs (quality 90, 4:2:0) and as many PNGs
+  images.py run DIR                 times both formats over the files of DIR and prints one JSON line per case
+
+Threads come from IMAGECAPTIONING_NUM_THREADS (torch intra-op threads; the comparison script sets the same value for
+both sides).
+"""
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision.transforms as T
+from PIL import Image
+
+from timing import median_seconds
+
+RECIPE = T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+
+
+def make_images(directory, count):
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(0)
+    h, w = 375, 500
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    for i in range(count):
+        r = 128 + 100 * np.sin(xx / (17.0 + i)) * np.cos(yy / 29.0)
+        g = 128 + 90 * np.cos((xx + yy) / (13.0 + i))
+        b = 128 + 60 * np.sin((xx - yy) / 41.0)
+        img = np.stack([r, g, b], axis=-1) + rng.normal(0, 8, size=(h, w, 3))
+        image = Image.fromarray(np.clip(img, 0, 255).round().astype(np.uint8), "RGB")
+        image.save(os.path.join(directory, f"bench_{i:04d}.jpg"), quality=90)
+        image.save(os.path.join(directory, f"bench_{i:04d}.png"))
+
+
+def decode_and_transform(paths):
+    def run():
+        for path in paths:
+            with Image.open(path) as image:
+                RECIPE(image.convert("RGB"))
+    return run
+
+
+def main():
+    if sys.argv[1] == "make-images":
+        make_images(sys.argv[2], int(sys.argv[3]))
+        return
+    torch.set_num_threads(int(os.environ.get("IMAGECAPTIONING_NUM_THREADS", os.cpu_count())))
+    directory = sys.argv[2]
+    for case, pattern in (("DecodeResizeJpeg", "*.jpg"), ("DecodeResizePng", "*.png")):
+        paths = sorted(glob.glob(os.path.join(directory, pattern)))
+        seconds = median_seconds(decode_and_transform(paths), repeat=15, warmup=2)
+        print(json.dumps({"case": case, "median_s": seconds, "images": len(paths)}))
+
+
+if __name__ == "__main__":
+    main()
