@@ -73,14 +73,38 @@ public sealed class Captioner : IDisposable
         ArgumentNullException.ThrowIfNull(imagePaths);
         var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         var captions = new List<string>(imagePaths.Count);
-        foreach (var batch in source.ExtractBatches(imagePaths))
-        {
-            using var scope = torch.NewDisposeScope();
-            var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
-            if (settings.ZeroImageFeatures) features.zero_();
-            captions.AddRange(bundle.Caption(features, options));
-        }
+        foreach (var batch in source.ExtractBatches(imagePaths)) captions.AddRange(Caption(batch, options));
         return captions;
+    }
+
+    /// <summary>Captions one decoded image (the caller keeps it).</summary>
+    public string Caption(RgbImage image, DecodingOptions? options = null) => Caption([image], options)[0];
+
+    /// <summary>Captions decoded images in order (the caller keeps them).</summary>
+    public IReadOnlyList<string> Caption(IReadOnlyList<RgbImage> images, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
+        return Caption(source.Extract(images), options);
+    }
+
+    /// <summary>
+    /// Captions one image given as raw pixels (<paramref name="height"/> rows <paramref name="stride"/> bytes apart of
+    /// <paramref name="width"/> pixels in <paramref name="format"/>), as ImageSharp, System.Drawing, OpenCvSharp or
+    /// SkiaSharp hold them.
+    /// </summary>
+    public string Caption(ReadOnlySpan<byte> pixels, int width, int height, int stride, RawPixelFormat format, DecodingOptions? options = null)
+    {
+        using var image = RgbImage.FromPixels(pixels, width, height, stride, format);
+        return Caption(image, options);
+    }
+
+    private IReadOnlyList<string> Caption(ExtractedFeatures batch, DecodingOptions? options)
+    {
+        using var scope = torch.NewDisposeScope();
+        var features = torch.tensor(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+        if (settings.ZeroImageFeatures) features.zero_();
+        return bundle.Caption(features, options);
     }
 
     /// <summary>

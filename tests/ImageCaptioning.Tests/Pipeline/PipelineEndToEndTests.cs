@@ -66,6 +66,13 @@ public sealed class PipelineEndToEndTests
         Assert.That(captions, Has.Count.EqualTo(3));
         Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == test[0]).Hypothesis), "captioning a file equals captioning its cached features");
 
+        using (var decoded = ImageDecoder.Decode(images[0]))
+        {
+            Assert.That(captioner.Caption(decoded), Is.EqualTo(captions[0]), "a decoded image captions like its file");
+            Assert.That(captioner.Caption(decoded.Pixels, decoded.Width, decoded.Height, decoded.Width * 3, RawPixelFormat.Rgb24), Is.EqualTo(captions[0]),
+                "raw pixels caption like their file");
+        }
+
         captioner.Save(dir.File("model"));
         using var loaded = Captioner.Load(dir.File("model"), Device.Cpu);
         Assert.That(loaded.Caption(images), Is.EqualTo(captions), "a loaded captioner rebuilds the same extractor and model");
