@@ -163,9 +163,12 @@ public sealed class Captioner : IDisposable
 
     /// <summary>
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
-    /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one.
+    /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one, and one trained
+    /// with <see cref="CaptionPipelineBuilder.WithTokenizer"/> needs its <paramref name="tokenizer"/> (tokenizers of
+    /// Microsoft.ML.Tokenizers are not saved).
     /// </summary>
-    public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null)
+    public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
+        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var settingsPath = Path.Combine(folder, SettingsFileName);
@@ -173,7 +176,7 @@ public sealed class Captioner : IDisposable
         SettingsFile dto;
         try { dto = JsonSerializer.Deserialize<SettingsFile>(File.ReadAllText(settingsPath), SettingsJson.Options) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{settingsPath}: not a valid captioner settings file ({e.Message})", e); }
-        var bundle = CaptionModelBundle.Load(folder, device);
+        var bundle = CaptionModelBundle.Load(folder, device, tokenizer);
         try
         {
             FeatureNetwork? network = dto.Network is null ? null : Enum.Parse<FeatureNetwork>(dto.Network);
