@@ -79,6 +79,25 @@ public sealed class PipelineEndToEndTests
     }
 
     [Test]
+    public void AnyMicrosoftMLTokenizerTrainsCaptionsAndTheSavedModelLoadsWithIt()
+    {
+        var words = data.Images.SelectMany(i => i.Captions).SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct();
+        var tiktoken = ImageCaptioning.Tests.Text.ForeignTokenizers.Tiktoken(words);
+        using var captioner = Builder("cache-tokenizer").WithTokenizer(tiktoken).Train(o => o with { Epochs = 1, BatchSize = 16 });
+
+        Assert.That(captioner.Bundle.Vocabulary.IsMapped, Is.True);
+        Assert.That(captioner.Bundle.Vocabulary.VocabularySize, Is.LessThan(100), "the captions' ids, not the tokenizer's");
+        var images = captioner.ImageIds(SplitPart.Test).Take(2).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        Assert.That(captions.SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)), Has.None.EqualTo("startseq").And.None.EqualTo("endseq"));
+
+        captioner.Save(dir.File("model-tiktoken"));
+        Assert.That(() => Captioner.Load(dir.File("model-tiktoken"), Device.Cpu), Throws.ArgumentException.With.Message.Contains("TiktokenTokenizer"));
+        using var loaded = Captioner.Load(dir.File("model-tiktoken"), Device.Cpu, tokenizer: tiktoken);
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions));
+    }
+
+    [Test]
     public void SecondRunReusesTheFeatureCache()
     {
         var first = new List<PipelineProgress>();

@@ -43,7 +43,7 @@ internal static class ForeignTokenizers
         var text = new StringBuilder();
         for (var rank = 0; rank < ranks.Count; rank++) text.Append(Convert.ToBase64String(ranks[rank])).Append(' ').Append(rank).Append('\n');
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(text.ToString()));
-        return TiktokenTokenizer.Create(stream, PreTokenizer.CreateWordOrNonWord(), normalizer: null);
+        return TiktokenTokenizer.Create(stream, preTokenizer: null, normalizer: null);
 
         void Add(byte[] bytes)
         {
