@@ -9,6 +9,7 @@ using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Torch;
+using ImageCaptioning.Vision;
 
 var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
@@ -21,8 +22,10 @@ var topK = new Option<int?>("--top-k", "With --temperature: sample only among th
 var seed = new Option<long?>("--seed", "With --temperature: seeds the sampling, so the same seed gives the same captions.");
 var maxLength = new Option<int?>("--max-length", "Most words per caption. Default: the model's.");
 var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
+var maxPixels = new Option<long?>("--max-pixels",
+    "Refuse images whose width x height exceeds this, before decoding them. Default: PIL's limit, lowered so the decode threads' images fit in half the memory.");
 
-var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device };
+var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels };
 command.AddValidator(result =>
 {
     var sampling = result.FindResultFor(temperature) is not null;
@@ -35,6 +38,8 @@ command.AddValidator(result =>
 foreach (var option in new[] { beam, topK, maxLength })
     option.AddValidator(r => r.ErrorMessage =
         r.Tokens is [var token] && int.TryParse(token.Value, out var value) && value < 1 ? $"{option.Aliases.First()} must be at least 1" : null);
+maxPixels.AddValidator(r => r.ErrorMessage =
+    r.Tokens is [var token] && long.TryParse(token.Value, out var value) && value < 1 ? "--max-pixels must be at least 1" : null);
 temperature.AddValidator(r => r.ErrorMessage =
     r.Tokens is [var token] && double.TryParse(token.Value, CultureInfo.InvariantCulture, out var t) && !(t > 0 && double.IsFinite(t))
         ? "--temperature must be a positive number" : null);
@@ -45,7 +50,7 @@ command.SetHandler(context =>
     context.ExitCode = Run(
         Path.GetFullPath(parsed.GetValueForArgument(model)), parsed.GetValueForArgument(inputs),
         parsed.GetValueForOption(beam), parsed.GetValueForOption(temperature), parsed.GetValueForOption(topK),
-        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device));
+        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels));
 });
 
 return await new CommandLineBuilder(command)
@@ -56,7 +61,7 @@ return await new CommandLineBuilder(command)
     .Build()
     .InvokeAsync(args);
 
-static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName)
+static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels)
 {
     var problems = new List<string>();
     if (!File.Exists(Path.Combine(modelFolder, "pipeline.json")))
@@ -79,7 +84,8 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
 
     try
     {
-        using var captioner = Captioner.Load(modelFolder, target);
+        var decoder = maxPixels is { } limit ? new ImageDecoderOptions { MaxPixelCount = limit } : null;
+        using var captioner = Captioner.Load(modelFolder, target, decoder: decoder);
         var decoding = captioner.Bundle.Decoding;
         if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
         if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };

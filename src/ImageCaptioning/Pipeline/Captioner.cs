@@ -165,10 +165,11 @@ public sealed class Captioner : IDisposable
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
     /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one, and one trained
     /// with <see cref="CaptionPipelineBuilder.WithTokenizer"/> needs its <paramref name="tokenizer"/> (tokenizers of
-    /// Microsoft.ML.Tokenizers are not saved).
+    /// Microsoft.ML.Tokenizers are not saved). <paramref name="decoder"/> sets the rebuilt extractor's image decoding
+    /// (its pixel limit, EXIF orientation); by default <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> of its decode threads.
     /// </summary>
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
-        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null)
+        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var settingsPath = Path.Combine(folder, SettingsFileName);
@@ -191,7 +192,9 @@ public sealed class Captioner : IDisposable
             if (extractor is null && network is { } n && weights is not null)
             {
                 var transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224;
-                extractor = FeatureNetworks.Create(n, weights, new FeatureExtractorOptions { Transform = transform, Device = device },
+                var options = new FeatureExtractorOptions { Transform = transform, Device = device };
+                if (decoder is not null) options = options with { Decoder = decoder };
+                extractor = FeatureNetworks.Create(n, weights, options,
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
             var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
