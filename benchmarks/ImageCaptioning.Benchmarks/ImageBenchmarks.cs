@@ -10,6 +10,7 @@ namespace ImageCaptioning.Benchmarks;
 /// so images/s = 1 / mean. benchmarks/compare.py runs PIL + torchvision (images.py) on the same files and threads.
 /// </summary>
 [BenchmarkCategory("images")]
+[MemoryDiagnoser]
 public class ImageBenchmarks
 {
     private const int ImageCount = 16;

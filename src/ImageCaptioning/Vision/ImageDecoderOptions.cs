@@ -11,10 +11,10 @@ public sealed record ImageDecoderOptions
 
     /// <summary>
     /// Bytes of memory one image may need at its peak per pixel while it is decoded and resized for a network: the
-    /// decoder's 4-byte RGBA buffer (compacted to RGB in place), libjpeg's coefficient buffer of a progressive JPEG,
-    /// and the resize's copy as a tensor and in float32. See the README for the measured figures.
+    /// decoder's 4-byte RGBA buffer (compacted to RGB in place), libjpeg's coefficient buffer of a progressive JPEG
+    /// (up to 6 bytes at 4:4:4) and the encoded file held in memory. The README gives the measured figures.
     /// </summary>
-    public const int PeakBytesPerPixel = 26;
+    public const int PeakBytesPerPixel = 11;
 
     private static readonly Lazy<long> AvailableMemory = new(() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
