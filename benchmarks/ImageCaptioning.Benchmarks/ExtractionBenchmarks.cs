@@ -33,14 +33,7 @@ public class ExtractionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
-            torch.set_num_threads(int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture));
-        var directory = Environment.GetEnvironmentVariable("IMAGECAPTIONING_BENCH_IMAGES");
-        if (string.IsNullOrEmpty(directory))
-        {
-            directory = ownedDirectory = Path.Combine(Path.GetTempPath(), "ic-bench-" + Guid.NewGuid().ToString("N")[..8]);
-            ReferenceScript.MakeImages("extract.py", directory, ImageCount);
-        }
+        var directory = ReferenceScript.PrepareImages("extract.py", ImageCount, out ownedDirectory);
 
         images = Directory.GetFiles(directory, "*.jpg").Order(StringComparer.Ordinal).Take(ImageCount).ToArray();
         if (images.Length != ImageCount)

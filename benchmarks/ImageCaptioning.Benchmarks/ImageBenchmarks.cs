@@ -22,14 +22,7 @@ public class ImageBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
-            torch.set_num_threads(int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture));
-        var directory = Environment.GetEnvironmentVariable("IMAGECAPTIONING_BENCH_IMAGES");
-        if (string.IsNullOrEmpty(directory))
-        {
-            directory = ownedDirectory = Path.Combine(Path.GetTempPath(), "ic-bench-" + Guid.NewGuid().ToString("N")[..8]);
-            ReferenceScript.MakeImages("images.py", directory, ImageCount);
-        }
+        var directory = ReferenceScript.PrepareImages("images.py", ImageCount, out ownedDirectory);
 
         jpegs = Files(directory, "*.jpg");
         pngs = Files(directory, "*.png");

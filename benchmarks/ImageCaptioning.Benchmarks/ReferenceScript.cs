@@ -17,8 +17,25 @@ internal static class ReferenceScript
         throw new FileNotFoundException($"benchmarks/reference/{name} was not found above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>
+    /// Applies IMAGECAPTIONING_NUM_THREADS (the comparison runner's thread count) and returns the image folder both
+    /// sides read: IMAGECAPTIONING_BENCH_IMAGES, or a new temporary one made by <c>SCRIPT make-images</c>, returned in
+    /// <paramref name="owned"/> for the caller to delete.
+    /// </summary>
+    public static string PrepareImages(string name, int count, out string? owned)
+    {
+        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
+            ImageCaptioning.Torch.torch.set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+        owned = null;
+        var directory = Environment.GetEnvironmentVariable("IMAGECAPTIONING_BENCH_IMAGES");
+        if (!string.IsNullOrEmpty(directory)) return directory;
+        directory = owned = Path.Combine(Path.GetTempPath(), "ic-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        MakeImages(name, directory, count);
+        return directory;
+    }
+
     /// <summary>Runs <c>SCRIPT make-images DIRECTORY COUNT</c>, the files both sides of a comparison read.</summary>
-    public static void MakeImages(string name, string directory, int count)
+    private static void MakeImages(string name, string directory, int count)
     {
         var script = Find(name);
         var start = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false, RedirectStandardError = true };

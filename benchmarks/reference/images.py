@@ -13,29 +13,22 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 import torchvision.transforms as T
 from PIL import Image
 
+import extract
 from timing import median_seconds
 
 RECIPE = T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
 
 
 def make_images(directory, count):
-    os.makedirs(directory, exist_ok=True)
-    rng = np.random.default_rng(0)
-    h, w = 375, 500
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    for i in range(count):
-        r = 128 + 100 * np.sin(xx / (17.0 + i)) * np.cos(yy / 29.0)
-        g = 128 + 90 * np.cos((xx + yy) / (13.0 + i))
-        b = 128 + 60 * np.sin((xx - yy) / 41.0)
-        img = np.stack([r, g, b], axis=-1) + rng.normal(0, 8, size=(h, w, 3))
-        image = Image.fromarray(np.clip(img, 0, 255).round().astype(np.uint8), "RGB")
-        image.save(os.path.join(directory, f"bench_{i:04d}.jpg"), quality=90)
-        image.save(os.path.join(directory, f"bench_{i:04d}.png"))
+    """The extraction benchmark's JPEGs, and each one's decoded pixels as an RGB PNG."""
+    extract.make_images(directory, count)
+    for path in sorted(glob.glob(os.path.join(directory, "*.jpg"))):
+        with Image.open(path) as image:
+            image.convert("RGB").save(os.path.splitext(path)[0] + ".png")
 
 
 def decode_and_transform(paths):
