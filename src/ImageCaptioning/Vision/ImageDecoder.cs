@@ -16,6 +16,10 @@ namespace ImageCaptioning.Vision;
 /// permission error) surface as the usual <see cref="IOException"/>s, which name the path themselves. The pixel
 /// limit (<see cref="ImageDecoderOptions.MaxPixelCount"/>), and for JPEG and PNG a check that the data is long
 /// enough for the declared size, run before any pixel memory is allocated.
+/// <para>
+/// A known departure from PIL: a 16-bit grayscale PNG keeps the high byte of each sample here (as PIL does for 16-bit
+/// RGB), where PIL opens it as 32-bit integers and <c>convert("RGB")</c> clips them at 255.
+/// </para>
 /// </remarks>
 public static class ImageDecoder
 {

@@ -7,6 +7,8 @@ namespace ImageCaptioning.Text;
 /// What <see cref="WordTokenizer"/> and <see cref="WordPieceTokenizer"/> share as <see cref="Tokenizer"/>s: each
 /// produces its tokens with offsets and decodes ids to a string; the token
 /// budget (<see cref="EncodeSettings.MaxTokenCount"/>), counting, index-by-count and span decoding follow from those.
+/// Normalization and pre-tokenization are part of each tokenizer's rules and always applied (there is no separate
+/// <see cref="Tokenizer.Normalizer"/> or <see cref="Tokenizer.PreTokenizer"/> to skip).
 /// </summary>
 public abstract class CaptionTokenizerBase : Tokenizer
 {

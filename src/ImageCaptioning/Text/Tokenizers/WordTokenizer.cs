@@ -94,7 +94,8 @@ public sealed class WordTokenizer : CaptionTokenizerBase, ICaptionTokenizer
             var start = position;
             while (position < text.Length && !char.IsWhiteSpace(text[position])) position++;
             var word = text[start..position];
-            result.Add(new EncodedToken(ids.TryGetValue(word, out var id) ? id : UnknownId, ids.ContainsKey(word) ? word : tokens[UnknownId], start..position));
+            var id = ids.GetValueOrDefault(word, UnknownId);
+            result.Add(new EncodedToken(id, tokens[id], start..position));
         }
         return (result, null);
     }
