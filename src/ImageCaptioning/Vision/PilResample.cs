@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -42,11 +43,19 @@ internal static class PilResample
         var firstRow = vertical.Bounds[0];
         var lastRow = vertical.Bounds[(size.Height - 1) * 2] + vertical.Bounds[((size.Height - 1) * 2) + 1];
         var rows = lastRow - firstRow;
-        var temporary = new byte[size.Width * 3 * rows];
-        Horizontal(image.Pixels, inWidth, firstRow, rows, horizontal, temporary, size.Width);
-        var result = RgbImage.Allocate(size.Width, size.Height, image.Source);
-        Vertical(temporary, size.Width * 3, vertical, firstRow, result.WritableBuffer);
-        return result;
+        var temporaryLength = size.Width * 3 * rows;
+        var temporary = ArrayPool<byte>.Shared.Rent(temporaryLength);
+        try
+        {
+            Horizontal(image.Pixels, inWidth, firstRow, rows, horizontal, temporary, size.Width);
+            var result = RgbImage.Allocate(size.Width, size.Height, image.Source);
+            Vertical(temporary.AsSpan(0, temporaryLength), size.Width * 3, vertical, firstRow, result.WritableBuffer);
+            return result;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(temporary);
+        }
     }
 
     /// <summary>Pillow's <c>precompute_coeffs</c> (bilinear filter, support 1) and <c>normalize_coeffs_8bpc</c>.</summary>
@@ -149,16 +158,29 @@ internal static class PilResample
     // run through Vector<int> lanes: widen bytes to ints, multiply-add the row's weight, shift, clamp, narrow.
     private static void Vertical(ReadOnlySpan<byte> input, int rowBytes, Filter filter, int rowOffset, Span<byte> output)
     {
+        var rented = ArrayPool<int>.Shared.Rent(rowBytes);
+        var accumulators = rented.AsSpan(0, rowBytes);
+        try
+        {
+            VerticalRows(input, rowBytes, filter, rowOffset, output, accumulators);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+    }
+
+    private static void VerticalRows(ReadOnlySpan<byte> input, int rowBytes, Filter filter, int rowOffset, Span<byte> output, Span<int> accumulators)
+    {
         var outHeight = output.Length / rowBytes;
         var lanes = Vector<int>.Count;
         var block = Vector<byte>.Count;
-        var accumulators = new int[rowBytes];
         for (var yy = 0; yy < outHeight; yy++)
         {
             var ymin = filter.Bounds[yy * 2] - rowOffset;
             var count = filter.Bounds[(yy * 2) + 1];
             var weights = filter.Weights.AsSpan(yy * filter.KernelSize, count);
-            accumulators.AsSpan().Fill(Half);
+            accumulators.Fill(Half);
             for (var y = 0; y < count; y++)
             {
                 var row = input.Slice((ymin + y) * rowBytes, rowBytes);
@@ -169,7 +191,7 @@ internal static class PilResample
                     Vector.Widen(new Vector<byte>(row[i..]), out var low, out var high);
                     Vector.Widen(low, out var a, out var b);
                     Vector.Widen(high, out var c, out var d);
-                    var acc = accumulators.AsSpan(i);
+                    var acc = accumulators[i..];
                     (new Vector<int>(acc) + (Vector.AsVectorInt32(a) * weight)).CopyTo(acc);
                     (new Vector<int>(acc[lanes..]) + (Vector.AsVectorInt32(b) * weight)).CopyTo(acc[lanes..]);
                     (new Vector<int>(acc[(2 * lanes)..]) + (Vector.AsVectorInt32(c) * weight)).CopyTo(acc[(2 * lanes)..]);
