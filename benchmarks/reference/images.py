@@ -1,5 +1,6 @@
 """PIL + torchvision side of the image benchmarks: decode (PIL's Image.open(p).convert("RGB")) plus the recipe's
-eval transform (Resize((224, 224)) + ToTensor + Normalize), one image after another in the main thread.
+eval transform (Resize((224, 224)) + ToTensor + Normalize), one image after another in the main thread; and the
+decode alone (DecodeJpeg, DecodePng), to show where the time goes.
 
 usage:
   images.py make-images DIR COUNT   writes COUNT Flickr-sized (500x375) JPEGs (quality 90, 4:2:0) and as many PNGs
@@ -31,11 +32,13 @@ def make_images(directory, count):
             image.convert("RGB").save(os.path.splitext(path)[0] + ".png")
 
 
-def decode_and_transform(paths):
+def decode_and_transform(paths, transform=True):
     def run():
         for path in paths:
             with Image.open(path) as image:
-                RECIPE(image.convert("RGB"))
+                rgb = image.convert("RGB")
+                if transform:
+                    RECIPE(rgb)
     return run
 
 
@@ -45,9 +48,10 @@ def main():
         return
     torch.set_num_threads(int(os.environ.get("IMAGECAPTIONING_NUM_THREADS", os.cpu_count())))
     directory = sys.argv[2]
-    for case, pattern in (("DecodeResizeJpeg", "*.jpg"), ("DecodeResizePng", "*.png")):
+    cases = (("DecodeResizeJpeg", "*.jpg", True), ("DecodeResizePng", "*.png", True), ("DecodeJpeg", "*.jpg", False), ("DecodePng", "*.png", False))
+    for case, pattern, transform in cases:
         paths = sorted(glob.glob(os.path.join(directory, pattern)))
-        seconds = median_seconds(decode_and_transform(paths), repeat=15, warmup=2)
+        seconds = median_seconds(decode_and_transform(paths, transform), repeat=15, warmup=2)
         print(json.dumps({"case": case, "median_s": seconds, "images": len(paths)}))
 
 
