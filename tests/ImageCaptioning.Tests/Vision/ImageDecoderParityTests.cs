@@ -90,6 +90,6 @@ internal static class ReferenceImageNames
         "rgba_257x181.png", "la_190x250.png", "palette_199x143.png", "palette_trns_150x150.png", "bilevel_120x90.png",
         "small_97x61.png", "tall_50x700.png", "exact_224.png", "exact_256x300_q90.jpg", "cmyk_q90.jpg",
         "photo_q90_422.jpg", "photo_lossless.webp", "photo_q80.webp", "photo_rgba_lossless.webp", "photo_24bit.bmp",
-        "palette_8bit.bmp", "two_frames.gif",
+        "palette_8bit.bmp", "two_frames.gif", "rgb16_61x43.png",
     ];
 }

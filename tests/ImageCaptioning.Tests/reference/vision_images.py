@@ -89,6 +89,27 @@ def with_orientation(img, orientation):
     return {"quality": 90, "exif": exif.tobytes()}
 
 
+class Png16Rgb:
+    """A 16-bit-per-sample RGB PNG, which PIL cannot write: the chunks by hand (PIL reads it as 8-bit RGB, high bytes)."""
+
+    def __init__(self, w, h):
+        self.samples = rng.integers(0, 65536, size=(h, w, 3)).astype(">u2")
+
+    def save(self, path):
+        import struct
+        import zlib
+
+        h, w, _ = self.samples.shape
+        raw = b"".join(b"\x00" + self.samples[y].tobytes() for y in range(h))
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def cases():
     photo = photo_like(500, 375)
     yield "gradient_rgb.png", gradient(640, 480), {}
@@ -117,6 +138,7 @@ def cases():
     yield "photo_rgba_lossless.webp", with_alpha(photo_like(143, 97)), {"lossless": True}
     yield "photo_24bit.bmp", photo_like(205, 99), {}
     yield "palette_8bit.bmp", photo_like(97, 83).quantize(colors=100), {}
+    yield "rgb16_61x43.png", Png16Rgb(61, 43), {}
     frame, gif_args = two_frame_gif(photo_like(120, 90))
     yield "two_frames.gif", frame, gif_args
     for orientation in range(1, 9):
