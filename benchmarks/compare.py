@@ -31,6 +31,7 @@ REFERENCES = {
     "train-step": "train_step.py",
     "decode": "decode.py",
     "extract": "extract.py",
+    "images": "images.py",
 }
 
 
@@ -67,10 +68,10 @@ def run_reference(category, env, workdir):
     """Rows of the Python/PyTorch side keyed like BenchmarkDotNet cases: Method(Param=value&...)."""
     script = os.path.join(ROOT, "benchmarks", "reference", REFERENCES[category])
     command = ["/usr/bin/python3", script]
-    if category == "extract":
-        # Both sides read the same JPEGs: the reference makes them, our benchmark finds them through the variable.
+    if category in ("extract", "images"):
+        # Both sides read the same files: the reference makes them, our benchmark finds them through the variable.
         images = os.path.join(workdir, "images")
-        subprocess.run(command + ["make-images", images, "32"], env=env, check=True, capture_output=True)
+        subprocess.run(command + ["make-images", images, "32" if category == "extract" else "16"], env=env, check=True, capture_output=True)
         env["IMAGECAPTIONING_BENCH_IMAGES"] = images
         command += ["run", images]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
@@ -78,7 +79,7 @@ def run_reference(category, env, workdir):
     for row in map(json.loads, filter(None, out.splitlines())):
         params = [f"{name}={row[field]}" for field, name in PARAMETER_FIELDS.items() if field in row]
         key = f"{row['case']}({'&'.join(params)})" if params and "(" not in row["case"] else row["case"]
-        if "images" in row:  # extraction: per image, as our benchmark reports it
+        if "images" in row:  # extraction and images: per image, as our benchmarks report it
             row["median_s"] = row["median_s"] / row["images"]
         rows[key] = row
     return rows
@@ -178,6 +179,9 @@ def targets(reference, ours):
             # Not a target: torchvision given our layout choice, to show what the layout buys and what remains.
             lines.append(f"| {net} extraction vs (a) torchvision fed the same oneDNN layout | "
                          f"{t(reference, blocked) / t(ours, key):.2f}× | like for like | informational |")
+    for fmt_name, key in (("JPEG", "DecodeResizeJpeg"), ("PNG", "DecodeResizePng")):
+        if t(ours, key) and t(reference, key):
+            add(f"decode + Resize((224,224)) + ToTensor + Normalize images/s, {fmt_name}, ours / PIL + torchvision", t(reference, key) / t(ours, key), "≥ 1.0×")
     return lines
 
 

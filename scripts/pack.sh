@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs the NuGet packages: ImageCaptioning and ImageCaptioning.Torch (with libImageCaptioningNative.so as the
-# runtimes/linux-x64/native asset), each with README, LICENSE, XML docs and a .snupkg symbol package.
+# Packs the NuGet packages: ImageCaptioning (with its buildTransitive load fix) and ImageCaptioning.Torch, each with
+# README, LICENSE, XML docs and a .snupkg symbol package; neither carries a native library.
 #   scripts/pack.sh [output folder, default artifacts/packages] [extra dotnet pack arguments, e.g. -p:Version=0.2.0]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,8 +4,6 @@
 set -euo pipefail
 
 packages=(
-  # image decoding through P/Invoke
-  libturbojpeg0-dev libpng-dev
   # independent references for the parity tests (run with /usr/bin/python3)
   python3-torch python3-torchvision python3-nltk python3-pil python3-numpy
 )

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using ImageCaptioning.Vision;
 
@@ -40,14 +39,7 @@ public class ExtractionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
-            torch.set_num_threads(int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture));
-        var directory = Environment.GetEnvironmentVariable("IMAGECAPTIONING_BENCH_IMAGES");
-        if (string.IsNullOrEmpty(directory))
-        {
-            directory = ownedDirectory = Path.Combine(Path.GetTempPath(), "ic-bench-" + Guid.NewGuid().ToString("N")[..8]);
-            MakeImages(directory);
-        }
+        var directory = ReferenceScript.PrepareImages("extract.py", ImageCount, out ownedDirectory);
 
         images = Directory.GetFiles(directory, "*.jpg").Order(StringComparer.Ordinal).Take(ImageCount).ToArray();
         if (images.Length != ImageCount)
@@ -133,29 +125,5 @@ public class ExtractionBenchmarks
         var sum = 0f;
         foreach (var batch in extractor.ExtractBatches(images)) sum += batch.Values.Span[0];
         return sum;
-    }
-
-    private static void MakeImages(string directory)
-    {
-        var script = FindScript();
-        var start = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in new[] { script, "make-images", directory, ImageCount.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{script} make-images failed ({process.ExitCode}): {error}; set IMAGECAPTIONING_BENCH_IMAGES to a folder of {ImageCount} JPEGs instead");
-    }
-
-    private static string FindScript()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "benchmarks", "reference", "extract.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-
-        throw new FileNotFoundException("benchmarks/reference/extract.py was not found above " + AppContext.BaseDirectory);
     }
 }

@@ -7,6 +7,7 @@ using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Samples;
+using ImageCaptioning.Vision;
 
 var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
@@ -19,8 +20,10 @@ var topK = new Option<int?>("--top-k", "With --temperature: sample only among th
 var seed = new Option<long?>("--seed", "With --temperature: seeds the sampling, so the same seed gives the same captions.");
 var maxLength = new Option<int?>("--max-length", "Most words per caption. Default: the model's.");
 var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
+var maxPixels = new Option<long?>("--max-pixels",
+    "Refuse images whose width x height exceeds this, before decoding them. Default: PIL's limit, lowered so the decode threads' images fit in half the memory.");
 
-var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device };
+var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels };
 command.AddValidator(result =>
 {
     var sampling = result.FindResultFor(temperature) is not null;
@@ -29,7 +32,7 @@ command.AddValidator(result =>
     else if (!sampling && (result.FindResultFor(seed) is not null || result.FindResultFor(topK) is not null))
         result.ErrorMessage = "--seed and --top-k apply to sampling: add --temperature T";
 });
-foreach (var option in new Option[] { beam, topK, maxLength }) OptionRules.Range(option, 1);
+foreach (var option in new Option[] { beam, topK, maxLength, maxPixels }) OptionRules.Range(option, 1);
 OptionRules.Positive(temperature);
 
 command.SetHandler(context =>
@@ -38,12 +41,12 @@ command.SetHandler(context =>
     context.ExitCode = Run(
         Path.GetFullPath(parsed.GetValueForArgument(model)), parsed.GetValueForArgument(inputs),
         parsed.GetValueForOption(beam), parsed.GetValueForOption(temperature), parsed.GetValueForOption(topK),
-        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device));
+        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels));
 });
 
 return await BadInput.RunAsync(command, args);
 
-static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName)
+static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels)
 {
     var problems = new List<string>();
     if (!File.Exists(Path.Combine(modelFolder, "pipeline.json")))
@@ -64,7 +67,8 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
         return ExitCodes.BadInput;
     }
 
-    using var captioner = Captioner.Load(modelFolder, target);
+    var decoder = maxPixels is { } limit ? new ImageDecoderOptions { MaxPixelCount = limit } : null;
+    using var captioner = Captioner.Load(modelFolder, target, decoder: decoder);
     var decoding = captioner.Bundle.Decoding;
     if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
     if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };

@@ -35,11 +35,13 @@ var beam = new Option<int>("--beam", () => 0, "Evaluate with beam search of this
 var reportImages = new Option<int>("--report-images", () => 60, "Images shown in the HTML report.");
 var seed = new Option<int>("--seed", () => 1, "Seeds the split, the initialisation and the shuffling.");
 var device = new Option<string?>("--device", "cpu or cuda. Default: cuda when available, else cpu.");
+var maxPixels = new Option<long?>("--max-pixels",
+    "Refuse images whose width x height exceeds this, before decoding them. Default: PIL's limit, lowered so the decode threads' images fit in half the memory.");
 
 var command = new RootCommand("Trains an image captioner on Flickr8k and reports BLEU-1..4 and CIDEr-D on the held-out test images.")
 {
     dataset, network, weights, randomWeights, output, featureCache, epochs, batchSize, learningRate, hidden, mode, minCount, imageSize,
-    patience, beam, reportImages, seed, device,
+    patience, beam, reportImages, seed, device, maxPixels,
 };
 command.AddValidator(result =>
 {
@@ -50,6 +52,9 @@ foreach (var (option, least) in new (Option, int)[]
          { (epochs, 1), (batchSize, 1), (hidden, 1), (minCount, 1), (imageSize, 32), (reportImages, 0), (beam, 0), (patience, 1) })
     OptionRules.Range(option, least);
 OptionRules.Positive(learningRate);
+
+maxPixels.AddValidator(r => r.ErrorMessage =
+    r.Tokens is [var token] && long.TryParse(token.Value, out var value) && value < 1 ? "--max-pixels must be at least 1" : null);
 
 command.SetHandler(context =>
 {
@@ -65,7 +70,7 @@ command.SetHandler(context =>
         parsed.GetValueForOption(hidden), parsed.GetValueForOption(mode) == "prefix" ? LossMode.Prefix : LossMode.FullSequence,
         parsed.GetValueForOption(minCount), parsed.GetValueForOption(imageSize), parsed.GetValueForOption(patience),
         parsed.GetValueForOption(beam), parsed.GetValueForOption(reportImages), parsed.GetValueForOption(seed),
-        parsed.GetValueForOption(device));
+        parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels));
     context.ExitCode = Run(settings, context.GetCancellationToken());
 });
 
@@ -102,7 +107,11 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
         var builder = CaptionPipeline.Create();
         builder = settings.Network == FeatureNetwork.ResNet50 ? builder.WithResNet50(featureWeights) : builder.WithVgg16(featureWeights);
         builder = builder
-            .WithFeatureExtractorOptions(o => o with { Transform = o.Transform with { Resize = ImageResize.To(settings.ImageSize, settings.ImageSize) } })
+            .WithFeatureExtractorOptions(o => o with
+            {
+                Transform = o.Transform with { Resize = ImageResize.To(settings.ImageSize, settings.ImageSize) },
+                Decoder = settings.MaxPixels is { } limit ? o.Decoder with { MaxPixelCount = limit } : o.Decoder,
+            })
             .WithFeatureCache(settings.FeatureCache ?? Path.Combine(settings.Output, "features"))
             .WithFlickr8k(settings.Dataset)
             // Flickr8k's own proportions (6,000/1,000/1,000); used only when the official split lists are absent (Kaggle's layout).

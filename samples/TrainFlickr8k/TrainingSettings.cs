@@ -22,4 +22,5 @@ internal sealed record TrainingSettings(
     int Beam,
     int ReportImages,
     int Seed,
-    string? Device);
+    string? Device,
+    long? MaxPixels);

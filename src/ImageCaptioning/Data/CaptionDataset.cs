@@ -1,44 +1,61 @@
 using ImageCaptioning.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.Tokenizers;
 
 namespace ImageCaptioning.Data;
 
 /// <summary>
 /// The lazy caption-batch generator: captions are encoded once up front, and each batch is built on demand from
-/// the encoded tokens and the feature source into pooled buffers. Create one with <see cref="Create"/>.
+/// the encoded tokens and the feature source into pooled buffers. Create one with <see cref="Create(CaptionCorpus, Tokenizer, IFeatureSource, CaptionDatasetOptions?, ILogger?)"/> (any tokenizer) or with a <see cref="CaptionVocabulary"/>.
 /// </summary>
 public abstract class CaptionDataset : Sequence<Batch>, ICaptionDataset
 {
     private readonly BatchStoragePool pool;
 
-    private protected CaptionDataset(EncodedCaptions captions, ICaptionTokenizer tokenizer, IFeatureSource features,
+    private protected CaptionDataset(EncodedCaptions captions, CaptionVocabulary vocabulary, IFeatureSource features,
         CaptionDatasetOptions options, int maxSequenceLength, int targetsPerSample) : base(options)
     {
         Captions = captions;
-        Tokenizer = tokenizer;
+        Vocabulary = vocabulary;
         Features = features;
         Options = options;
         pool = new BatchStoragePool(options.BatchSize, features.Dimension, maxSequenceLength, targetsPerSample);
     }
 
     /// <summary>
-    /// Encodes <paramref name="corpus"/> (already cleaned) with <paramref name="tokenizer"/> and pairs it with
-    /// <paramref name="features"/>. Counts of skipped and truncated captions go to <paramref name="logger"/>.
+    /// Encodes <paramref name="corpus"/> (already cleaned) with any Microsoft.ML.Tokenizers
+    /// <paramref name="tokenizer"/> and pairs it with <paramref name="features"/>; the model vocabulary is
+    /// <see cref="CaptionVocabulary.Create(Tokenizer, IEnumerable{string}, CaptionVocabularyOptions?)"/> of this corpus
+    /// (so pass the training corpus; datasets of other splits take that <see cref="Vocabulary"/>). Counts of skipped
+    /// and truncated captions go to <paramref name="logger"/>.
     /// </summary>
     /// <exception cref="MissingFeaturesException">Images lack features and the policy is <see cref="MissingFeaturePolicy.Throw"/>.</exception>
-    public static CaptionDataset Create(CaptionCorpus corpus, ICaptionTokenizer tokenizer, IFeatureSource features,
+    public static CaptionDataset Create(CaptionCorpus corpus, Tokenizer tokenizer, IFeatureSource features,
         CaptionDatasetOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(tokenizer);
+        return Create(corpus, CaptionVocabulary.Create(tokenizer, corpus.Entries().Select(e => e.Caption)), features, options, logger);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="corpus"/> (already cleaned) with <paramref name="vocabulary"/> and pairs it with
+    /// <paramref name="features"/>. Counts of skipped and truncated captions go to <paramref name="logger"/>.
+    /// </summary>
+    /// <exception cref="MissingFeaturesException">Images lack features and the policy is <see cref="MissingFeaturePolicy.Throw"/>.</exception>
+    public static CaptionDataset Create(CaptionCorpus corpus, CaptionVocabulary vocabulary, IFeatureSource features,
+        CaptionDatasetOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(features);
         options ??= new CaptionDatasetOptions();
-        var captions = EncodedCaptions.Encode(corpus, tokenizer, features, options);
+        var captions = EncodedCaptions.Encode(corpus, vocabulary, features, options);
         Log(logger, captions.Statistics, options.Mode);
         return options.Mode switch
         {
-            CaptionDatasetMode.PrefixExpansion => new PrefixExpansionDataset(captions, tokenizer, features, options),
-            CaptionDatasetMode.FullSequence => new FullSequenceDataset(captions, tokenizer, features, options),
+            CaptionDatasetMode.PrefixExpansion => new PrefixExpansionDataset(captions, vocabulary, features, options),
+            CaptionDatasetMode.FullSequence => new FullSequenceDataset(captions, vocabulary, features, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown dataset mode"),
         };
     }
@@ -50,7 +67,7 @@ public abstract class CaptionDataset : Sequence<Batch>, ICaptionDataset
     public CaptionDatasetMode Mode => Options.Mode;
 
     /// <inheritdoc />
-    public ICaptionTokenizer Tokenizer { get; }
+    public CaptionVocabulary Vocabulary { get; }
 
     /// <summary>Where feature rows are read from.</summary>
     public IFeatureSource Features { get; }

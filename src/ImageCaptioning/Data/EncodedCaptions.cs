@@ -30,7 +30,7 @@ internal sealed class EncodedCaptions
 
     public int LengthOf(int caption) => Offsets[caption + 1] - Offsets[caption];
 
-    public static EncodedCaptions Encode(CaptionCorpus corpus, ICaptionTokenizer tokenizer, IFeatureSource features, CaptionDatasetOptions options)
+    public static EncodedCaptions Encode(CaptionCorpus corpus, CaptionVocabulary vocabulary, IFeatureSource features, CaptionDatasetOptions options)
     {
         var encoded = new List<(int Row, IReadOnlyList<int> Ids)>(corpus.CaptionCount);
         var missing = new List<string>();
@@ -44,7 +44,7 @@ internal sealed class EncodedCaptions
                 missingCount++;
                 continue;
             }
-            foreach (var caption in corpus.CaptionsAt(image)) encoded.Add((row, tokenizer.EncodeToIds(caption)));
+            foreach (var caption in corpus.CaptionsAt(image)) encoded.Add((row, vocabulary.Encode(caption)));
         }
         if (missingCount > 0 && options.MissingFeatures == MissingFeaturePolicy.Throw)
             throw new MissingFeaturesException(missing, missingCount);

@@ -12,8 +12,8 @@ internal sealed class FullSequenceDataset : CaptionDataset
     private readonly int[] order;
     private readonly int[] batchOrder;
 
-    public FullSequenceDataset(EncodedCaptions captions, ICaptionTokenizer tokenizer, IFeatureSource features, CaptionDatasetOptions options)
-        : base(captions, tokenizer, features, options, captions.MaxLength - 1, targetsPerSample: captions.MaxLength - 1)
+    public FullSequenceDataset(EncodedCaptions captions, CaptionVocabulary vocabulary, IFeatureSource features, CaptionDatasetOptions options)
+        : base(captions, vocabulary, features, options, captions.MaxLength - 1, targetsPerSample: captions.MaxLength - 1)
     {
         order = new int[captions.Count];
         Count = BatchCountFor(captions.Count);
@@ -55,7 +55,7 @@ internal sealed class FullSequenceDataset : CaptionDataset
         }
 
         var storage = RentStorage();
-        var pad = Tokenizer.PadId;
+        var pad = Vocabulary.PadId;
         var imageRows = 0;
         for (var s = 0; s < items.Length; s++)
         {

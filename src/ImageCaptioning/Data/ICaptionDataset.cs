@@ -24,8 +24,8 @@ public interface ICaptionDataset : IEnumerable<Batch>
     /// <summary>Moves to the next epoch (a new shuffle).</summary>
     void OnEpochEnd();
 
-    /// <summary>The tokenizer that encoded the captions.</summary>
-    ICaptionTokenizer Tokenizer { get; }
+    /// <summary>The vocabulary (and tokenizer) that encoded the captions.</summary>
+    CaptionVocabulary Vocabulary { get; }
 
     /// <summary>Floats per image feature row.</summary>
     int FeatureDimension { get; }

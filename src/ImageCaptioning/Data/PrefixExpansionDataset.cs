@@ -12,8 +12,8 @@ internal sealed class PrefixExpansionDataset : CaptionDataset
     private readonly int[] order;
     private readonly long[] sampleStarts;
 
-    public PrefixExpansionDataset(EncodedCaptions captions, ICaptionTokenizer tokenizer, IFeatureSource features, CaptionDatasetOptions options)
-        : base(captions, tokenizer, features, options, captions.MaxLength, targetsPerSample: 1)
+    public PrefixExpansionDataset(EncodedCaptions captions, CaptionVocabulary vocabulary, IFeatureSource features, CaptionDatasetOptions options)
+        : base(captions, vocabulary, features, options, captions.MaxLength, targetsPerSample: 1)
     {
         order = new int[captions.Count];
         sampleStarts = new long[captions.Count + 1];
@@ -38,7 +38,7 @@ internal sealed class PrefixExpansionDataset : CaptionDataset
         var sequenceLength = Options.PadToLongest ? LongestPrefix(start, samples) : Captions.MaxLength;
 
         var storage = RentStorage();
-        var pad = Tokenizer.PadId;
+        var pad = Vocabulary.PadId;
         var imageRows = 0;
         var cursor = start;
         for (var s = 0; s < samples; s++)

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using ImageCaptioning.IO;
 using ImageCaptioning.Text;
 using ImageCaptioning.Vision;
+using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
 namespace ImageCaptioning.Modeling;
 
@@ -12,6 +13,8 @@ public sealed partial class CaptionModelBundle
     private const int CurrentFormat = 1;
     private const string WordKind = "word";
     private const string WordPieceKind = "wordpiece";
+    private const string MappedKind = "mapped";
+    private static readonly string[] MappedSpecialNames = ["<pad>", "<unk>", "<start>", "<end>"];
 
     // The files Save writes besides the configuration, which records their SHA-256.
     private static readonly string[] HashedFiles = [ModelFileName, VocabularyFileName];
@@ -72,11 +75,19 @@ public sealed partial class CaptionModelBundle
     }
 
     /// <summary>Reads a bundle written by <see cref="Save"/>, with the model on <paramref name="device"/> (the CPU by default) in eval mode.</summary>
+    /// <param name="folder">The bundle folder.</param>
+    /// <param name="device">Where the model goes; the CPU when null.</param>
+    /// <param name="tokenizer">
+    /// For a bundle whose vocabulary is mapped over a Microsoft.ML.Tokenizers tokenizer, that tokenizer (of the type
+    /// the bundle names; a tokenizer is not saved). Not needed, and ignored, for a <see cref="WordTokenizer"/> or
+    /// <see cref="WordPieceTokenizer"/> bundle.
+    /// </param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="ArgumentException">The bundle needs <paramref name="tokenizer"/>, or one of its type.</exception>
     /// <exception cref="FileNotFoundException">A bundle file is missing; the message names it.</exception>
     /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model; the message names the file and keys.</exception>
-    public static CaptionModelBundle Load(string folder, Device? device = null)
+    public static CaptionModelBundle Load(string folder, Device? device = null, Tokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var root = Path.GetFullPath(folder);
@@ -98,14 +109,14 @@ public sealed partial class CaptionModelBundle
                 FileDigest.Verify(Path.Combine(root, name), expected, ConfigFileName);
             }
         }
-        var tokenizer = ReadTokenizer(config.Tokenizer, vocabularyPath, configPath);
+        var vocabulary = ReadVocabulary(config.Tokenizer!, vocabularyPath, configPath, tokenizer);
         var modelOptions = Invalid(configPath, "model", () => config.Model!.Validate());
         var decoding = Invalid(configPath, "decoding", () => (config.Decoding ?? DecodingOptions.Greedy).Validate());
         var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
-        if (tokenizer.VocabularySize != modelOptions.VocabularySize)
-            throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {tokenizer.VocabularySize} tokens but {ConfigFileName} gives the model {modelOptions.VocabularySize}");
-        if (tokenizer.PadId != modelOptions.PadId)
-            throw new InvalidDataException($"{vocabularyPath}: the tokenizer's pad id is {tokenizer.PadId} but {ConfigFileName} gives the model {modelOptions.PadId}");
+        if (vocabulary.VocabularySize != modelOptions.VocabularySize)
+            throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {vocabulary.VocabularySize} tokens but {ConfigFileName} gives the model {modelOptions.VocabularySize}");
+        if (vocabulary.PadId != modelOptions.PadId)
+            throw new InvalidDataException($"{vocabularyPath}: the tokenizer's pad id is {vocabulary.PadId} but {ConfigFileName} gives the model {modelOptions.PadId}");
         if (featureExtractor is not null && featureExtractor.Dimension != modelOptions.FeatureDimension)
             throw new InvalidDataException($"{configPath}: the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {modelOptions.FeatureDimension}");
 
@@ -116,7 +127,7 @@ public sealed partial class CaptionModelBundle
                 model.LoadStateDict(weights, strict: true, sourceName: modelPath);
             if (device is { } target) model.to(target);
             model.eval();
-            return new CaptionModelBundle(model, tokenizer, decoding, featureExtractor);
+            return new CaptionModelBundle(model, vocabulary, decoding, featureExtractor);
         }
         catch
         {
@@ -130,9 +141,14 @@ public sealed partial class CaptionModelBundle
         Format = CurrentFormat,
         LibraryVersion = LibraryVersion,
         Model = Model.Options,
-        Tokenizer = Tokenizer switch
+        Tokenizer = Vocabulary switch
         {
-            WordPieceTokenizer wordPiece => new TokenizerConfig { Kind = WordPieceKind, WordPiece = wordPiece.Options },
+            { IsMapped: true } mapped => new TokenizerConfig
+            {
+                Kind = MappedKind, TokenizerType = mapped.Tokenizer.GetType().FullName,
+                StartMark = mapped.Options.StartMark, EndMark = mapped.Options.EndMark, UnknownText = mapped.Options.UnknownText,
+            },
+            { Tokenizer: WordPieceTokenizer wordPiece } => new TokenizerConfig { Kind = WordPieceKind, WordPiece = wordPiece.Options },
             _ => new TokenizerConfig { Kind = WordKind },
         },
         Decoding = Decoding,
@@ -141,6 +157,16 @@ public sealed partial class CaptionModelBundle
 
     private void WriteVocabulary(string path)
     {
+        if (Vocabulary.TokenizerIds is { } tokenizerIds)
+        {
+            AtomicFile.Write(path, stream =>
+            {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+                foreach (var name in MappedSpecialNames) writer.Write(name + "\n");
+                foreach (var id in tokenizerIds.Skip(MappedSpecialNames.Length)) writer.Write(id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
+            });
+            return;
+        }
         switch (Tokenizer)
         {
             case WordTokenizer word:
@@ -179,12 +205,37 @@ public sealed partial class CaptionModelBundle
         return config;
     }
 
-    private static ICaptionTokenizer ReadTokenizer(TokenizerConfig? config, string vocabularyPath, string configPath) => config!.Kind switch
+    private static CaptionVocabulary ReadVocabulary(TokenizerConfig config, string vocabularyPath, string configPath, Tokenizer? tokenizer) => config.Kind switch
     {
-        WordKind => WordTokenizer.Load(vocabularyPath),
-        WordPieceKind => WordPieceTokenizer.Create(vocabularyPath, config.WordPiece ?? new WordPieceTokenizerOptions()),
-        var kind => throw new InvalidDataException($"{configPath}: unknown tokenizer kind '{kind}' (expected '{WordKind}' or '{WordPieceKind}')"),
+        WordKind => CaptionVocabulary.Create(WordTokenizer.Load(vocabularyPath)),
+        WordPieceKind => CaptionVocabulary.Create(WordPieceTokenizer.Create(vocabularyPath, config.WordPiece ?? new WordPieceTokenizerOptions())),
+        MappedKind => ReadMapped(config, vocabularyPath, configPath, tokenizer),
+        var kind => throw new InvalidDataException($"{configPath}: unknown tokenizer kind '{kind}' (expected '{WordKind}', '{WordPieceKind}' or '{MappedKind}')"),
     };
+
+    private static CaptionVocabulary ReadMapped(TokenizerConfig config, string vocabularyPath, string configPath, Tokenizer? tokenizer)
+    {
+        if (tokenizer is null)
+            throw new ArgumentException($"{configPath}: the model's vocabulary is mapped over a {config.TokenizerType}; pass that tokenizer to Load", nameof(tokenizer));
+        if (tokenizer.GetType().FullName != config.TokenizerType)
+            throw new ArgumentException($"{configPath}: the model's vocabulary is mapped over a {config.TokenizerType}, not a {tokenizer.GetType().FullName}", nameof(tokenizer));
+        var lines = File.ReadAllLines(vocabularyPath, Encoding.UTF8);
+        if (lines.Length < MappedSpecialNames.Length || !lines.Take(MappedSpecialNames.Length).SequenceEqual(MappedSpecialNames))
+            throw new InvalidDataException($"{vocabularyPath}: a mapped vocabulary starts with {string.Join(", ", MappedSpecialNames)}");
+        var ids = new int[lines.Length];
+        for (var i = MappedSpecialNames.Length; i < lines.Length; i++)
+            if (!int.TryParse(lines[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
+                throw new InvalidDataException($"{vocabularyPath}: line {i + 1} is not a tokenizer id: '{lines[i]}'");
+        var options = new CaptionVocabularyOptions { StartMark = config.StartMark, EndMark = config.EndMark, UnknownText = config.UnknownText ?? "<unk>" };
+        try
+        {
+            return CaptionVocabulary.FromTokenizerIds(tokenizer, ids, options);
+        }
+        catch (ArgumentException e) when (e.ParamName == "tokenizerIds")
+        {
+            throw new InvalidDataException($"{vocabularyPath}: {e.Message}", e);
+        }
+    }
 
     // A setting that fails validation is reported against the configuration file and section it came from.
     private static T Invalid<T>(string path, string section, Func<T> read)
@@ -227,6 +278,10 @@ public sealed partial class CaptionModelBundle
         public string? Kind { get; set; }
         public string VocabularyFile { get; set; } = VocabularyFileName;
         public WordPieceTokenizerOptions? WordPiece { get; set; }
+        public string? TokenizerType { get; set; }
+        public string? StartMark { get; set; }
+        public string? EndMark { get; set; }
+        public string? UnknownText { get; set; }
     }
 
     private sealed class FeatureExtractorConfig

@@ -1,6 +1,7 @@
 using System.Reflection;
 using ImageCaptioning.Text;
 using ImageCaptioning.Vision;
+using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
 namespace ImageCaptioning.Modeling;
 
@@ -8,7 +9,9 @@ namespace ImageCaptioning.Modeling;
 /// Everything needed to caption a new image: the model, its tokenizer, default decoding settings and a description
 /// of the image features the model reads. <see cref="Save"/> writes a folder of <c>config.json</c>,
 /// <c>model.safetensors</c> and <c>vocab.txt</c>; <see cref="Load"/> reads and validates one. The bundle owns its
-/// model: disposing the bundle disposes the model.
+/// model: disposing the bundle disposes the model. A <see cref="WordTokenizer"/> or <see cref="WordPieceTokenizer"/> is
+/// saved whole; a vocabulary mapped over another Microsoft.ML.Tokenizers tokenizer saves its id map, and loading it
+/// takes that tokenizer again.
 /// </summary>
 public sealed partial class CaptionModelBundle : IDisposable
 {
@@ -18,29 +21,46 @@ public sealed partial class CaptionModelBundle : IDisposable
     /// <summary>The weights file of a bundle folder (safetensors, state_dict key names).</summary>
     public const string ModelFileName = "model.safetensors";
 
-    /// <summary>The tokenizer vocabulary of a bundle folder (one token per line, line i is id i).</summary>
+    /// <summary>
+    /// The vocabulary of a bundle folder, line i for id i: the token, or for a mapped vocabulary the tokenizer's id
+    /// (after the four special ids' names).
+    /// </summary>
     public const string VocabularyFileName = "vocab.txt";
 
-    /// <summary>Bundles a trained model with the tokenizer that encoded its training captions.</summary>
+    /// <summary>Bundles a trained model with the <see cref="WordTokenizer"/> or <see cref="WordPieceTokenizer"/> that encoded its training captions.</summary>
     /// <param name="model">The model; the bundle takes ownership.</param>
     /// <param name="tokenizer">A <see cref="WordTokenizer"/> or <see cref="WordPieceTokenizer"/> matching the model's vocabulary and pad id.</param>
     /// <param name="decoding">How <see cref="Caption"/> decodes by default; greedy when null.</param>
     /// <param name="featureExtractor">Which image features the model was trained on, or null when unknown.</param>
     /// <exception cref="ArgumentException">The parts do not fit together; the message says which.</exception>
-    public CaptionModelBundle(CaptionModel model, ICaptionTokenizer tokenizer, DecodingOptions? decoding = null, FeatureExtractorDescription? featureExtractor = null)
+    public CaptionModelBundle(CaptionModel model, Tokenizer tokenizer, DecodingOptions? decoding = null, FeatureExtractorDescription? featureExtractor = null)
+        : this(model, CaptionVocabulary.Create(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer))), decoding, featureExtractor)
+    {
+    }
+
+    /// <summary>Bundles a trained model with the vocabulary that encoded its training captions.</summary>
+    /// <param name="model">The model; the bundle takes ownership.</param>
+    /// <param name="vocabulary">
+    /// The vocabulary, matching the model's size and pad id: over a <see cref="WordTokenizer"/> or
+    /// <see cref="WordPieceTokenizer"/>, or mapped over any other tokenizer.
+    /// </param>
+    /// <param name="decoding">How <see cref="Caption"/> decodes by default; greedy when null.</param>
+    /// <param name="featureExtractor">Which image features the model was trained on, or null when unknown.</param>
+    /// <exception cref="ArgumentException">The parts do not fit together; the message says which.</exception>
+    public CaptionModelBundle(CaptionModel model, CaptionVocabulary vocabulary, DecodingOptions? decoding = null, FeatureExtractorDescription? featureExtractor = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        if (tokenizer is not (WordTokenizer or WordPieceTokenizer))
-            throw new ArgumentException($"a bundle can store a {nameof(WordTokenizer)} or a {nameof(WordPieceTokenizer)}, not a {tokenizer.GetType().Name}", nameof(tokenizer));
-        if (tokenizer.VocabularySize != model.Options.VocabularySize)
-            throw new ArgumentException($"the tokenizer has {tokenizer.VocabularySize} tokens but the model's vocabulary has {model.Options.VocabularySize}", nameof(tokenizer));
-        if (tokenizer.PadId != model.Options.PadId)
-            throw new ArgumentException($"the tokenizer's pad id is {tokenizer.PadId} but the model's is {model.Options.PadId}", nameof(tokenizer));
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (!vocabulary.IsMapped && vocabulary.Tokenizer is not (WordTokenizer or WordPieceTokenizer))
+            throw new ArgumentException($"a bundle can store a {nameof(WordTokenizer)}, a {nameof(WordPieceTokenizer)} or a mapped vocabulary, not a {vocabulary.Tokenizer.GetType().Name}'s own ids", nameof(vocabulary));
+        if (vocabulary.VocabularySize != model.Options.VocabularySize)
+            throw new ArgumentException($"the vocabulary has {vocabulary.VocabularySize} ids but the model's has {model.Options.VocabularySize}", nameof(vocabulary));
+        if (vocabulary.PadId != model.Options.PadId)
+            throw new ArgumentException($"the vocabulary's pad id is {vocabulary.PadId} but the model's is {model.Options.PadId}", nameof(vocabulary));
         if (featureExtractor is not null && featureExtractor.Dimension != model.Options.FeatureDimension)
             throw new ArgumentException($"the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {model.Options.FeatureDimension}", nameof(featureExtractor));
         Model = model;
-        Tokenizer = tokenizer;
+        Vocabulary = vocabulary;
         Decoding = (decoding ?? DecodingOptions.Greedy).Validate();
         FeatureExtractor = featureExtractor;
     }
@@ -48,8 +68,11 @@ public sealed partial class CaptionModelBundle : IDisposable
     /// <summary>The model.</summary>
     public CaptionModel Model { get; }
 
-    /// <summary>The tokenizer of the model's vocabulary.</summary>
-    public ICaptionTokenizer Tokenizer { get; }
+    /// <summary>The model's vocabulary: its ids, marks and tokenizer.</summary>
+    public CaptionVocabulary Vocabulary { get; }
+
+    /// <summary>The tokenizer of the model's vocabulary (<see cref="CaptionVocabulary.Tokenizer"/>).</summary>
+    public Tokenizer Tokenizer => Vocabulary.Tokenizer;
 
     /// <summary>The default decoding settings.</summary>
     public DecodingOptions Decoding { get; }
@@ -62,12 +85,12 @@ public sealed partial class CaptionModelBundle : IDisposable
         typeof(CaptionModelBundle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(CaptionModelBundle).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>A decoder over the model with the tokenizer's start and end marks.</summary>
-    public CaptionDecoder CreateDecoder() => new(Model, Tokenizer.StartId, Tokenizer.EndId);
+    /// <summary>A decoder over the model with the vocabulary's start and end marks.</summary>
+    public CaptionDecoder CreateDecoder() => new(Model, Vocabulary.StartId, Vocabulary.EndId);
 
     /// <summary>The caption text of each row of <paramref name="features"/> [N, D], decoded with <paramref name="options"/> or <see cref="Decoding"/>.</summary>
     public IReadOnlyList<string> Caption(Tensor features, DecodingOptions? options = null) =>
-        [.. CreateDecoder().Decode(features, options ?? Decoding).Select(caption => Tokenizer.Decode(caption.Tokens))];
+        [.. CreateDecoder().Decode(features, options ?? Decoding).Select(caption => Vocabulary.Decode(caption.Tokens))];
 
     /// <summary>Frees the model.</summary>
     public void Dispose() => Model.Dispose();

@@ -137,6 +137,21 @@ public sealed partial class CaptionPipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Any Microsoft.ML.Tokenizers tokenizer (BertTokenizer, WordPieceTokenizer, TiktokenTokenizer,
+    /// SentencePieceTokenizer, ...): the model's vocabulary is the tokenizer ids of the training captions seen at least
+    /// <paramref name="minCount"/> times, with the caption marks added by the library (see <see cref="CaptionVocabulary"/>).
+    /// For a BERT vocab.txt, <see cref="WithWordPiece"/> is HuggingFace-exact where BertTokenizer is not.
+    /// </summary>
+    public CaptionPipelineBuilder WithTokenizer(Microsoft.ML.Tokenizers.Tokenizer tokenizer, int minCount = 1)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minCount, 1);
+        Mutate();
+        this.tokenizer = new TokenizerChoice(null, minCount, tokenizer);
+        return this;
+    }
+
     /// <summary>Model shape: <c>WithModel(m =&gt; m with { HiddenSize = 512, Architecture = CaptionArchitecture.Merge })</c>.
     /// Vocabulary size, feature dimension and pad id are filled in by the pipeline.</summary>
     public CaptionPipelineBuilder WithModel(Func<CaptionModelOptions, CaptionModelOptions> configure)
@@ -249,5 +264,5 @@ public sealed partial class CaptionPipelineBuilder
     }
 }
 
-/// <summary>The tokenizer to build: WordPiece from a vocabulary file, else a word vocabulary with a minimum count.</summary>
-internal sealed record TokenizerChoice(string? WordPieceVocabulary, int MinCount);
+/// <summary>The tokenizer to use: one given, WordPiece from a vocabulary file, else a word vocabulary with a minimum count.</summary>
+internal sealed record TokenizerChoice(string? WordPieceVocabulary, int MinCount, Microsoft.ML.Tokenizers.Tokenizer? Given = null);

@@ -90,23 +90,28 @@ public sealed class CaptionPipelineDefinition
             store.Dispose();
             store = FeatureStore.Open(cacheDirectory);
 
-            var tokenizer = tokenizerChoice.WordPieceVocabulary is { } vocab
-                ? (ICaptionTokenizer)WordPieceTokenizer.Create(vocab)
-                : WordTokenizer.Train(captionSplit.Train.Entries().Select(e => e.Caption), new WordTokenizerOptions { MinCount = tokenizerChoice.MinCount });
+            var trainCaptions = captionSplit.Train.Entries().Select(e => e.Caption);
+            var vocabulary = tokenizerChoice switch
+            {
+                { Given: { } given } => CaptionVocabulary.Create(given, trainCaptions,
+                    new CaptionVocabularyOptions { StartMark = cleaning.StartMark, EndMark = cleaning.EndMark, MinCount = tokenizerChoice.MinCount }),
+                { WordPieceVocabulary: { } vocab } => CaptionVocabulary.Create(WordPieceTokenizer.Create(vocab)),
+                _ => CaptionVocabulary.Create(WordTokenizer.Train(trainCaptions, new WordTokenizerOptions { MinCount = tokenizerChoice.MinCount })),
+            };
             IFeatureSource features = options.ZeroImageFeatures ? new ZeroFeatureSource(store) : store;
             var datasetOptions = new CaptionDatasetOptions
             {
                 Mode = options.Mode == LossMode.Prefix ? CaptionDatasetMode.PrefixExpansion : CaptionDatasetMode.FullSequence,
                 BatchSize = options.BatchSize, Seed = Seed, MaxLength = options.MaxCaptionLength,
             };
-            var train = CaptionDataset.Create(captionSplit.Train, tokenizer, features, datasetOptions, logger);
+            var train = CaptionDataset.Create(captionSplit.Train, vocabulary, features, datasetOptions, logger);
             var validation = captionSplit.Validation.ImageIds.Count > 0
-                ? CaptionDataset.Create(captionSplit.Validation, tokenizer, features, datasetOptions with { Shuffle = false }, logger)
+                ? CaptionDataset.Create(captionSplit.Validation, vocabulary, features, datasetOptions with { Shuffle = false }, logger)
                 : null;
 
             model = CaptionModel.Create(ModelOptions with
             {
-                VocabularySize = tokenizer.VocabularySize, FeatureDimension = extractor.Dimension, PadId = tokenizer.PadId,
+                VocabularySize = vocabulary.VocabularySize, FeatureDimension = extractor.Dimension, PadId = vocabulary.PadId,
             }, device);
             var trainerOptions = new CaptionTrainerOptions
             {
@@ -124,7 +129,7 @@ public sealed class CaptionPipelineDefinition
             }
 
             var description = new FeatureExtractorDescription(extractor.Name, extractor.Dimension, extractor.Options.Transform);
-            var bundle = new CaptionModelBundle(model, tokenizer, DecodingOptions.Greedy with { MaxLength = options.MaxCaptionLength ?? 30 }, description);
+            var bundle = new CaptionModelBundle(model, vocabulary, DecodingOptions.Greedy with { MaxLength = options.MaxCaptionLength ?? 30 }, description);
             model = null;
             var captioner = new Captioner(bundle, extractor, ownsExtractor, store, captionSplit, source.ImageDirectory, result,
                 new CaptionerSettings(Network, customExtractor is null ? Weights : null, cleaning, options.ZeroImageFeatures), loggerFactory);

@@ -128,16 +128,40 @@ public sealed class Captioner : IDisposable
         var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
         foreach (var batch in source.ExtractBatches(imagePaths))
         {
-            IReadOnlyList<string> captions;
-            // Closed before the yield: the caller may open scopes of its own while it holds the captions.
-            using (var scope = torch.NewDisposeScope())
-            {
-                var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
-                if (settings.ZeroImageFeatures) features.zero_();
-                captions = bundle.Caption(features, options);
-            }
+            // Captioned before the yield, so the batch's dispose scope is closed while the caller holds the captions.
+            var captions = Caption(batch, options);
             yield return (batch.StartIndex, captions);
         }
+    }
+
+    /// <summary>Captions one decoded image (the caller keeps it).</summary>
+    public string Caption(RgbImage image, DecodingOptions? options = null) => Caption([image], options)[0];
+
+    /// <summary>Captions decoded images in order (the caller keeps them).</summary>
+    public IReadOnlyList<string> Caption(IReadOnlyList<RgbImage> images, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
+        return Caption(source.Extract(images), options);
+    }
+
+    /// <summary>
+    /// Captions one image given as raw pixels (<paramref name="height"/> rows <paramref name="stride"/> bytes apart of
+    /// <paramref name="width"/> pixels in <paramref name="format"/>), as ImageSharp, System.Drawing, OpenCvSharp or
+    /// SkiaSharp hold them.
+    /// </summary>
+    public string Caption(ReadOnlySpan<byte> pixels, int width, int height, int stride, RawPixelFormat format, DecodingOptions? options = null)
+    {
+        using var image = RgbImage.FromPixels(pixels, width, height, stride, format);
+        return Caption(image, options);
+    }
+
+    private IReadOnlyList<string> Caption(ExtractedFeatures batch, DecodingOptions? options)
+    {
+        using var scope = torch.NewDisposeScope();
+        var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
+        if (settings.ZeroImageFeatures) features.zero_();
+        return bundle.Caption(features, options);
     }
 
     /// <summary>
@@ -196,12 +220,16 @@ public sealed class Captioner : IDisposable
 
     /// <summary>
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
-    /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one.
+    /// <paramref name="extractor"/> is given; a captioner trained with a custom extractor needs one, and one trained
+    /// with <see cref="CaptionPipelineBuilder.WithTokenizer"/> needs its <paramref name="tokenizer"/> (tokenizers of
+    /// Microsoft.ML.Tokenizers are not saved). <paramref name="decoder"/> sets the rebuilt extractor's image decoding
+    /// (its pixel limit, EXIF orientation); by default <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> of its decode threads.
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder has no pipeline.json, or a bundle file is missing.</exception>
     /// <exception cref="InvalidDataException">A settings or bundle file is malformed, changed since it was saved, or names a network whose features the model does not read.</exception>
     /// <exception cref="ArgumentException"><paramref name="extractor"/> gives features of another size than the model reads.</exception>
-    public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null)
+    public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
+        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var settingsPath = Path.Combine(folder, SettingsFileName);
@@ -209,7 +237,7 @@ public sealed class Captioner : IDisposable
         SettingsFile dto;
         try { dto = JsonSerializer.Deserialize<SettingsFile>(File.ReadAllText(settingsPath), SettingsJson.Options) ?? throw new JsonException("empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{settingsPath}: not a valid captioner settings file ({e.Message})", e); }
-        var bundle = CaptionModelBundle.Load(folder, device);
+        var bundle = CaptionModelBundle.Load(folder, device, tokenizer);
         try
         {
             FeatureNetwork? network = dto.Network is null ? null : ParseSetting<FeatureNetwork>(dto.Network, "network", settingsPath);
@@ -224,7 +252,9 @@ public sealed class Captioner : IDisposable
             if (extractor is null && network is { } n && weights is not null)
             {
                 var transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224;
-                extractor = FeatureNetworks.Create(n, weights, new FeatureExtractorOptions { Transform = transform, Device = device },
+                var options = new FeatureExtractorOptions { Transform = transform, Device = device };
+                if (decoder is not null) options = options with { Decoder = decoder };
+                extractor = FeatureNetworks.Create(n, weights, options,
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
             if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)

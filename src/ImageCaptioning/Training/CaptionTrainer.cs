@@ -131,7 +131,7 @@ public sealed partial class CaptionTrainer : IDisposable
     {
         var trainLoss = current.EpochTokens > 0 ? current.EpochLossSum / current.EpochTokens : double.NaN;
         var validationLoss = validation is null ? (double?)null : ValidationLoss(validation);
-        var bleu = bleuSet?.Bleu4(Model, validation!.Tokenizer, device);
+        var bleu = bleuSet?.Bleu4(Model, validation!.Vocabulary, device);
         var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
         var metrics = new EpochMetrics(current.Epoch + 1, trainLoss, validationLoss, bleu, tokensPerSecond, TimeSpan.FromSeconds(current.EpochSeconds));
         current.History.Add(metrics);
@@ -239,10 +239,10 @@ public sealed partial class CaptionTrainer : IDisposable
         var shape = Model.Options;
         if (dataset.FeatureDimension != shape.FeatureDimension)
             throw new ArgumentException($"the {name} dataset has {dataset.FeatureDimension}-float features but the model reads {shape.FeatureDimension}", name);
-        if (dataset.Tokenizer.VocabularySize > shape.VocabularySize)
-            throw new ArgumentException($"the {name} dataset's tokenizer has {dataset.Tokenizer.VocabularySize} tokens but the model only {shape.VocabularySize}", name);
-        if (dataset.Tokenizer.PadId != shape.PadId)
-            throw new ArgumentException($"the {name} dataset pads with id {dataset.Tokenizer.PadId} but the model's pad id is {shape.PadId}", name);
+        if (dataset.Vocabulary.VocabularySize > shape.VocabularySize)
+            throw new ArgumentException($"the {name} dataset's vocabulary has {dataset.Vocabulary.VocabularySize} ids but the model only {shape.VocabularySize}", name);
+        if (dataset.Vocabulary.PadId != shape.PadId)
+            throw new ArgumentException($"the {name} dataset pads with id {dataset.Vocabulary.PadId} but the model's pad id is {shape.PadId}", name);
     }
 
     private static void AlignEpoch(ICaptionDataset train, int datasetEpoch)

@@ -36,7 +36,7 @@ internal sealed class ValidationCaptions
     /// </summary>
     public static ValidationCaptions Collect(ICaptionDataset dataset)
     {
-        var tokenizer = dataset.Tokenizer;
+        var vocabulary = dataset.Vocabulary;
         var dimension = dataset.FeatureDimension;
         var rows = new Dictionary<string, int>(StringComparer.Ordinal);
         var featureValues = new List<float>();
@@ -47,7 +47,7 @@ internal sealed class ValidationCaptions
 
         void Flush()
         {
-            if (pendingRow >= 0) references[pendingRow].Add(Words(tokenizer, pending));
+            if (pendingRow >= 0) references[pendingRow].Add(Words(vocabulary, pending));
             pending.Clear();
             pendingRow = -1;
         }
@@ -98,10 +98,10 @@ internal sealed class ValidationCaptions
     }
 
     /// <summary>Corpus BLEU-4 of greedy captions of every image against its references.</summary>
-    public double Bleu4(CaptionModel model, ICaptionTokenizer tokenizer, Device device)
+    public double Bleu4(CaptionModel model, CaptionVocabulary vocabulary, Device device)
     {
         if (ImageCount == 0) return 0;
-        var decoder = new CaptionDecoder(model, tokenizer.StartId, tokenizer.EndId);
+        var decoder = new CaptionDecoder(model, vocabulary.StartId, vocabulary.EndId);
         var options = DecodingOptions.Greedy with { MaxLength = MaxLength };
         var hypotheses = new List<IReadOnlyList<string>>(ImageCount);
         for (var first = 0; first < ImageCount; first += DecodeChunk)
@@ -109,11 +109,11 @@ internal sealed class ValidationCaptions
             var count = Math.Min(DecodeChunk, ImageCount - first);
             using var scope = torch.NewDisposeScope();
             var chunk = TensorSpan.Create<float>(features.AsSpan(first * dimension, count * dimension), [count, dimension], device);
-            foreach (var caption in decoder.Decode(chunk, options)) hypotheses.Add(Words(tokenizer, caption.Tokens));
+            foreach (var caption in decoder.Decode(chunk, options)) hypotheses.Add(Words(vocabulary, caption.Tokens));
         }
         return Bleu.Corpus(hypotheses, references).Bleu4;
     }
 
-    private static string[] Words(ICaptionTokenizer tokenizer, IEnumerable<int> ids) =>
-        tokenizer.Decode(ids, skipSpecialTokens: true).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Words(CaptionVocabulary vocabulary, IEnumerable<int> ids) =>
+        vocabulary.Decode(ids).Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }

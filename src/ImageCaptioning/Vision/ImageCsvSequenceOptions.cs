@@ -54,10 +54,13 @@ public sealed record ImageCsvSequenceOptions : SequenceOptions
     /// <summary>Where batches are delivered. Default: CPU.</summary>
     public Device Device { get; init; } = torch.CPU;
 
-    /// <summary>Decoding limits.</summary>
+    /// <summary>
+    /// Decoding limits and behaviour. Default: <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> for
+    /// <see cref="DecodeThreads"/>, a pixel limit at which that many images decoded at once fit in half the memory.
+    /// </summary>
     public ImageDecoderOptions Decoder
     {
-        get;
+        get => field ?? ImageDecoderOptions.ForConcurrentDecoding(DecodeThreads);
         init => field = value ?? throw new ArgumentNullException(nameof(Decoder));
-    } = ImageDecoderOptions.Default;
+    }
 }

@@ -3,23 +3,28 @@ using System.Buffers;
 namespace ImageCaptioning.Vision;
 
 /// <summary>
-/// Decodes JPEG (libjpeg-turbo) and PNG (libpng) images into 8-bit <see cref="RgbImage"/>s with the semantics of
-/// PIL's <c>Image.open(path).convert("RGB")</c>: grayscale is replicated, palettes are looked up, alpha is dropped
-/// (not composited) and CMYK JPEGs use PIL's naive conversion. The format is recognised by magic bytes, never by
-/// file extension. All methods are thread-safe.
+/// Decodes JPEG, PNG, WebP, BMP and GIF (its first frame) into 8-bit <see cref="RgbImage"/>s through SkiaSharp, with
+/// the semantics of PIL's <c>Image.open(path).convert("RGB")</c>: grayscale is replicated, palettes are looked up,
+/// alpha is dropped (not composited), no colour profile is applied, CMYK JPEGs get PIL's naive conversion, and the
+/// EXIF orientation is left as stored unless <see cref="ImageDecoderOptions.ApplyExifOrientation"/> is set. JPEG and
+/// PNG pixels equal PIL's byte for byte. The format is recognised by magic bytes, never by file extension. All
+/// methods are thread-safe.
 /// </summary>
 /// <remarks>
 /// A corrupt, truncated, empty, oversized or unsupported image throws <see cref="ImageDecodeException"/> naming
 /// the source and the reason; no partially decoded pixels are ever returned. I/O failures (a missing file, a
-/// permission error) surface as the usual <see cref="IOException"/>s, which name the path themselves.
+/// permission error) surface as the usual <see cref="IOException"/>s, which name the path themselves. The pixel
+/// limit (<see cref="ImageDecoderOptions.MaxPixelCount"/>), and for JPEG and PNG a check that the data is long
+/// enough for the declared size, run before any pixel memory is allocated.
 /// <para>
-/// Known departures from PIL, all in rare PNGs: 16-bit samples are scaled to 8 bits with rounding (PIL keeps the
-/// high byte, so values may differ by 1), 16-bit grayscale is scaled (PIL saturates it to 255), and a gAMA chunk
-/// other than sRGB's is honoured by converting to sRGB (PIL ignores it).
+/// A known departure from PIL: a 16-bit grayscale PNG keeps the high byte of each sample here (as PIL does for 16-bit
+/// RGB), where PIL opens it as 32-bit integers and <c>convert("RGB")</c> clips them at 255.
 /// </para>
 /// </remarks>
 public static class ImageDecoder
 {
+    private const string Supported = "JPEG, PNG, WebP, BMP and GIF are";
+
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Reads and decodes the image file at <paramref name="path"/>.</summary>
@@ -58,11 +63,10 @@ public static class ImageDecoder
         if (encoded.IsEmpty) throw new ImageDecodeException(sourceName, "the data is empty (0 bytes)");
         return DetectFormat(encoded) switch
         {
-            ImageFormat.Jpeg => JpegDecoder.Decode(encoded, sourceName, options),
-            ImageFormat.Png => PngDecoder.Decode(encoded, sourceName, options),
             ImageFormat.Unknown => throw new ImageDecodeException(sourceName,
-                $"unrecognised image format (first bytes {Convert.ToHexString(encoded[..Math.Min(8, encoded.Length)])}); only JPEG and PNG are supported"),
-            var other => throw new ImageDecodeException(sourceName, $"{other} images are not supported; only JPEG and PNG are"),
+                $"unrecognised image format (first bytes {Convert.ToHexString(encoded[..Math.Min(8, encoded.Length)])}); {Supported}"),
+            ImageFormat.Tiff => throw new ImageDecodeException(sourceName, $"Tiff images are not supported; {Supported}"),
+            var format => SkiaCodec.Decode(encoded, format, sourceName, options),
         };
     }
 
@@ -86,7 +90,7 @@ public static class ImageDecoder
         if (width * height > options.MaxPixelCount)
             throw new ImageDecodeException(source,
                 $"{width}x{height} = {width * height} pixels exceeds the limit of {options.MaxPixelCount} (ImageDecoderOptions.MaxPixelCount)");
-        // Decoders may need 4 bytes per pixel for an intermediate RGBA/CMYK buffer.
+        // The decoder's buffer holds 4 bytes per pixel (RGBA, compacted to RGB in place).
         if (width * height * 4 > Array.MaxLength)
             throw new ImageDecodeException(source, $"{width}x{height} is too large to decode into memory");
     }

@@ -5,15 +5,15 @@ public enum ImageFormat
 {
     /// <summary>Not a format this library recognises.</summary>
     Unknown = 0,
-    /// <summary>JPEG/JFIF/EXIF (decoded by libjpeg-turbo).</summary>
+    /// <summary>JPEG/JFIF/EXIF.</summary>
     Jpeg,
-    /// <summary>PNG (decoded by libpng).</summary>
+    /// <summary>PNG.</summary>
     Png,
-    /// <summary>GIF: recognised, not decoded.</summary>
+    /// <summary>GIF: the first frame is decoded.</summary>
     Gif,
-    /// <summary>Windows bitmap: recognised, not decoded.</summary>
+    /// <summary>Windows bitmap.</summary>
     Bmp,
-    /// <summary>WebP: recognised, not decoded.</summary>
+    /// <summary>WebP, lossy or lossless (the first frame of an animation).</summary>
     WebP,
     /// <summary>TIFF: recognised, not decoded.</summary>
     Tiff,

@@ -3,8 +3,8 @@ namespace ImageCaptioning.Vision;
 
 /// <summary>
 /// Applies an <see cref="ImageTransformOptions"/> eval transform to decoded images on libtorch, reproducing
-/// torchvision's transforms on PIL images: the resize is antialiased bilinear and its result is rounded to 8 bits
-/// as PIL's is, the crop offsets are rounded as torchvision rounds them, and <c>ToTensor</c>/<c>Normalize</c>
+/// torchvision's transforms on PIL images: the resize is PIL's antialiased bilinear resample with Pillow's own
+/// fixed-point arithmetic (so its bytes are PIL's), the crop offsets are rounded as torchvision rounds them, and <c>ToTensor</c>/<c>Normalize</c>
 /// run the same float32 operations. Thread-safe.
 /// </summary>
 public sealed class ImageTransform
@@ -56,33 +56,26 @@ public sealed class ImageTransform
     /// <summary>Resize and crop, as 8-bit <c>[3, H, W]</c>: what PIL would hand to <c>ToTensor</c>.</summary>
     internal Tensor Geometry(RgbImage image, Device device)
     {
-        var pixels = ToChannelsFirst(image, device);
         var size = new ImageSize(image.Width, image.Height);
-
-        if (Options.Resize is { } resize && resize.GetOutputSize(size) is var resized && resized != size)
+        RgbImage? resizedImage = null;
+        try
         {
-            // PIL resamples in two 8-bit passes, horizontal then vertical, rounding to 8 bits after each. Running
-            // the same passes separately (a 1-d antialiased resize leaves the other axis untouched) and rounding
-            // in between reproduces PIL's levels, not just its filter.
-            if (resized.Width != size.Width) pixels = ResizePass(pixels, size.Height, resized.Width);
-            if (resized.Height != size.Height) pixels = ResizePass(pixels, resized.Height, resized.Width);
-            size = resized;
+            if (Options.Resize is { } resize && resize.GetOutputSize(size) is var resized && resized != size)
+            {
+                // PIL's own resample, in its own fixed-point arithmetic, on the bytes: its levels exactly.
+                image = resizedImage = PilResample.Bilinear(image, resized);
+                size = resized;
+            }
+
+            var pixels = ToChannelsFirst(image, device);
+            if (Options.CenterCrop is { } crop && crop != size)
+                pixels = CenterCrop(pixels, size, crop);
+            return pixels;
         }
-
-        if (Options.CenterCrop is { } crop && crop != size)
-            pixels = CenterCrop(pixels, size, crop);
-        return pixels;
-    }
-
-    /// <summary>One antialiased bilinear pass over 8-bit <c>[3, H, W]</c> pixels, rounded back to 8 bits like PIL's.</summary>
-    private static Tensor ResizePass(Tensor pixels, long height, long width)
-    {
-        using var input = pixels.to(ScalarType.Float32).unsqueeze(0);
-        using var output = torch.nn.functional.interpolate(input, [height, width], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
-        // PIL rounds half up into [0, 255]; truncating x + 0.5 after the clamp is that rounding.
-        using var clamped = output.squeeze(0).clamp(0, 255);
-        using var shifted = clamped.add(0.5);
-        return shifted.to(ScalarType.Byte);
+        finally
+        {
+            resizedImage?.Dispose();
+        }
     }
 
     private static Tensor CenterCrop(Tensor pixels, ImageSize size, ImageSize crop)

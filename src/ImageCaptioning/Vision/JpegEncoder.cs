@@ -1,11 +1,11 @@
-using System.Runtime.InteropServices;
+using System.Buffers;
 using ImageCaptioning.IO;
-using ImageCaptioning.Vision.Native;
+using SkiaSharp;
 
 namespace ImageCaptioning.Vision;
 
 /// <summary>
-/// Encodes 8-bit RGB pixels as baseline JPEG through libjpeg-turbo (TurboJPEG) with 4:2:0 chroma subsampling and the
+/// Encodes 8-bit RGB pixels as baseline JPEG through SkiaSharp (libjpeg-turbo) with 4:2:0 chroma subsampling and the
 /// accurate integer DCT: the settings of PIL's <c>Image.save(path, "JPEG", quality=q)</c>, so the files are what
 /// Python pipelines produce and read. All methods are thread-safe.
 /// </summary>
@@ -16,15 +16,6 @@ public static class JpegEncoder
 
     // libjpeg's JPEG_MAX_DIMENSION: larger images cannot be stored in a JPEG frame header.
     private const int MaxDimension = 65500;
-
-    // Accurate integer DCT (PIL's and libjpeg's default; TurboJPEG would pick the fast one below quality 96), rows top
-    // first, and TurboJPEG allocates the output buffer.
-    private const int CompressFlags = TurboJpeg.FlagAccurateDct;
-
-    // TurboJPEG handles are not thread-safe but cheap to keep: one per thread, destroyed by SafeHandle's finalizer
-    // when the thread and its handle become unreachable.
-    [ThreadStatic] private static SafeTurboJpegHandle? threadHandle;
-
     /// <summary>Encodes <paramref name="image"/> as JPEG.</summary>
     /// <param name="image">The pixels to encode.</param>
     /// <param name="quality">libjpeg's quality scale, 1 (smallest file) to 100 (least loss).</param>
@@ -53,18 +44,7 @@ public static class JpegEncoder
         if (rgb.Length != expected)
             throw new ArgumentException($"a {width}x{height} RGB image needs {expected} bytes but {rgb.Length} were given", nameof(rgb));
 
-        var handle = ThreadHandle();
-        try
-        {
-            return Compress(handle, rgb, width, height, quality);
-        }
-        catch
-        {
-            // Like the decoder, never reuse an instance that failed mid-way.
-            threadHandle = null;
-            handle.Dispose();
-            throw;
-        }
+        return Compress(rgb, width, height, quality);
     }
 
     /// <summary>
@@ -97,42 +77,32 @@ public static class JpegEncoder
 
     private static void Write(string path, byte[] encoded) => AtomicFile.Write(path, stream => stream.Write(encoded));
 
-    private static unsafe byte[] Compress(SafeTurboJpegHandle handle, ReadOnlySpan<byte> rgb, int width, int height, int quality)
+    private static unsafe byte[] Compress(ReadOnlySpan<byte> rgb, int width, int height, int quality)
     {
-        byte* output = null;
-        nuint size = 0;
+        // Skia encodes from 4-byte pixels (it refuses Rgb888x); opaque RGBA is read as plain RGB.
+        var pixelCount = width * height;
+        var padded = ArrayPool<byte>.Shared.Rent(checked(pixelCount * 4));
         try
         {
-            fixed (byte* pixels = rgb)
+            for (int i = 0, o = 0; i < pixelCount * 3; i += 3, o += 4)
             {
-                var status = TurboJpeg.tjCompress2(
-                    handle, pixels, width, width * 3, height, TurboJpeg.PixelFormatRgb,
-                    &output, &size, TurboJpeg.Subsampling420, quality, CompressFlags);
-                if (status != 0)
-                    throw new InvalidOperationException($"TurboJPEG could not encode the {width}x{height} image at quality {quality}: {ErrorText(handle)}");
+                padded[o] = rgb[i];
+                padded[o + 1] = rgb[i + 1];
+                padded[o + 2] = rgb[i + 2];
+                padded[o + 3] = 255;
             }
-            if (size > (nuint)Array.MaxLength)
-                throw new InvalidOperationException($"the encoded {width}x{height} JPEG is {size} bytes, larger than an array can hold");
-            return new ReadOnlySpan<byte>(output, (int)size).ToArray();
+            var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+            fixed (byte* pixels = padded)
+            {
+                using var pixmap = new SKPixmap(info, (IntPtr)pixels, width * 4);
+                using var encoded = pixmap.Encode(new SKJpegEncoderOptions(quality, SKJpegEncoderDownsample.Downsample420, SKJpegEncoderAlphaOption.Ignore))
+                    ?? throw new InvalidOperationException($"SkiaSharp could not encode the {width}x{height} image as JPEG at quality {quality}");
+                return encoded.ToArray();
+            }
         }
         finally
         {
-            // TurboJPEG may have allocated (or grown) the buffer even when it then failed.
-            if (output is not null) TurboJpeg.tjFree(output);
+            ArrayPool<byte>.Shared.Return(padded);
         }
-    }
-
-    private static string ErrorText(SafeTurboJpegHandle handle) =>
-        Marshal.PtrToStringUTF8(TurboJpeg.tjGetErrorStr2(handle)) is { Length: > 0 } text ? text : "TurboJPEG gave no reason";
-
-    private static SafeTurboJpegHandle ThreadHandle()
-    {
-        if (threadHandle is { IsInvalid: false, IsClosed: false } existing) return existing;
-        var created = new SafeTurboJpegHandle();
-        Marshal.InitHandle(created, TurboJpeg.tjInitCompress());
-        if (created.IsInvalid)
-            throw new InvalidOperationException("TurboJPEG could not create a compressor (tjInitCompress returned null)");
-        threadHandle = created;
-        return created;
     }
 }

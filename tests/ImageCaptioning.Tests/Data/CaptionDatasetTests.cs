@@ -14,7 +14,7 @@ public sealed class CaptionDatasetTests
         return (corpus, tokenizer, SyntheticCorpus.Features(corpus.ImageIds, dimension));
     }
 
-    private static List<(string Image, long[] Ids)> AllCaptions(CaptionCorpus corpus, ICaptionTokenizer tokenizer) =>
+    private static List<(string Image, long[] Ids)> AllCaptions(CaptionCorpus corpus, WordTokenizer tokenizer) =>
         [.. corpus.Entries().Select(e => (e.ImageId, tokenizer.EncodeToIds(e.Caption).Select(id => (long)id).ToArray()))];
 
     [Test]

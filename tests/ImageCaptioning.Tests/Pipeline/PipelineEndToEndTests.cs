@@ -65,9 +65,35 @@ public sealed class PipelineEndToEndTests
         Assert.That(captions, Has.Count.EqualTo(3));
         Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == test[0]).Hypothesis), "captioning a file equals captioning its cached features");
 
+        using (var decoded = ImageDecoder.Decode(images[0]))
+        {
+            Assert.That(captioner.Caption(decoded), Is.EqualTo(captions[0]), "a decoded image captions like its file");
+            Assert.That(captioner.Caption(decoded.Pixels, decoded.Width, decoded.Height, decoded.Width * 3, RawPixelFormat.Rgb24), Is.EqualTo(captions[0]),
+                "raw pixels caption like their file");
+        }
+
         captioner.Save(dir.File("model"));
         using var loaded = Captioner.Load(dir.File("model"), torch.CPU);
         Assert.That(loaded.Caption(images), Is.EqualTo(captions), "a loaded captioner rebuilds the same extractor and model");
+    }
+
+    [Test]
+    public void AnyMicrosoftMLTokenizerTrainsCaptionsAndTheSavedModelLoadsWithIt()
+    {
+        var words = data.Images.SelectMany(i => i.Captions).SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct();
+        var tiktoken = ImageCaptioning.Tests.Text.ForeignTokenizers.Tiktoken(words);
+        using var captioner = Builder("cache-tokenizer").WithTokenizer(tiktoken).Train(o => o with { Epochs = 1, BatchSize = 16 });
+
+        Assert.That(captioner.Bundle.Vocabulary.IsMapped, Is.True);
+        Assert.That(captioner.Bundle.Vocabulary.VocabularySize, Is.LessThan(100), "the captions' ids, not the tokenizer's");
+        var images = captioner.ImageIds(SplitPart.Test).Take(2).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        Assert.That(captions.SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)), Has.None.EqualTo("startseq").And.None.EqualTo("endseq"));
+
+        captioner.Save(dir.File("model-tiktoken"));
+        Assert.That(() => Captioner.Load(dir.File("model-tiktoken"), torch.CPU), Throws.ArgumentException.With.Message.Contains("TiktokenTokenizer"));
+        using var loaded = Captioner.Load(dir.File("model-tiktoken"), torch.CPU, tokenizer: tiktoken);
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions));
     }
 
     [Test]

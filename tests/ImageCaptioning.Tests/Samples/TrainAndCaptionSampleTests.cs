@@ -112,6 +112,7 @@ public sealed partial class TrainAndCaptionSampleTests
     [TestCase("--network", "alexnet", "alexnet")]
     [TestCase("--learning-rate", "-1", "--learning-rate must be a positive number")]
     [TestCase("--patience", "0", "--patience must be at least 1")]
+    [TestCase("--max-pixels", "0", "--max-pixels must be at least 1")]
     public void TrainFlickr8kRejectsABadOptionValueWithExitCode2(string option, string value, string message)
     {
         var run = DotnetCommand.RunSample("TrainFlickr8k", [data.Directory, "--random-weights", "1", option, value, "--output", dir.File("unused")], Timeout);
@@ -251,6 +252,19 @@ public sealed partial class TrainAndCaptionSampleTests
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
         Assert.That(run.StandardError, Does.Contain("--beam and --temperature exclude each other"));
+    }
+
+    [Test]
+    public void CaptionImagesRefusesAnImageOverMaxPixelsNamingItAndTheLimit()
+    {
+        var image = data.GetImagePath(data.Images[0].ImageId);
+        var run = DotnetCommand.RunSample("CaptionImages", [Model, image, "--max-pixels", "100"], Timeout);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
+        Assert.That(run.StandardError, Does.Contain(image).And.Contain("32x32 = 1024 pixels exceeds the limit of 100"));
+        AssertNoStackTrace(run);
+        Assert.That(DotnetCommand.RunSample("CaptionImages", [Model, image, "--max-pixels", "0"], Timeout).StandardError,
+            Does.Contain("--max-pixels must be at least 1"));
     }
 
     private static string[] CaptionSample(string[] arguments)

@@ -232,7 +232,27 @@ public sealed class CaptionModelBundleTests
         var task = new TinyCaptionTask();
         using var model = task.Model();
         var other = WordTokenizer.Train(["startseq a b endseq"]);
-        Assert.That(Assert.Throws<ArgumentException>(() => new CaptionModelBundle(model, other))!.ParamName, Is.EqualTo("tokenizer"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new CaptionModelBundle(model, other))!.ParamName, Is.EqualTo("vocabulary"));
         Assert.That(Assert.Throws<ArgumentException>(() => new CaptionModelBundle(model, task.Tokenizer, null, Extractor with { Dimension = 4096 }))!.ParamName, Is.EqualTo("featureExtractor"));
+    }
+
+    /// <summary>Bundles written by the format-1 writer before tokenizers became Microsoft.ML.Tokenizers ones (commit e50094c), with the captions they gave then.</summary>
+    [TestCase("bundle-format1-word")]
+    [TestCase("bundle-format1-wordpiece")]
+    public void BundlesWrittenBeforeTheTokenizerChangeLoadAndCaptionAsTheyDid(string name)
+    {
+        var fixtures = Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures");
+        using var loaded = CaptionModelBundle.Load(Path.Combine(fixtures, name));
+        var features = new float[3 * TinyCaptionTask.Dimension];
+        for (var i = 0; i < features.Length; i++) features[i] = (float)Math.Sin(i * 0.37);
+        using var scope = torch.NewDisposeScope();
+
+        var captions = loaded.Caption(TensorSpan.Create<float>(features, [3, TinyCaptionTask.Dimension]));
+
+        Assert.That(captions, Is.EqualTo(File.ReadAllLines(Path.Combine(fixtures, name + ".captions.txt"))));
+        Assert.That(loaded.Vocabulary.IsMapped, Is.False);
+        if (loaded.Tokenizer is WordPieceTokenizer wordPiece)
+            Assert.That(wordPiece.EncodeToIds("<start> the dogs run on grass . <end>"),
+                Is.EqualTo(File.ReadAllLines(Path.Combine(fixtures, name + ".ids.txt")).Select(int.Parse)));
     }
 }

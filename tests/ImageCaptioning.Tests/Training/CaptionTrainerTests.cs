@@ -184,7 +184,7 @@ public sealed class CaptionTrainerTests
             task.Features.TryGetRow(id, out var index);
             task.Features.Read(index, row);
             var caption = decoder.Decode(torch.tensor(row, [1, row.Length]), DecodingOptions.Greedy with { MaxLength = maxTokens - 1 })[0];
-            hypotheses.Add(task.Tokenizer.Decode(caption.Tokens).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            hypotheses.Add(task.Tokenizer.Decode(caption.Tokens, skipSpecialTokens: true).Split(' ', StringSplitOptions.RemoveEmptyEntries));
             references.Add([.. task.Corpus[id].Select(c => c.Split(' ').Where(w => w is not ("startseq" or "endseq")).ToArray())]);
         }
         var expected = Bleu.Corpus(hypotheses, references).Bleu4;

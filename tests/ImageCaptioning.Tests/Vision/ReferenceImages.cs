@@ -23,6 +23,7 @@ internal sealed class ReferenceImages : IDisposable
             entry.GetProperty("height").GetInt32(),
             entry.GetProperty("lossless").GetBoolean(),
             directory.File(entry.GetProperty("rgb").GetString()!),
+            entry.GetProperty("upright").GetString() is { } upright ? directory.File(upright) : null,
             entry.GetProperty("transforms").EnumerateObject().ToDictionary(
                 t => t.Name,
                 t => (directory.File(t.Value.GetProperty("file").GetString()!),
@@ -46,12 +47,15 @@ internal sealed class ReferenceImages : IDisposable
     public void Dispose() => directory.Dispose();
 
     internal sealed record Entry(
-        string Path, int Width, int Height, bool Lossless, string RgbPath,
+        string Path, int Width, int Height, bool Lossless, string RgbPath, string? UprightRgbPath,
         IReadOnlyDictionary<string, (string File, long[] Shape)> Transforms)
     {
         public string Name => System.IO.Path.GetFileName(Path);
 
         public byte[] PilRgb() => File.ReadAllBytes(RgbPath);
+
+        /// <summary>PIL's <c>ImageOps.exif_transpose(image).convert("RGB")</c> (only the EXIF-oriented JPEGs have it).</summary>
+        public byte[] PilUprightRgb() => File.ReadAllBytes(UprightRgbPath ?? throw new InvalidOperationException($"{Name} has no upright reference"));
 
         public float[] TorchvisionOutput(string transform)
         {

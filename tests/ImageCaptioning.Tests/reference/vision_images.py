@@ -4,18 +4,20 @@ make of them.
 usage: vision_images.py OUT_DIR
 
 Writes into OUT_DIR:
-  <name>.png / <name>.jpg        the encoded test images
-  <name>.rgb                     PIL's Image.open(p).convert("RGB") pixels, raw HWC uint8
+  <name>.png/.jpg/.webp/.bmp/.gif  the encoded test images
+  <name>.rgb                     PIL's Image.open(p).convert("RGB") pixels, raw HWC uint8 (a GIF's first frame)
+  <name>.upright.rgb             for the EXIF-oriented JPEGs: PIL's ImageOps.exif_transpose(image).convert("RGB")
   <name>.<transform>.f32         torchvision's eval transform of that image, raw little-endian float32 CHW
-  unsupported.gif / .bmp / .tif  the photo in formats the decoder must refuse (not in the manifest)
-  manifest.json                  [{"file", "width", "height", "lossless", "rgb", "transforms": {name: {"file", "shape"}}}]
+  unsupported.tif                the photo in a format the decoder must refuse (not in the manifest)
+  manifest.json                  [{"file", "width", "height", "lossless", "rgb", "upright" (or null),
+                                   "transforms": {name: {"file", "shape"}}}]
 """
 import json
 import os
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 import torchvision.transforms as T
 
 MEAN = [0.485, 0.456, 0.406]
@@ -74,6 +76,40 @@ def one_bit(w, h):
     return Image.fromarray((rng.integers(0, 2, size=(h, w)) * 255).astype(np.uint8), "L").convert("1")
 
 
+def two_frame_gif(img):
+    """A palette GIF whose second frame differs: only the first may be decoded."""
+    first = img.quantize(colors=128)
+    second = img.transpose(Image.Transpose.ROTATE_180).quantize(colors=128)
+    return first, {"save_all": True, "append_images": [second], "duration": 100, "loop": 0}
+
+
+def with_orientation(img, orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return {"quality": 90, "exif": exif.tobytes()}
+
+
+class Png16Rgb:
+    """A 16-bit-per-sample RGB PNG, which PIL cannot write: the chunks by hand (PIL reads it as 8-bit RGB, high bytes)."""
+
+    def __init__(self, w, h):
+        self.samples = rng.integers(0, 65536, size=(h, w, 3)).astype(">u2")
+
+    def save(self, path):
+        import struct
+        import zlib
+
+        h, w, _ = self.samples.shape
+        raw = b"".join(b"\x00" + self.samples[y].tobytes() for y in range(h))
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def cases():
     photo = photo_like(500, 375)
     yield "gradient_rgb.png", gradient(640, 480), {}
@@ -96,6 +132,17 @@ def cases():
     yield "exact_224.png", photo_like(224, 224), {}
     yield "exact_256x300_q90.jpg", photo_like(256, 300), {"quality": 90}
     yield "cmyk_q90.jpg", photo_like(211, 157).convert("CMYK"), {"quality": 90}
+    yield "photo_q90_422.jpg", photo, {"quality": 90, "subsampling": 1}
+    yield "photo_lossless.webp", photo_like(203, 151), {"lossless": True}
+    yield "photo_q80.webp", photo_like(203, 151), {"quality": 80}
+    yield "photo_rgba_lossless.webp", with_alpha(photo_like(143, 97)), {"lossless": True}
+    yield "photo_24bit.bmp", photo_like(205, 99), {}
+    yield "palette_8bit.bmp", photo_like(97, 83).quantize(colors=100), {}
+    yield "rgb16_61x43.png", Png16Rgb(61, 43), {}
+    frame, gif_args = two_frame_gif(photo_like(120, 90))
+    yield "two_frames.gif", frame, gif_args
+    for orientation in range(1, 9):
+        yield f"exif_o{orientation}_q90.jpg", photo_like(61, 37), with_orientation(None, orientation)
 
 
 def main(out_dir):
@@ -107,13 +154,18 @@ def main(out_dir):
         stem = os.path.splitext(name)[0]
         with Image.open(path) as opened:
             rgb = opened.convert("RGB")
+            upright = None
+            if name.startswith("exif_"):
+                upright = stem + ".upright.rgb"
+                np.asarray(ImageOps.exif_transpose(opened).convert("RGB"), dtype=np.uint8).tofile(os.path.join(out_dir, upright))
         np.asarray(rgb, dtype=np.uint8).tofile(os.path.join(out_dir, stem + ".rgb"))
         entry = {
             "file": name,
             "width": rgb.width,
             "height": rgb.height,
-            "lossless": name.endswith(".png"),
+            "lossless": name.endswith(".png") or "lossless" in name or name.endswith(".bmp") or name.endswith(".gif"),
             "rgb": stem + ".rgb",
+            "upright": upright,
             "transforms": {},
         }
         for transform_name, transform in TRANSFORMS.items():
@@ -123,8 +175,6 @@ def main(out_dir):
             entry["transforms"][transform_name] = {"file": out_name, "shape": list(tensor.shape)}
         manifest.append(entry)
     unsupported = photo_like(64, 48)
-    unsupported.save(os.path.join(out_dir, "unsupported.gif"))
-    unsupported.save(os.path.join(out_dir, "unsupported.bmp"))
     unsupported.save(os.path.join(out_dir, "unsupported.tif"))
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -1,9 +1,12 @@
+using Microsoft.ML.Tokenizers;
+
 namespace ImageCaptioning.Text;
 
 /// <summary>
-/// Maps caption text to token ids and back, shaped like Microsoft.ML.Tokenizers' <c>Tokenizer</c>
-/// (<c>EncodeToIds</c>, <c>Decode</c>) plus the special ids a captioning model needs.
-/// Implementations are immutable and safe to use from several threads.
+/// A <see cref="Tokenizer"/> whose ids are a caption model's ids as they are: its vocabulary is small enough for the
+/// model's output layer and holds the padding, unknown, start and end marks. <see cref="WordTokenizer"/> and
+/// <see cref="WordPieceTokenizer"/> are; <see cref="CaptionVocabulary"/> uses their ids unchanged, and maps any other
+/// tokenizer's ids to a vocabulary of the training captions.
 /// </summary>
 public interface ICaptionTokenizer
 {
@@ -22,11 +25,8 @@ public interface ICaptionTokenizer
     /// <summary>The id of the end-of-caption mark.</summary>
     int EndId { get; }
 
-    /// <summary>The ids of <paramref name="text"/>; marks written in the text (e.g. <c>startseq</c>) map to their special ids.</summary>
-    IReadOnlyList<int> EncodeToIds(string text);
-
     /// <summary>The text of <paramref name="ids"/>; special tokens are left out when <paramref name="skipSpecialTokens"/> is set.</summary>
-    string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true);
+    string Decode(IEnumerable<int> ids, bool skipSpecialTokens);
 
     /// <summary>The token of <paramref name="id"/>, or null when the id is out of range.</summary>
     string? IdToToken(int id);

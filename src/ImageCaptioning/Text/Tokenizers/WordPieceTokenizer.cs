@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace ImageCaptioning.Text;
 
@@ -9,7 +10,14 @@ namespace ImageCaptioning.Text;
 /// a word that cannot be split, or is over <see cref="WordPieceTokenizerOptions.MaxInputCharsPerWord"/> characters,
 /// becomes <c>[UNK]</c>. The start and end marks are appended to the vocabulary when it lacks them.
 /// </summary>
-public sealed class WordPieceTokenizer : ICaptionTokenizer
+/// <remarks>
+/// A Microsoft.ML.Tokenizers <see cref="Tokenizer"/>, usable wherever that API is. Token offsets refer to the
+/// normalized text (<c>NormalizedText</c>): the basic tokenizer's words, lower-cased and without accents as
+/// configured, and the special tokens, joined by single spaces. Unlike that package's <c>BertTokenizer</c>, it keeps
+/// HuggingFace's rules for ASCII symbols, tabs and line breaks, zero-width characters, accents and decoding (see the
+/// README).
+/// </remarks>
+public sealed class WordPieceTokenizer : CaptionTokenizerBase, ICaptionTokenizer
 {
     private readonly List<string> tokens;
     private readonly Dictionary<string, int> ids;
@@ -92,11 +100,11 @@ public sealed class WordPieceTokenizer : ICaptionTokenizer
     /// <summary>The tokens of <paramref name="text"/> (what HuggingFace's <c>tokenize</c> returns).</summary>
     public IReadOnlyList<string> Tokenize(string text) => [.. EncodeToIds(text).Select(id => tokens[id])];
 
-    /// <inheritdoc />
-    public IReadOnlyList<int> EncodeToIds(string text)
+    private protected override (List<EncodedToken> Tokens, string? NormalizedText) Split(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var result = new List<int>();
+        var result = new List<EncodedToken>();
+        var normalized = new StringBuilder(text.Length);
         var words = new List<string>();
         var segmentStart = 0;
         var position = 0;
@@ -108,17 +116,18 @@ public sealed class WordPieceTokenizer : ICaptionTokenizer
                 position++;
                 continue;
             }
-            EncodeSegment(text[segmentStart..position], words, result);
-            result.Add(ids[special]);
+            EncodeSegment(text[segmentStart..position], words, result, normalized);
+            AppendWord(normalized, special, out var start);
+            result.Add(new EncodedToken(ids[special], special, start..normalized.Length));
             position += special.Length;
             segmentStart = position;
         }
-        EncodeSegment(text[segmentStart..], words, result);
-        return result;
+        EncodeSegment(text[segmentStart..], words, result, normalized);
+        return (result, normalized.ToString());
     }
 
     /// <inheritdoc />
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
+    public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         ArgumentNullException.ThrowIfNull(ids);
         // As HuggingFace: pieces join with spaces and "##" glues continuations.
@@ -157,22 +166,34 @@ public sealed class WordPieceTokenizer : ICaptionTokenizer
     /// <inheritdoc />
     public bool TryGetId(string token, out int id) => ids.TryGetValue(token, out id);
 
-    private void EncodeSegment(string segment, List<string> words, List<int> result)
+    private void EncodeSegment(string segment, List<string> words, List<EncodedToken> result, StringBuilder normalized)
     {
         if (segment.Length == 0) return;
         words.Clear();
         preTokenizer.Tokenize(segment, words);
-        foreach (var word in words) EncodeWord(word, result);
+        foreach (var word in words)
+        {
+            AppendWord(normalized, word, out var start);
+            EncodeWord(word, start, result);
+        }
     }
 
-    // Greedy longest-match-first over code points, as BERT's WordpieceTokenizer.
-    private void EncodeWord(string word, List<int> result)
+    private static void AppendWord(StringBuilder normalized, string word, out int start)
+    {
+        if (normalized.Length > 0) normalized.Append(' ');
+        start = normalized.Length;
+        normalized.Append(word);
+    }
+
+    // Greedy longest-match-first over code points, as BERT's WordpieceTokenizer. A piece's offset is its part of the
+    // word (without the continuation prefix); an unsplittable word is one unknown token over the whole word.
+    private void EncodeWord(string word, int offset, List<EncodedToken> result)
     {
         var codePoints = 0;
         foreach (var _ in word.EnumerateRunes()) codePoints++;
         if (codePoints > Options.MaxInputCharsPerWord)
         {
-            result.Add(UnknownId);
+            result.Add(new EncodedToken(UnknownId, tokens[UnknownId], offset..(offset + word.Length)));
             return;
         }
 
@@ -202,10 +223,10 @@ public sealed class WordPieceTokenizer : ICaptionTokenizer
             if (found < 0)
             {
                 result.RemoveRange(firstPiece, result.Count - firstPiece);
-                result.Add(UnknownId);
+                result.Add(new EncodedToken(UnknownId, tokens[UnknownId], offset..(offset + word.Length)));
                 return;
             }
-            result.Add(found);
+            result.Add(new EncodedToken(found, tokens[found], (offset + start)..(offset + end)));
             start = end;
         }
     }

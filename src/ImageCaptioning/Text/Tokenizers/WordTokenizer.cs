@@ -1,14 +1,16 @@
 using ImageCaptioning.IO;
 using System.Text;
+using Microsoft.ML.Tokenizers;
 
 namespace ImageCaptioning.Text;
 
 /// <summary>
 /// A word-level vocabulary (the Keras <c>Tokenizer</c> of the recipe) over cleaned, space-separated captions.
 /// Ids: 0 pad, 1 unknown, 2 start, 3 end, then words by descending count, ties in ordinal order, so the same
-/// captions always give the same ids.
+/// captions always give the same ids. A Microsoft.ML.Tokenizers <see cref="Tokenizer"/>: words are the text's white
+/// space-separated runs, with offsets into the text as given.
 /// </summary>
-public sealed class WordTokenizer : ICaptionTokenizer
+public sealed class WordTokenizer : CaptionTokenizerBase, ICaptionTokenizer
 {
     internal const int SpecialTokenCount = 4;
     private readonly string[] tokens;
@@ -78,18 +80,28 @@ public sealed class WordTokenizer : ICaptionTokenizer
     /// <inheritdoc />
     public int EndId => 3;
 
-    /// <inheritdoc />
-    public IReadOnlyList<int> EncodeToIds(string text)
+    private protected override (List<EncodedToken> Tokens, string? NormalizedText) Split(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var result = new List<int>();
-        foreach (var word in text.Split(default(char[]), StringSplitOptions.RemoveEmptyEntries))
-            result.Add(ids.TryGetValue(word, out var id) ? id : UnknownId);
-        return result;
+        var result = new List<EncodedToken>();
+        var position = 0;
+        while (position < text.Length)
+        {
+            if (char.IsWhiteSpace(text[position]))
+            {
+                position++;
+                continue;
+            }
+            var start = position;
+            while (position < text.Length && !char.IsWhiteSpace(text[position])) position++;
+            var word = text[start..position];
+            var id = ids.GetValueOrDefault(word, UnknownId);
+            result.Add(new EncodedToken(id, tokens[id], start..position));
+        }
+        return (result, null);
     }
 
     /// <inheritdoc />
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
+    public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var builder = new StringBuilder();

@@ -63,12 +63,15 @@ public sealed record FeatureExtractorOptions
         }
     } = 2;
 
-    /// <summary>Decoding limits.</summary>
+    /// <summary>
+    /// Decoding limits and behaviour. Default: <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> for
+    /// <see cref="DecodeThreads"/>, a pixel limit at which that many images decoded at once fit in half the memory.
+    /// </summary>
     public ImageDecoderOptions Decoder
     {
-        get;
+        get => field ?? ImageDecoderOptions.ForConcurrentDecoding(DecodeThreads);
         init => field = value ?? throw new ArgumentNullException(nameof(Decoder));
-    } = ImageDecoderOptions.Default;
+    }
 
     /// <summary>The device the network runs on: <see cref="Device"/>, or CUDA when available, else the CPU.</summary>
     public Device ResolveDevice() => Device ?? (torch.cuda.is_available() ? torch.CUDA : torch.CPU);
