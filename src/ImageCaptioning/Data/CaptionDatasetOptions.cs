@@ -8,9 +8,6 @@ namespace ImageCaptioning.Data;
 /// </summary>
 public sealed record CaptionDatasetOptions : SequenceOptions
 {
-    private readonly int? maxLength;
-    private readonly int bucketWindowBatches = 32;
-
     /// <summary>Creates the defaults: full sequences, batches of 64, shuffled with seed 0.</summary>
     public CaptionDatasetOptions() => BatchSize = 64;
 
@@ -20,8 +17,8 @@ public sealed record CaptionDatasetOptions : SequenceOptions
     /// <summary>Most tokens of a caption, marks included; longer captions are truncated (and counted). Null: the longest caption.</summary>
     public int? MaxLength
     {
-        get => maxLength;
-        init => maxLength = value is null or >= 2 ? value : throw new ArgumentOutOfRangeException(nameof(MaxLength), value, "must be at least 2 (a start and one more token)");
+        get;
+        init => field = OptionGuard.Require(value, value is null or >= 2, "must be at least 2 (a start and one more token)");
     }
 
     /// <summary>Pad each batch only to its longest sample instead of to <see cref="MaxLength"/>.</summary>
@@ -33,9 +30,9 @@ public sealed record CaptionDatasetOptions : SequenceOptions
     /// <summary>With <see cref="BucketByLength"/>: how many batches' worth of shuffled captions are sorted by length together.</summary>
     public int BucketWindowBatches
     {
-        get => bucketWindowBatches;
-        init => bucketWindowBatches = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BucketWindowBatches), value, "must be at least 1");
-    }
+        get;
+        init => field = OptionGuard.AtLeast(value, 1);
+    } = 32;
 
     /// <summary>What to do with images that have no features.</summary>
     public MissingFeaturePolicy MissingFeatures { get; init; } = MissingFeaturePolicy.Throw;

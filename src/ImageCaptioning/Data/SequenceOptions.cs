@@ -3,14 +3,8 @@ namespace ImageCaptioning.Data;
 /// <summary>How a <see cref="Sequence{TBatch}"/> batches and orders its items.</summary>
 public record SequenceOptions
 {
-    private readonly int batchSize = 32;
-
     /// <summary>Items per batch; the last batch may be smaller unless <see cref="DropLast"/> is set.</summary>
-    public int BatchSize
-    {
-        get => batchSize;
-        init => batchSize = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "must be at least 1");
-    }
+    public int BatchSize { get; init => field = OptionGuard.AtLeast(value, 1); } = 32;
 
     /// <summary>Reorder the items every epoch (seeded by <see cref="Seed"/> and the epoch number).</summary>
     public bool Shuffle { get; init; } = true;

@@ -20,10 +20,7 @@ public enum BleuSmoothing
 public sealed record BleuOptions
 {
     /// <summary>The highest n-gram order this implementation accepts.</summary>
-    public const int MaxSupportedOrder = 16;
-
-    private readonly int _maxOrder = 4;
-    private readonly double _smoothingEpsilon = 0.1;
+    public const int MaxSupportedOrder = NGramOrder.MaxSupported;
 
     /// <summary>The options used when none are given: BLEU-1..4 without smoothing.</summary>
     public static BleuOptions Default { get; } = new();
@@ -32,29 +29,11 @@ public sealed record BleuOptions
     /// The highest n-gram order N; the score holds the cumulative BLEU-1..N, BLEU-n weighting orders 1..n by 1/n.
     /// Between 1 and <see cref="MaxSupportedOrder"/>; 4 by default.
     /// </summary>
-    public int MaxOrder
-    {
-        get => _maxOrder;
-        init
-        {
-            if (value is < 1 or > MaxSupportedOrder)
-                EvaluationThrowHelper.ThrowOutOfRange(nameof(MaxOrder), value, $"must be between 1 and {MaxSupportedOrder}");
-            _maxOrder = value;
-        }
-    }
+    public int MaxOrder { get; init => field = NGramOrder.Check(value); } = 4;
 
     /// <summary>How zero-match orders are treated; <see cref="BleuSmoothing.None"/> by default.</summary>
     public BleuSmoothing Smoothing { get; init; } = BleuSmoothing.None;
 
     /// <summary>The count that <see cref="BleuSmoothing.Method1"/> gives a zero-match order: positive and finite, 0.1 by default as in NLTK.</summary>
-    public double SmoothingEpsilon
-    {
-        get => _smoothingEpsilon;
-        init
-        {
-            if (!double.IsFinite(value) || value <= 0)
-                EvaluationThrowHelper.ThrowOutOfRange(nameof(SmoothingEpsilon), value, "must be positive and finite");
-            _smoothingEpsilon = value;
-        }
-    }
+    public double SmoothingEpsilon { get; init => field = OptionGuard.Positive(value); } = 0.1;
 }

@@ -71,7 +71,7 @@ public sealed class BleuScore
     public double Score(int order)
     {
         if (order < 1 || order > MaxOrder)
-            EvaluationThrowHelper.ThrowOutOfRange(nameof(order), order, $"must be between 1 and the scored maximum order {MaxOrder}");
+            throw new ArgumentOutOfRangeException(nameof(order), order, $"order must be between 1 and the scored maximum order {MaxOrder}");
         return Scores[order - 1];
     }
 

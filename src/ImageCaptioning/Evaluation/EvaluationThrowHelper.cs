@@ -28,8 +28,4 @@ internal static class EvaluationThrowHelper
     [DoesNotReturn]
     public static void ThrowEmptyCorpus(string metric, string parameterName) =>
         throw new ArgumentException($"{metric} needs at least one image.", parameterName);
-
-    [DoesNotReturn]
-    public static void ThrowOutOfRange<T>(string parameterName, T value, string requirement) =>
-        throw new ArgumentOutOfRangeException(parameterName, value, $"{parameterName} {requirement}.");
 }

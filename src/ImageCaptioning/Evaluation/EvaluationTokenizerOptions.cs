@@ -3,9 +3,6 @@ namespace ImageCaptioning.Evaluation;
 /// <summary>How <see cref="EvaluationTokenizer"/> turns a caption into the word tokens that metrics compare.</summary>
 public sealed record EvaluationTokenizerOptions
 {
-    private readonly IReadOnlyList<string> _sequenceMarks =
-        ["<start>", "<end>", "<sos>", "<eos>", "<bos>", "startseq", "endseq"];
-
     /// <summary>The options used when none are given.</summary>
     public static EvaluationTokenizerOptions Default { get; } = new();
 
@@ -25,10 +22,10 @@ public sealed record EvaluationTokenizerOptions
     /// </summary>
     public IReadOnlyList<string> SequenceMarks
     {
-        get => _sequenceMarks;
+        get;
         init
         {
-            ArgumentNullException.ThrowIfNull(value, nameof(SequenceMarks));
+            OptionGuard.NotNull(value);
             for (var i = 0; i < value.Count; i++)
             {
                 if (string.IsNullOrWhiteSpace(value[i]) || value[i].Any(char.IsWhiteSpace))
@@ -36,7 +33,7 @@ public sealed record EvaluationTokenizerOptions
                         $"Sequence mark {i} ('{value[i]}') must be a single non-empty word: captions are split on white space before marks are removed.",
                         nameof(SequenceMarks));
             }
-            _sequenceMarks = [.. value];
+            field = [.. value];
         }
-    }
+    } = ["<start>", "<end>", "<sos>", "<eos>", "<bos>", "startseq", "endseq"];
 }

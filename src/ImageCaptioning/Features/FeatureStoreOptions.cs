@@ -11,11 +11,7 @@ public sealed record FeatureStoreOptions
     public long ViewBytes
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1L);
     } = 64L << 20;
 
     /// <summary>

@@ -6,8 +6,6 @@ namespace ImageCaptioning.Text;
 /// </summary>
 public sealed record CaptionCleaningOptions
 {
-    private readonly int minWordLength = 2;
-
     /// <summary>The recipe's rules.</summary>
     public static CaptionCleaningOptions Default { get; } = new();
 
@@ -18,11 +16,7 @@ public sealed record CaptionCleaningOptions
     public bool LettersOnly { get; init; } = true;
 
     /// <summary>Words shorter than this are dropped; 1 keeps every word.</summary>
-    public int MinWordLength
-    {
-        get => minWordLength;
-        init => minWordLength = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MinWordLength), value, "must be at least 1");
-    }
+    public int MinWordLength { get; init => field = OptionGuard.AtLeast(value, 1); } = 2;
 
     /// <summary>Word put before each caption, or null for none.</summary>
     public string? StartMark { get; init; } = "startseq";

@@ -26,6 +26,6 @@ public sealed record CaptionReaderOptions
     public InvalidTextHandling InvalidText
     {
         get;
-        init => field = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(InvalidText), value, "not a handling of invalid text");
+        init => field = OptionGuard.Defined(value);
     } = InvalidTextHandling.Throw;
 }

@@ -99,7 +99,27 @@ public sealed partial class ConsumerAppTests
 
         AssertCaptioned(run, output);
         Assert.That(Native(run), Is.EqualTo(Path.Combine(output, "libLibTorchSharp.so")), run.Transcript);
+        AssertEveryNativeLibraryResolves(output);
         AssertNoWarnings(build);
+    }
+
+    /// <summary>
+    /// The app needs nothing from the system beyond glibc and libstdc++: every shared library NuGet put in its output
+    /// (libtorch's, TorchSharp's, SkiaSharp's) has all its dependencies found by <c>ldd</c>. The one version ldd may
+    /// report missing is the GLIBCXX_3.4.32 requirement the load fix marked weak, on a libstdc++ older than GCC 13.
+    /// </summary>
+    private static void AssertEveryNativeLibraryResolves(string output)
+    {
+        var libraries = Directory.GetFiles(output, "*.so*", SearchOption.AllDirectories);
+        Assert.That(libraries.Select(Path.GetFileName), Does.Contain("libLibTorchSharp.so").And.Contain("libtorch_cpu.so").And.Contain("libSkiaSharp.so"));
+        foreach (var library in libraries)
+        {
+            var ldd = DotnetCommand.RunProcess("ldd", [library], Timeout, output);
+            Assert.That(ldd.ExitCode, Is.Zero, ldd.Transcript);
+            var problems = ldd.Transcript.Split('\n').Where(line => line.Contains("not found", StringComparison.Ordinal))
+                .Where(line => !line.Contains("weak version `GLIBCXX_3.4.32' not found", StringComparison.Ordinal));
+            Assert.That(problems, Is.Empty, $"{library}:\n{ldd.Transcript}");
+        }
     }
 
     private static void AssertCaptioned(CommandResult run, string output)

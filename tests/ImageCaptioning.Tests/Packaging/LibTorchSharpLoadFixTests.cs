@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using ImageCaptioning.Tests.Samples;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Packaging;
@@ -36,7 +36,7 @@ public sealed class LibTorchSharpLoadFixTests
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("the load fix is for Linux hosts");
 
-        targets = Path.Combine(RepositoryRoot(), "src", "ImageCaptioning", "buildTransitive", "ImageCaptioning.targets");
+        targets = Path.Combine(DotnetCommand.RepositoryRoot, "src", "ImageCaptioning", "buildTransitive", "ImageCaptioning.targets");
         Assert.That(File.Exists(targets), Is.True, targets);
         (hostLibStdCxx, hostHasVersion) = HostLibStdCxx();
         TestContext.Out.WriteLine($"host libstdc++: {hostLibStdCxx}, defines {Version}: {hostHasVersion}");
@@ -95,11 +95,11 @@ public sealed class LibTorchSharpLoadFixTests
         var off = Succeed(Dotnet(app, "build", "-p:ImageCaptioningPatchLibTorchSharp=false", "-v:n"));
         var package = PackageCopy(app);
 
-        Assert.That(WeakFlag(copy), Is.False, $"{copy} is as the package ships it\n{Transcript(off)}");
+        Assert.That(WeakFlag(copy), Is.False, $"{copy} is as the package ships it\n{off.Transcript}");
         Assert.That(File.ReadAllBytes(copy), Is.EqualTo(File.ReadAllBytes(package)), "the output copy is the package's file");
         Assert.That(off.Output, Does.Not.Contain(": marked " + Version), "turned off, the step patches nothing");
         if (!hostHasVersion)
-            Assert.That(off.Output, Does.Contain($"the patched {copy} was deleted"), "the copy the first build patched was replaced\n" + Transcript(off));
+            Assert.That(off.Output, Does.Contain($"the patched {copy} was deleted"), "the copy the first build patched was replaced\n" + off.Transcript);
         // Unpatched, the copy may well be a hard link to the package's file again; it must still be the original.
         Assert.That(WeakFlag(package), Is.False, $"{package}, in the NuGet package folder, is as the package ships it");
     }
@@ -107,23 +107,23 @@ public sealed class LibTorchSharpLoadFixTests
     /// <summary>The one assertion that differs by host: patched where the version is missing, untouched where not.</summary>
     private void AssertCopy(string copy, string package, CommandResult command)
     {
-        Assert.That(File.Exists(copy), Is.True, $"{copy} exists\n{Transcript(command)}");
-        Assert.That(command.Output, Does.Not.Contain("warning ICLT"), "the step warns about nothing\n" + Transcript(command));
+        Assert.That(File.Exists(copy), Is.True, $"{copy} exists\n{command.Transcript}");
+        Assert.That(command.Output, Does.Not.Contain("warning ICLT"), "the step warns about nothing\n" + command.Transcript);
         var before = File.ReadAllBytes(package);
         var after = File.ReadAllBytes(copy);
         Assert.That(after, Has.Length.EqualTo(before.Length));
         if (hostHasVersion)
         {
-            Assert.That(WeakFlag(copy), Is.False, $"{hostLibStdCxx} defines {Version}, so {copy} is left alone\n{Transcript(command)}");
+            Assert.That(WeakFlag(copy), Is.False, $"{hostLibStdCxx} defines {Version}, so {copy} is left alone\n{command.Transcript}");
             Assert.That(after, Is.EqualTo(before), "the copy is the package's file, byte for byte");
-            Assert.That(command.Output, Does.Contain($"ImageCaptioning: {copy}: ").And.Contain("nothing to do"), "the step says why it did nothing\n" + Transcript(command));
+            Assert.That(command.Output, Does.Contain($"ImageCaptioning: {copy}: ").And.Contain("nothing to do"), "the step says why it did nothing\n" + command.Transcript);
             return;
         }
-        Assert.That(WeakFlag(copy), Is.True, $"{hostLibStdCxx} lacks {Version}, so {copy} marks it weak\n{Transcript(command)}");
+        Assert.That(WeakFlag(copy), Is.True, $"{hostLibStdCxx} lacks {Version}, so {copy} marks it weak\n{command.Transcript}");
         var flags = Elf.Read(before).Single(n => n.Name == Version).FlagsOffset;
         var changed = Enumerable.Range(0, before.Length).Where(i => before[i] != after[i]).ToArray();
         Assert.That(changed, Is.EqualTo(new[] { flags }), "the one byte holding VER_FLG_WEAK is all that changed");
-        Assert.That(command.Output, Does.Contain($"ImageCaptioning: {copy}: marked {Version} weak"), "the step says what it did\n" + Transcript(command));
+        Assert.That(command.Output, Does.Contain($"ImageCaptioning: {copy}: marked {Version} weak"), "the step says what it did\n" + command.Transcript);
     }
 
     private static void AssertPackageUntouched(string package, string copy)
@@ -134,8 +134,8 @@ public sealed class LibTorchSharpLoadFixTests
 
     private static void AssertRuns(string assembly)
     {
-        var run = Run(Path.GetDirectoryName(assembly)!, DotnetHost, assembly);
-        Assert.That((run.ExitCode, run.StandardOutput.Trim()), Is.EqualTo((0, "sum=3")), Transcript(run));
+        var run = Run(Path.GetDirectoryName(assembly)!, DotnetCommand.Host, assembly);
+        Assert.That((run.ExitCode, run.StandardOutput.Trim()), Is.EqualTo((0, "sum=3")), run.Transcript);
     }
 
     private string CreateApp(string name)
@@ -188,7 +188,7 @@ public sealed class LibTorchSharpLoadFixTests
     private static string FileId(string path)
     {
         var stat = Run(Path.GetTempPath(), "stat", "-L", "--format=%d:%i", path);
-        Assert.That(stat.ExitCode, Is.Zero, Transcript(stat));
+        Assert.That(stat.ExitCode, Is.Zero, stat.Transcript);
         return stat.StandardOutput.Trim();
     }
 
@@ -214,71 +214,23 @@ public sealed class LibTorchSharpLoadFixTests
         return (path!, image.AsSpan().IndexOf(Encoding.ASCII.GetBytes("\0" + Version + "\0")) >= 0);
     }
 
-    private static string RepositoryRoot()
+    // Build servers would outlive the command and hold its pipes open (DotnetCommand turns them off); the test host's
+    // MSBuild variables would steer the child's SDK; an idle OpenMP pool spinning would slow the machine.
+    private static readonly Dictionary<string, string?> ChildEnvironment = new()
     {
-        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "ImageCaptioning.sln"))) return directory.FullName;
-        throw new InvalidOperationException($"no ImageCaptioning.sln above {TestContext.CurrentContext.TestDirectory}");
-    }
-
-    private static string DotnetHost { get; } =
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
-        : Environment.ProcessPath is { } process && Path.GetFileNameWithoutExtension(process) == "dotnet" ? process
-        : "dotnet";
+        ["OMP_WAIT_POLICY"] = "PASSIVE", ["MSBUILD_EXE_PATH"] = null, ["MSBuildExtensionsPath"] = null, ["MSBuildSDKsPath"] = null,
+    };
 
     private static CommandResult Dotnet(string directory, params string[] arguments) =>
-        Run(directory, DotnetHost, [.. arguments, "-nologo", "-nodeReuse:false"]);
+        DotnetCommand.Run([.. arguments, "-nologo", "-nodeReuse:false"], Timeout, directory, ChildEnvironment);
+
+    private static CommandResult Run(string directory, string program, params string[] arguments) =>
+        DotnetCommand.RunProcess(program, arguments, Timeout, directory, ChildEnvironment);
 
     private static CommandResult Succeed(CommandResult result)
     {
-        Assert.That(result.ExitCode, Is.Zero, Transcript(result));
+        Assert.That(result.ExitCode, Is.Zero, result.Transcript);
         return result;
-    }
-
-    private static string Transcript(CommandResult result) =>
-        $"$ {result.CommandLine}\n(exit code {result.ExitCode})\n--- stdout\n{result.StandardOutput}\n--- stderr\n{result.StandardError}";
-
-    private static CommandResult Run(string directory, string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        // Build servers would outlive the command and hold its pipes open; the test host's MSBuild variables would
-        // steer the child's SDK; an idle OpenMP pool spinning would slow the machine.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        foreach (var name in new[] { "MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath" }) start.Environment.Remove(name);
-
-        var commandLine = string.Join(' ', new[] { program }.Concat(arguments));
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            Assert.Fail($"`{commandLine}` did not finish within {Timeout.TotalSeconds:F0} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-        }
-        process.WaitForExit();
-        lock (stdout) lock (stderr) return new CommandResult(commandLine, process.ExitCode, stdout.ToString(), stderr.ToString());
-    }
-
-    private sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)
-    {
-        public string Output => StandardOutput + StandardError;
     }
 
     private sealed record VersionNeed(string Name, ushort Flags, int FlagsOffset);

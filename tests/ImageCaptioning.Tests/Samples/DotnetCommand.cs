@@ -69,9 +69,14 @@ internal static class DotnetCommand
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> and waits at most <paramref name="timeout"/> (then kills the process tree and fails).</summary>
     public static CommandResult Run(IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string?>? environment = null) =>
+        RunProcess(Host, arguments, timeout, workingDirectory, environment);
+
+    /// <summary>Runs <paramref name="program"/> as <see cref="Run"/> runs <c>dotnet</c>.</summary>
+    public static CommandResult RunProcess(string program, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null,
         IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo(Host)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -92,7 +97,7 @@ internal static class DotnetCommand
             else start.Environment[name] = value;
         }
 
-        var commandLine = string.Join(' ', new[] { "dotnet" }.Concat(start.ArgumentList.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)));
+        var commandLine = string.Join(' ', new[] { program == Host ? "dotnet" : program }.Concat(start.ArgumentList.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)));
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         using var process = new Process { StartInfo = start };

@@ -6,8 +6,6 @@ namespace ImageCaptioning.Text;
 /// </summary>
 public sealed record WordPieceTokenizerOptions
 {
-    private readonly int maxInputCharsPerWord = 100;
-
     /// <summary>Lower-case words before matching (<c>do_lower_case</c>).</summary>
     public bool LowerCase { get; init; } = true;
 
@@ -36,11 +34,7 @@ public sealed record WordPieceTokenizerOptions
     public string ContinuingSubwordPrefix { get; init; } = "##";
 
     /// <summary>Words longer than this many characters (code points) become the unknown token.</summary>
-    public int MaxInputCharsPerWord
-    {
-        get => maxInputCharsPerWord;
-        init => maxInputCharsPerWord = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxInputCharsPerWord), value, "must be at least 1");
-    }
+    public int MaxInputCharsPerWord { get; init => field = OptionGuard.AtLeast(value, 1); } = 100;
 
     /// <summary>Remove the space before punctuation and contractions when decoding, as HuggingFace does by default.</summary>
     public bool CleanUpTokenizationSpaces { get; init; } = true;

@@ -3,23 +3,15 @@ namespace ImageCaptioning.Text;
 /// <summary>How <see cref="WordTokenizer.Train"/> builds a word vocabulary.</summary>
 public sealed record WordTokenizerOptions
 {
-    private readonly int minCount = 1;
-    private readonly int? maxVocabularySize;
-
     /// <summary>Words seen fewer times than this map to the unknown id.</summary>
-    public int MinCount
-    {
-        get => minCount;
-        init => minCount = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MinCount), value, "must be at least 1");
-    }
+    public int MinCount { get; init => field = OptionGuard.AtLeast(value, 1); } = 1;
 
     /// <summary>Largest vocabulary, the four special tokens included; null for no limit.</summary>
     public int? MaxVocabularySize
     {
-        get => maxVocabularySize;
-        init => maxVocabularySize = value is null or >= WordTokenizer.SpecialTokenCount
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(MaxVocabularySize), value, $"must be at least {WordTokenizer.SpecialTokenCount} (the special tokens)");
+        get;
+        init => field = OptionGuard.Require(value, value is null or >= WordTokenizer.SpecialTokenCount,
+            $"must be at least {WordTokenizer.SpecialTokenCount} (the special tokens)");
     }
 
     /// <summary>Padding token (id 0).</summary>
