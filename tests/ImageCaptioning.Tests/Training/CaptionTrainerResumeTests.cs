@@ -184,6 +184,64 @@ public sealed class CaptionTrainerResumeTests
         AssertSameWeights(TinyCaptionTask.Weights(resumedModel), expected);
     }
 
+    [Test]
+    public void ACheckpointWrittenBeforeTheShuffleSeedWasRecordedStillResumes()
+    {
+        var task = new TinyCaptionTask();
+        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset(), task.Dataset(seed: 9));
+        var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!.AsObject();
+        Assert.That(checkpoint["shuffleSeed"]!.GetValue<int>(), Is.EqualTo(3));
+        Assert.That(checkpoint["datasetEpoch"]!.GetValue<int>(), Is.EqualTo(1));
+        checkpoint.Remove("shuffleSeed");
+        File.WriteAllText(dir.File("last.json"), checkpoint.ToJsonString());
+
+        using var resumedModel = task.Model(seed: 99);
+        using var resumed = new CaptionTrainer(resumedModel, Options(LossMode.FullSequence, 2, dir.Path));
+        resumed.Train(task.Dataset(), task.Dataset(seed: 9));
+        AssertSameWeights(TinyCaptionTask.Weights(resumedModel), expected);
+    }
+
+    [Test]
+    public void ResumingOnADatasetShuffledWithAnotherSeedIsRefused()
+    {
+        var task = new TinyCaptionTask();
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset());
+
+        using var other = task.Model();
+        using var resumed = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
+        var error = Assert.Throws<CheckpointMismatchException>(() => resumed.Train(task.Dataset(seed: 4)));
+        Assert.That(error!.Message, Does.Contain("seed 3").And.Contain("has seed 4"));
+    }
+
+    [Test]
+    public void TheTrainerOwnsTheEpochAndLeavesTheDatasetsOwnAlone()
+    {
+        var task = new TinyCaptionTask();
+        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        var train = task.Dataset();
+        var steps = train.Count;
+        // Moving the dataset's own epoch mid-run (enumerating it twice after the first epoch's last step) changes no batch the trainer reads.
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (p.Epoch != 1 || p.Step != steps) return;
+            for (var pass = 0; pass < 2; pass++)
+                foreach (var batch in train) batch.Dispose();
+        });
+        using var model = task.Model();
+        using var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 2), progress: progress);
+        trainer.Train(train, task.Dataset(seed: 9));
+
+        Assert.That(train.Epoch, Is.EqualTo(2), "only the enumerations moved it");
+        AssertSameWeights(TinyCaptionTask.Weights(model), expected);
+    }
+
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected)
