@@ -1,36 +1,25 @@
 using ImageCaptioning.Data;
-using ImageCaptioning.Testing;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Training;
 
 /// <summary>
-/// Batches built ahead by the prefetcher are the batches built on demand: every depth trains to the same weights,
-/// a prefetched run cancelled mid-epoch resumes to the uninterrupted synchronous run, and a batch that cannot be
-/// built fails the run with the builder's own exception and stack.
+/// Batches built ahead by the prefetcher are the batches built on demand: every depth trains to the same weights
+/// (resuming a prefetched run is in <see cref="CaptionTrainerResumeTests"/>), and a batch that cannot be built fails
+/// the run with the builder's own exception and stack.
 /// </summary>
 [TestFixture]
 public sealed class CaptionTrainerPrefetchTests
 {
-    private static CaptionTrainerOptions Options(LossMode mode, int epochs, int depth, string? directory = null) => new()
-    {
-        Epochs = epochs,
-        Mode = mode,
-        LearningRate = 5e-3,
-        Seed = 42,
-        PrefetchDepth = depth,
-        CheckpointDirectory = directory,
-    };
-
-    private static CaptionDatasetMode DatasetMode(LossMode mode) =>
-        mode == LossMode.FullSequence ? CaptionDatasetMode.FullSequence : CaptionDatasetMode.PrefixExpansion;
+    private static CaptionTrainerOptions Options(LossMode mode, int epochs, int depth) =>
+        TinyCaptionTask.TrainerOptions(mode, epochs) with { PrefetchDepth = depth };
 
     private static (Dictionary<string, float[]> Weights, TrainingResult Result) Train(TinyCaptionTask task, LossMode mode, int depth)
     {
         using var model = task.Model();
         using var trainer = new CaptionTrainer(model, Options(mode, 2, depth));
-        var result = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
+        var result = trainer.Train(task.Dataset(TinyCaptionTask.DatasetMode(mode)), task.Dataset(TinyCaptionTask.DatasetMode(mode), seed: 9));
         return (TinyCaptionTask.Weights(model), result);
     }
 
@@ -45,36 +34,8 @@ public sealed class CaptionTrainerPrefetchTests
             var (weights, result) = Train(task, mode, depth);
             Assert.That(result.History.Select(e => (e.TrainLoss, e.ValidationLoss)),
                 Is.EqualTo(expectedResult.History.Select(e => (e.TrainLoss, e.ValidationLoss))), $"depth {depth}");
-            foreach (var (key, values) in expected)
-                Assert.That(weights[key], Is.EqualTo(values), $"{key} at depth {depth}");
+            TinyCaptionTask.AssertSameWeights(weights, expected, $"the synchronous run (depth {depth})");
         }
-    }
-
-    [Test]
-    public void APrefetchedRunCancelledMidEpochResumesToTheUninterruptedSynchronousRun()
-    {
-        var task = new TinyCaptionTask();
-        var (expected, _) = Train(task, LossMode.FullSequence, depth: 0);
-        using var dir = new TempDirectory();
-        using (var model = task.Model())
-        {
-            using var cancellation = new CancellationTokenSource();
-            var progress = new SynchronousProgress<TrainingProgress>(p =>
-            {
-                if (p.Epoch == 2 && p.Step == 3) cancellation.Cancel();
-            });
-            using var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 2, depth: 3, dir.Path), progress: progress);
-            var cancelled = trainer.Train(task.Dataset(), task.Dataset(seed: 9), cancellation.Token);
-            Assert.That((cancelled.StopReason, cancelled.StepInEpoch), Is.EqualTo((TrainingStopReason.Cancelled, 3)));
-        }
-        torch.manual_seed(12345);
-
-        using var resumedModel = task.Model(seed: 99);
-        using var resumed = new CaptionTrainer(resumedModel, Options(LossMode.FullSequence, 2, depth: 3, dir.Path));
-        resumed.Train(task.Dataset(), task.Dataset(seed: 9));
-        var weights = TinyCaptionTask.Weights(resumedModel);
-        foreach (var (key, values) in expected)
-            Assert.That(weights[key], Is.EqualTo(values), key);
     }
 
     [TestCase(0)]
