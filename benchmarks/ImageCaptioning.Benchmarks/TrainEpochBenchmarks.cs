@@ -17,7 +17,7 @@ namespace ImageCaptioning.Benchmarks;
 [BenchmarkCategory("train-epoch")]
 public class TrainEpochBenchmarks
 {
-    private const int Images = 200;
+    private const int Images = 40;
     private CaptionDataset dataset = null!;
     private CaptionModel model = null!;
 
