@@ -93,7 +93,7 @@ public abstract class CaptionDataset : Sequence<Batch>, ICaptionDataset
             pool.Return(storage);
             throw;
         }
-        return new Batch(pool, storage, Features.ImageIds, index, Epoch, samples, imageRows, dimension, sequenceLength, targetsPerSample);
+        return new Batch(pool, storage, Features.ImageIds, index, PreparedEpoch, samples, imageRows, dimension, sequenceLength, targetsPerSample);
     }
 
     private protected BatchStorage RentStorage() => pool.Rent();

@@ -18,11 +18,17 @@ public interface ICaptionDataset : IEnumerable<Batch>
     /// <summary>Batch <paramref name="index"/> of the current epoch.</summary>
     Batch this[int index] { get; }
 
-    /// <summary>The current epoch.</summary>
+    /// <summary>Batch <paramref name="index"/> of epoch <paramref name="epoch"/>, without reading or moving <see cref="Epoch"/>.</summary>
+    Batch BatchOf(int epoch, int index);
+
+    /// <summary>The current epoch of the indexer and the enumeration; <see cref="BatchOf"/> does not use it.</summary>
     int Epoch { get; }
 
     /// <summary>Moves to the next epoch (a new shuffle).</summary>
     void OnEpochEnd();
+
+    /// <summary>Batching and shuffling: with the epoch number, <see cref="SequenceOptions.Seed"/> decides every epoch's order.</summary>
+    CaptionDatasetOptions Options { get; }
 
     /// <summary>The vocabulary (and tokenizer) that encoded the captions.</summary>
     CaptionVocabulary Vocabulary { get; }

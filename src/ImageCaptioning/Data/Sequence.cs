@@ -7,6 +7,8 @@ namespace ImageCaptioning.Data;
 /// <see cref="OnEpochEnd"/> to move to the next (reshuffled) epoch. It is also the lazy generator: enumerating it
 /// yields one epoch, <see cref="RepeatForever"/> loops like the recipe's <c>while True</c>.
 /// The indexer may be called from several threads at once (see <see cref="SequenceExtensions.Prefetch{TBatch}"/>).
+/// A batch's content depends only on the options, the epoch number and the index, so a caller that keeps its own epoch
+/// count (a trainer, in its checkpoint) reads batches with <see cref="BatchOf"/> and never moves <see cref="Epoch"/>.
 /// </summary>
 /// <typeparam name="TBatch">What one batch is.</typeparam>
 public abstract class Sequence<TBatch> : IEnumerable<TBatch>
@@ -27,15 +29,20 @@ public abstract class Sequence<TBatch> : IEnumerable<TBatch>
     public abstract int Count { get; }
 
     /// <summary>Batch <paramref name="index"/> of the current epoch.</summary>
-    public TBatch this[int index]
+    public TBatch this[int index] => BatchOf(Epoch, index);
+
+    /// <summary>
+    /// Batch <paramref name="index"/> of epoch <paramref name="epoch"/>, whatever <see cref="Epoch"/> is; it neither
+    /// reads nor moves <see cref="Epoch"/>. Calls may overlap only when they ask for the same epoch: the items are
+    /// arranged for one epoch at a time.
+    /// </summary>
+    public TBatch BatchOf(int epoch, int index)
     {
-        get
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            EnsureEpochPrepared();
-            return GetBatch(index);
-        }
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        EnsureEpochPrepared(epoch);
+        return GetBatch(index);
     }
 
     /// <summary>Ends the current epoch: the next batches come from a new order (when shuffling).</summary>
@@ -68,7 +75,7 @@ public abstract class Sequence<TBatch> : IEnumerable<TBatch>
         }
     }
 
-    /// <summary>Builds batch <paramref name="index"/>; the epoch's order is prepared before the first call.</summary>
+    /// <summary>Builds batch <paramref name="index"/> of <see cref="PreparedEpoch"/>; the epoch's order is prepared before the first call.</summary>
     protected abstract TBatch GetBatch(int index);
 
     /// <summary>Arranges the items for <paramref name="epoch"/> (e.g. shuffles); called once per epoch, before its first batch.</summary>
@@ -88,14 +95,17 @@ public abstract class Sequence<TBatch> : IEnumerable<TBatch>
     protected int BatchCountFor(long items) =>
         checked((int)(Options.DropLast ? items / Options.BatchSize : (items + Options.BatchSize - 1) / Options.BatchSize));
 
-    private void EnsureEpochPrepared()
+    /// <summary>The epoch whose order <see cref="GetBatch"/> reads.</summary>
+    private protected int PreparedEpoch => Volatile.Read(ref preparedEpoch);
+
+    private void EnsureEpochPrepared(int epoch)
     {
-        if (Volatile.Read(ref preparedEpoch) == Epoch) return;
+        if (Volatile.Read(ref preparedEpoch) == epoch) return;
         lock (epochLock)
         {
-            if (preparedEpoch == Epoch) return;
-            PrepareEpoch(Epoch);
-            Volatile.Write(ref preparedEpoch, Epoch);
+            if (preparedEpoch == epoch) return;
+            PrepareEpoch(epoch);
+            Volatile.Write(ref preparedEpoch, epoch);
         }
     }
 }

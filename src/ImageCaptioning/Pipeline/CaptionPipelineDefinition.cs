@@ -1,9 +1,7 @@
 using System.Globalization;
 using ImageCaptioning.Data;
-using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ImageCaptioning.Pipeline;
 
 /// <summary>A validated, immutable pipeline: train it as often as you like (each run returns its own captioner).</summary>
-public sealed class CaptionPipelineDefinition
+public sealed partial class CaptionPipelineDefinition
 {
     private readonly CaptionSource source;
     private readonly IFeatureExtractor? customExtractor;
@@ -56,93 +54,14 @@ public sealed class CaptionPipelineDefinition
         var device = Device ?? (torch.cuda.is_available() ? torch.CUDA : torch.CPU);
         torch.manual_seed(Seed);
 
-        Report(PipelineStage.ReadingCaptions, 0, 1, source.Description);
-        var (raw, predefined) = source.Read(reading, logger);
-        var cleaning = CleaningFor(tokenizerChoice);
-        var corpus = new CaptionCleaner(cleaning).Clean(raw, logger).Corpus;
-        var captionSplit = predefined is { } lists
-            ? CaptionSplits.FromImageLists(corpus, lists.Train, lists.Validation, lists.Test)
-            : CaptionSplits.RandomByImage(corpus, split.Train, Seed, split.Validation);
-        var options = (configure?.Invoke(new PipelineTrainingOptions()) ?? new PipelineTrainingOptions()).Validate(captionSplit.Validation.ImageIds.Count > 0);
-        CheckSplitSizes(corpus.ImageIds.Count, captionSplit, random: predefined is null);
-        logger.LogInformation("captions: {Images} images ({Train} train, {Validation} validation, {Test} test) from {Source}",
-            corpus.ImageIds.Count, captionSplit.Train.ImageIds.Count, captionSplit.Validation.ImageIds.Count, captionSplit.Test.ImageIds.Count, source.Description);
-        Report(PipelineStage.ReadingCaptions, 1, 1, $"{corpus.ImageIds.Count} images");
-
-        var imagePaths = ImagePaths(corpus.ImageIds);
-        var ownsExtractor = customExtractor is null;
-        var extractor = customExtractor ?? FeatureNetworks.Create(Network!.Value, Weights, extractorOptions with { Device = device },
-            loggerFactory.CreateLogger("ImageCaptioning.Vision"));
-        FeatureStore? store = null;
-        CaptionModel? model = null;
-        try
-        {
-            var weightsTag = customExtractor is null ? Weights.Resolve(Network == FeatureNetwork.Vgg16 ? PretrainedWeights.Vgg16FileName : PretrainedWeights.ResNet50FileNames[0]).Tag : "custom";
-            // One folder per extractor and weights under the cache root: features of different weights never mix.
-            var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
-            store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);
-            var inputs = corpus.ImageIds.Select((id, i) => new ExtractionInput(id, imagePaths[i])).ToList();
-            var extraction = FeatureExtraction.Run(extractor, inputs, store,
-                new ProgressRelay<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
-                logger, cancellationToken);
-            logger.LogInformation("features: {Extracted} extracted, {Skipped} already cached in {Directory}", extraction.Extracted, extraction.Skipped, cacheDirectory);
-            // Training and evaluation only read: give the writer's lock back so other runs can share the cache.
-            store.Dispose();
-            store = FeatureStore.Open(cacheDirectory);
-
-            var trainCaptions = captionSplit.Train.Entries().Select(e => e.Caption);
-            var vocabulary = tokenizerChoice switch
-            {
-                { Given: { } given } => CaptionVocabulary.Create(given, trainCaptions,
-                    new CaptionVocabularyOptions { StartMark = cleaning.StartMark, EndMark = cleaning.EndMark, MinCount = tokenizerChoice.MinCount }),
-                { WordPieceVocabulary: { } vocab } => CaptionVocabulary.Create(WordPieceTokenizer.Create(vocab)),
-                _ => CaptionVocabulary.Create(WordTokenizer.Train(trainCaptions, new WordTokenizerOptions { MinCount = tokenizerChoice.MinCount })),
-            };
-            IFeatureSource features = options.ZeroImageFeatures ? new ZeroFeatureSource(store) : store;
-            var datasetOptions = new CaptionDatasetOptions
-            {
-                Mode = options.Mode == LossMode.Prefix ? CaptionDatasetMode.PrefixExpansion : CaptionDatasetMode.FullSequence,
-                BatchSize = options.BatchSize, Seed = Seed, MaxLength = options.MaxCaptionLength,
-            };
-            var train = CaptionDataset.Create(captionSplit.Train, vocabulary, features, datasetOptions, logger);
-            var validation = captionSplit.Validation.ImageIds.Count > 0
-                ? CaptionDataset.Create(captionSplit.Validation, vocabulary, features, datasetOptions with { Shuffle = false }, logger)
-                : null;
-
-            model = CaptionModel.Create(ModelOptions with
-            {
-                VocabularySize = vocabulary.VocabularySize, FeatureDimension = extractor.Dimension, PadId = vocabulary.PadId,
-            }, device);
-            var trainerOptions = new CaptionTrainerOptions
-            {
-                Epochs = options.Epochs, LearningRate = options.LearningRate, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
-                Patience = options.Patience, CheckpointDirectory = options.CheckpointDirectory, ValidationBleu = options.ValidationBleu,
-                Seed = Seed, Device = device,
-            };
-            TrainingResult result;
-            using (var trainer = new CaptionTrainer(model, trainerOptions, loggerFactory.CreateLogger("ImageCaptioning.Training"),
-                       new ProgressRelay<TrainingProgress>(p => Report(PipelineStage.Training, p.GlobalStep, (long)p.Epochs * p.StepsPerEpoch,
-                           $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:F3} {p.TokensPerSecond:F0} tokens/s")))
-                   )
-            {
-                result = trainer.Train(train, validation, cancellationToken);
-            }
-
-            var description = new FeatureExtractorDescription(extractor.Name, extractor.Dimension, extractor.Options.Transform);
-            var bundle = new CaptionModelBundle(model, vocabulary, DecodingOptions.Greedy with { MaxLength = options.MaxCaptionLength ?? 30 }, description);
-            model = null;
-            var captioner = new Captioner(bundle, extractor, ownsExtractor, store, captionSplit, source.ImageDirectory, result,
-                new CaptionerSettings(Network, customExtractor is null ? Weights : null, cleaning, options.ZeroImageFeatures), loggerFactory);
-            store = null;
-            return captioner;
-        }
-        catch
-        {
-            model?.Dispose();
-            store?.Dispose();
-            if (ownsExtractor) extractor.Dispose();
-            throw;
-        }
+        var captions = ReadCaptions(logger);
+        // The options are judged before the split's sizes: a missing validation split is the error that says what to call.
+        var options = (configure?.Invoke(new PipelineTrainingOptions()) ?? new PipelineTrainingOptions()).Validate(captions.Split.Validation.ImageIds.Count > 0);
+        AcceptSplit(captions, logger);
+        using var features = PrepareFeatures(captions.Corpus, device, logger, cancellationToken);
+        var datasets = BuildDatasets(captions, features.Store, options, logger);
+        using var trained = TrainModel(datasets, features.Extractor.Dimension, options, device, cancellationToken);
+        return Package(captions, features, datasets.Vocabulary, trained, options);
     }
 
     internal static CaptionCleaningOptions CleaningFor(TokenizerChoice choice) => choice.WordPieceVocabulary is null

@@ -17,6 +17,7 @@ public sealed partial class CaptionTrainer
                 LibraryVersion = CaptionModelBundle.LibraryVersion,
                 StepsPerEpoch = train.Count,
                 DatasetEpoch = train.Epoch,
+                ShuffleSeed = ShuffleSeedOf(train),
                 OptionsHash = Options.Hash(),
                 Options = Options.ResultAffectingSettings().ToDictionary(),
             };
@@ -31,6 +32,18 @@ public sealed partial class CaptionTrainer
             path, resumed.Epoch + 1, resumed.StepInEpoch, resumed.StepsPerEpoch, resumed.GlobalStep);
         return resumed;
     }
+
+    // The checkpoint's position is only the uninterrupted run's when the dataset cuts and orders its batches the same way.
+    private void CheckSameBatches(TrainingCheckpoint current, ICaptionDataset train)
+    {
+        var source = stateSource ?? "the trainer";
+        if (current.StepsPerEpoch != train.Count)
+            throw new CheckpointMismatchException(stateSource, $"{source} was trained with {current.StepsPerEpoch} batches per epoch, but the training dataset has {train.Count}: resume with the same dataset and batch size");
+        if (current.ShuffleSeed is { } seed && ShuffleSeedOf(train) != seed)
+            throw new CheckpointMismatchException(stateSource, $"{source} was trained on a dataset shuffled with seed {seed}, but the training dataset {(train.Options.Shuffle ? $"has seed {train.Options.Seed}" : "does not shuffle")}: resume with the same dataset options");
+    }
+
+    private static int? ShuffleSeedOf(ICaptionDataset train) => train.Options.Shuffle ? train.Options.Seed : null;
 
     private string? ResumePath(CheckpointStore? store)
     {

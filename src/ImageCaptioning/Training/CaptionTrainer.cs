@@ -12,8 +12,12 @@ namespace ImageCaptioning.Training;
 /// captions), early stopping, and the <c>last</c>/<c>best</c> checkpoints. A checkpoint holds the model, the
 /// optimiser, the position (epoch and step), the history and libtorch's generator state, so a resumed run takes
 /// exactly the steps the uninterrupted run would have taken. The dataset's order is a function of its seed and epoch
-/// number, which is how a resumed run finds batch k of epoch e again. Resumed runs are bitwise reproducible on
-/// the CPU; on CUDA, dropout draws from the CUDA generator, whose state checkpoints do not record.
+/// number, and the trainer's state (the checkpoint) is the one owner of both: it reads batch k of epoch e with
+/// <see cref="ICaptionDataset.BatchOf"/>, so the dataset's own <see cref="ICaptionDataset.Epoch"/> is read once, when
+/// training starts from scratch, and never moved. Batches are built ahead on a worker thread
+/// (<see cref="CaptionTrainerOptions.PrefetchDepth"/>); building touches no random generator, so prefetching changes
+/// no batch and no result. Resumed runs are bitwise reproducible on the CPU; on CUDA, dropout draws from the CUDA
+/// generator, whose state checkpoints do not record.
 /// </summary>
 public sealed partial class CaptionTrainer : IDisposable
 {
@@ -71,9 +75,7 @@ public sealed partial class CaptionTrainer : IDisposable
         CheckDatasets(train, validation);
         var store = Options.CheckpointDirectory is { } directory ? new CheckpointStore(directory) { AfterFileWritten = AfterCheckpointFileWritten } : null;
         var current = state ??= StartOrResume(train, store);
-        if (current.StepsPerEpoch != train.Count)
-            throw new CheckpointMismatchException(stateSource, $"{stateSource ?? "the trainer"} was trained with {current.StepsPerEpoch} batches per epoch, but the training dataset has {train.Count}: resume with the same dataset and batch size");
-        AlignEpoch(train, current.DatasetEpoch);
+        CheckSameBatches(current, train);
 
         var bleuSet = Options.ValidationBleu ? ValidationCaptions.Collect(validation!) : null;
         var pace = new Pace();
@@ -82,20 +84,23 @@ public sealed partial class CaptionTrainer : IDisposable
         {
             if (PatienceExhausted(current))
                 return Finish(TrainingStopReason.EarlyStopped);
-            for (var step = current.StepInEpoch; step < train.Count; step++)
+            using (var batches = new TrainingBatches(train, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
             {
-                if (cancellationToken.IsCancellationRequested) return Cancel(store);
-                var (loss, tokens, seconds) = Step(train, step);
-                current.EpochLossSum += loss * tokens;
-                current.EpochTokens += tokens;
-                current.EpochSeconds += seconds;
-                current.StepInEpoch = step + 1;
-                current.GlobalStep++;
-                pace.Add(seconds);
-                Report(current, train.Count, loss, pace);
+                for (var step = current.StepInEpoch; step < train.Count; step++)
+                {
+                    if (cancellationToken.IsCancellationRequested) return Cancel(store);
+                    var (loss, tokens, seconds) = Step(batches);
+                    current.EpochLossSum += loss * tokens;
+                    current.EpochTokens += tokens;
+                    current.EpochSeconds += seconds;
+                    current.StepInEpoch = step + 1;
+                    current.GlobalStep++;
+                    pace.Add(seconds);
+                    Report(current, train.Count, loss, pace);
+                }
             }
             if (cancellationToken.IsCancellationRequested) return Cancel(store);
-            EndEpoch(current, train, validation, bleuSet, store);
+            EndEpoch(current, validation, bleuSet, store);
         }
         return Finish(TrainingStopReason.Completed);
     }
@@ -103,10 +108,10 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <summary>Frees the optimiser state (the model stays the caller's).</summary>
     public void Dispose() => optimizer.Dispose();
 
-    private (double Loss, long Tokens, double Seconds) Step(ICaptionDataset train, int index)
+    private (double Loss, long Tokens, double Seconds) Step(TrainingBatches batches)
     {
         var watch = Stopwatch.StartNew();
-        using var batch = train[index];
+        using var batch = batches.Next();
         var tokens = CountTargets(batch.Targets, Model.Options.PadId);
         if (tokens == 0) return (0, 0, watch.Elapsed.TotalSeconds);
         double loss;
@@ -127,7 +132,7 @@ public sealed partial class CaptionTrainer : IDisposable
         ? CaptionLoss.FullSequence(Model, batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex)
         : CaptionLoss.Prefix(Model, batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex);
 
-    private void EndEpoch(TrainingCheckpoint current, ICaptionDataset train, ICaptionDataset? validation, ValidationCaptions? bleuSet, CheckpointStore? store)
+    private void EndEpoch(TrainingCheckpoint current, ICaptionDataset? validation, ValidationCaptions? bleuSet, CheckpointStore? store)
     {
         var trainLoss = current.EpochTokens > 0 ? current.EpochLossSum / current.EpochTokens : double.NaN;
         var validationLoss = validation is null ? (double?)null : ValidationLoss(validation);
@@ -150,7 +155,6 @@ public sealed partial class CaptionTrainer : IDisposable
             current.EpochsWithoutImprovement++;
         }
 
-        train.OnEpochEnd();
         current.DatasetEpoch++;
         current.Epoch++;
         current.StepInEpoch = 0;
@@ -243,13 +247,6 @@ public sealed partial class CaptionTrainer : IDisposable
             throw new ArgumentException($"the {name} dataset's vocabulary has {dataset.Vocabulary.VocabularySize} ids but the model only {shape.VocabularySize}", name);
         if (dataset.Vocabulary.PadId != shape.PadId)
             throw new ArgumentException($"the {name} dataset pads with id {dataset.Vocabulary.PadId} but the model's pad id is {shape.PadId}", name);
-    }
-
-    private static void AlignEpoch(ICaptionDataset train, int datasetEpoch)
-    {
-        if (train.Epoch > datasetEpoch)
-            throw new InvalidOperationException($"the training dataset is at epoch {train.Epoch}, past epoch {datasetEpoch} where training stands: pass a dataset that has not been advanced further");
-        while (train.Epoch < datasetEpoch) train.OnEpochEnd();
     }
 
     private static long CountTargets(ReadOnlySpan<long> targets, long pad)

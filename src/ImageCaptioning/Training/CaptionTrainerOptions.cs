@@ -67,6 +67,13 @@ public sealed record CaptionTrainerOptions
     /// <summary>Where the model and batches live; null for the CPU.</summary>
     public Device? Device { get; init; }
 
+    /// <summary>
+    /// Most training batches built ahead of the step that needs them, on one worker thread, in host memory; 0 builds
+    /// each batch on the training thread when its step starts. Batches, losses and checkpoints are the same for every
+    /// depth, so a run may resume with another one.
+    /// </summary>
+    public int PrefetchDepth { get; init; } = 2;
+
     /// <summary>Throws with a message naming the first invalid setting; returns the options.</summary>
     public CaptionTrainerOptions Validate()
     {
@@ -84,6 +91,7 @@ public sealed record CaptionTrainerOptions
             throw new ArgumentException($"{nameof(CheckpointDirectory)} must be a path, or null for no checkpoints", nameof(CheckpointDirectory));
         if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))
             throw new ArgumentException($"{nameof(ResumeFrom)} must be a path, or null", nameof(ResumeFrom));
+        if (PrefetchDepth < 0) throw new ArgumentOutOfRangeException(nameof(PrefetchDepth), PrefetchDepth, $"{nameof(PrefetchDepth)} must be 0 (no prefetching) or more");
         if (Device is { type: DeviceType.CUDA } cuda && (!torch.cuda.is_available() || cuda.index >= torch.cuda.device_count()))
             throw new ArgumentException($"{nameof(Device)} {cuda} is not available (CUDA devices: {torch.cuda.device_count()})", nameof(Device));
         return this;

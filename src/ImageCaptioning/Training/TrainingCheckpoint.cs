@@ -37,8 +37,17 @@ internal sealed class TrainingCheckpoint
 
     public int StepsPerEpoch { get; set; }
 
-    /// <summary>The training dataset's epoch number that <see cref="Epoch"/> reads (its shuffle).</summary>
+    /// <summary>
+    /// The training dataset's epoch number that <see cref="Epoch"/> reads (its shuffle). The trainer owns it: it
+    /// reads batches of this epoch with <see cref="Data.ICaptionDataset.BatchOf"/> and never moves the dataset's own epoch.
+    /// </summary>
     public int DatasetEpoch { get; set; }
+
+    /// <summary>
+    /// The seed that, with <see cref="DatasetEpoch"/>, decides the training dataset's order; null when the dataset does
+    /// not shuffle, and in checkpoints written before it was recorded (those resume without the check).
+    /// </summary>
+    public int? ShuffleSeed { get; set; }
 
     /// <summary>Loss × tokens summed over the steps finished in <see cref="Epoch"/>.</summary>
     public double EpochLossSum { get; set; }

@@ -35,6 +35,21 @@ public sealed class SequenceTests
     }
 
     [Test]
+    public void BatchOfReadsAnyEpochByNumberWithoutMovingTheSequence()
+    {
+        var options = new SequenceOptions { BatchSize = 3, Seed = 42 };
+        var enumerated = new ArraySequence<char, char>(Lower, Upper, options);
+        var epochs = Enumerable.Range(0, 3).Select(_ => enumerated.SelectMany(b => b.X).ToArray()).ToArray();
+
+        var byNumber = new ArraySequence<char, char>(Lower, Upper, options);
+        foreach (var epoch in new[] { 2, 0, 1 })
+            Assert.That(Enumerable.Range(0, byNumber.Count).SelectMany(i => byNumber.BatchOf(epoch, i).X), Is.EqualTo(epochs[epoch]), $"epoch {epoch}");
+        Assert.That(byNumber.Epoch, Is.Zero, "BatchOf leaves the sequence's own epoch alone");
+        Assert.That(byNumber[0].X, Is.EqualTo(epochs[0][..3]), "the indexer still reads the sequence's epoch");
+        Assert.Throws<ArgumentOutOfRangeException>(() => byNumber.BatchOf(-1, 0));
+    }
+
+    [Test]
     public void UnshuffledDropLastAndRandomAccess()
     {
         var sequence = new ArraySequence<char, char>(Lower, Upper, new SequenceOptions { BatchSize = 3, Shuffle = false, DropLast = true });

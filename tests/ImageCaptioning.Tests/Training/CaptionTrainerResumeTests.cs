@@ -9,28 +9,23 @@ namespace ImageCaptioning.Tests.Training;
 
 /// <summary>
 /// Resuming gives the weights of the uninterrupted run, bit for bit, on the CPU: from an epoch-end checkpoint, and
-/// from a cancellation in the middle of an epoch. Dropout is on, so the restored generator state matters.
+/// from a cancellation in the middle of an epoch, prefetched runs against a synchronous reference. Dropout is on, so the
+/// restored generator state matters.
 /// </summary>
 [TestFixture]
 public sealed class CaptionTrainerResumeTests
 {
-    private static CaptionTrainerOptions Options(LossMode mode, int epochs, string? directory = null) => new()
-    {
-        Epochs = epochs,
-        Mode = mode,
-        LearningRate = 5e-3,
-        GradientClipNorm = 1.0,
-        Seed = 42,
-        CheckpointDirectory = directory,
-    };
+    private static CaptionTrainerOptions Options(LossMode mode, int epochs, string? directory = null) => TinyCaptionTask.TrainerOptions(mode, epochs, directory);
 
-    private static CaptionDatasetMode DatasetMode(LossMode mode) =>
-        mode == LossMode.FullSequence ? CaptionDatasetMode.FullSequence : CaptionDatasetMode.PrefixExpansion;
+    private static CaptionDatasetMode DatasetMode(LossMode mode) => TinyCaptionTask.DatasetMode(mode);
 
+    private static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected) => TinyCaptionTask.AssertSameWeights(actual, expected);
+
+    // The reference builds every batch on the training thread; the interrupted runs prefetch (the trainer's default).
     private static (Dictionary<string, float[]> Weights, TrainingResult Result) Uninterrupted(TinyCaptionTask task, LossMode mode, int epochs)
     {
         using var model = task.Model();
-        using var trainer = new CaptionTrainer(model, Options(mode, epochs));
+        using var trainer = new CaptionTrainer(model, Options(mode, epochs) with { PrefetchDepth = 0 });
         var result = trainer.Train(task.Dataset(DatasetMode(mode)), task.Dataset(DatasetMode(mode), seed: 9));
         return (TinyCaptionTask.Weights(model), result);
     }
@@ -137,6 +132,8 @@ public sealed class CaptionTrainerResumeTests
         using var differentBatches = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
         var batches = Assert.Throws<CheckpointMismatchException>(() => differentBatches.Train(task.Dataset(batchSize: 5)));
         Assert.That(batches!.Message, Does.Contain("batches per epoch"));
+        var shuffle = Assert.Throws<CheckpointMismatchException>(() => differentBatches.Train(task.Dataset(seed: 4)));
+        Assert.That(shuffle!.Message, Does.Contain("shuffled with seed 3").And.Contain("has seed 4"));
         Assert.That(error.CheckpointPath, Is.EqualTo(dir.File("last.json")));
     }
 
@@ -166,32 +163,70 @@ public sealed class CaptionTrainerResumeTests
     {
         var task = new TinyCaptionTask();
         var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        var resumed = ResumedAfterEditing(task, (checkpoint, dir) =>
+        {
+            foreach (var (key, file) in new[] { ("modelSha256", "modelFile"), ("optimizerSha256", "optimizerFile") })
+            {
+                Assert.That(checkpoint[key]!.GetValue<string>(), Is.EqualTo(Sha256(dir.File(checkpoint[file]!.GetValue<string>()))), key);
+                checkpoint.Remove(key);
+            }
+        });
+        AssertSameWeights(resumed, expected);
+    }
+
+    [Test]
+    public void ACheckpointWrittenBeforeTheShuffleSeedWasRecordedStillResumes()
+    {
+        var task = new TinyCaptionTask();
+        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        var resumed = ResumedAfterEditing(task, (checkpoint, _) =>
+        {
+            Assert.That((checkpoint["shuffleSeed"]!.GetValue<int>(), checkpoint["datasetEpoch"]!.GetValue<int>()), Is.EqualTo((3, 1)));
+            checkpoint.Remove("shuffleSeed");
+        });
+        AssertSameWeights(resumed, expected);
+    }
+
+    [Test]
+    public void TheTrainerOwnsTheEpochAndLeavesTheDatasetsOwnAlone()
+    {
+        var task = new TinyCaptionTask();
+        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
+        var train = task.Dataset();
+        var steps = train.Count;
+        // Moving the dataset's own epoch mid-run (enumerating it twice after the first epoch's last step) changes no batch the trainer reads.
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            if (p.Epoch != 1 || p.Step != steps) return;
+            for (var pass = 0; pass < 2; pass++)
+                foreach (var batch in train) batch.Dispose();
+        });
+        using var model = task.Model();
+        using var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 2), progress: progress);
+        trainer.Train(train, task.Dataset(seed: 9));
+
+        Assert.That(train.Epoch, Is.EqualTo(2), "only the enumerations moved it");
+        AssertSameWeights(TinyCaptionTask.Weights(model), expected);
+    }
+
+    // One epoch into a checkpoint, its JSON edited to what an older version wrote, resumed to two epochs: the weights.
+    private static Dictionary<string, float[]> ResumedAfterEditing(TinyCaptionTask task, Action<JsonObject, TempDirectory> edit)
+    {
         using var dir = new TempDirectory();
         using (var model = task.Model())
         using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
             trainer.Train(task.Dataset(), task.Dataset(seed: 9));
         var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!.AsObject();
-        foreach (var (key, file) in new[] { ("modelSha256", "modelFile"), ("optimizerSha256", "optimizerFile") })
-        {
-            Assert.That(checkpoint[key]!.GetValue<string>(), Is.EqualTo(Sha256(dir.File(checkpoint[file]!.GetValue<string>()))), key);
-            checkpoint.Remove(key);
-        }
+        edit(checkpoint, dir);
         File.WriteAllText(dir.File("last.json"), checkpoint.ToJsonString());
 
         using var resumedModel = task.Model(seed: 99);
         using var resumed = new CaptionTrainer(resumedModel, Options(LossMode.FullSequence, 2, dir.Path));
         resumed.Train(task.Dataset(), task.Dataset(seed: 9));
-        AssertSameWeights(TinyCaptionTask.Weights(resumedModel), expected);
+        return TinyCaptionTask.Weights(resumedModel);
     }
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
-
-    private static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected)
-    {
-        Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
-        foreach (var (key, values) in expected)
-            Assert.That(actual[key], Is.EqualTo(values), $"{key} differs from the uninterrupted run");
-    }
 
     private static void AssertSameHistory(TrainingResult actual, TrainingResult expected)
     {

@@ -1,6 +1,8 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
+using ImageCaptioning.Training;
+using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Training;
 
@@ -66,6 +68,29 @@ internal sealed class TinyCaptionTask
     {
         torch.manual_seed(seed);
         return CaptionModel.Create(ModelOptions(dropout, architecture));
+    }
+
+    /// <summary>The trainer settings of the training tests: a high learning rate, clipping, seed 42, batches prefetched by default.</summary>
+    public static CaptionTrainerOptions TrainerOptions(LossMode mode, int epochs, string? directory = null) => new()
+    {
+        Epochs = epochs,
+        Mode = mode,
+        LearningRate = 5e-3,
+        GradientClipNorm = 1.0,
+        Seed = 42,
+        CheckpointDirectory = directory,
+    };
+
+    /// <summary>The dataset mode <paramref name="mode"/> trains on.</summary>
+    public static CaptionDatasetMode DatasetMode(LossMode mode) =>
+        mode == LossMode.FullSequence ? CaptionDatasetMode.FullSequence : CaptionDatasetMode.PrefixExpansion;
+
+    /// <summary>Asserts the same parameters, bit for bit.</summary>
+    public static void AssertSameWeights(Dictionary<string, float[]> actual, Dictionary<string, float[]> expected, string run = "the uninterrupted run")
+    {
+        Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
+        foreach (var (key, values) in expected)
+            Assert.That(actual[key], Is.EqualTo(values), $"{key} differs from {run}");
     }
 
     /// <summary>Every parameter's values, by key.</summary>

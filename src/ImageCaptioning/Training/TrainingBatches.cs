@@ -1,0 +1,35 @@
+using ImageCaptioning.Data;
+
+namespace ImageCaptioning.Training;
+
+/// <summary>
+/// The training batches of one epoch from a given step on, in order: built by the shared prefetcher
+/// (<see cref="PrefetchPipeline{T}"/>) on one worker thread at most <c>depth</c> batches ahead, or on the calling
+/// thread when the depth is 0.
+/// </summary>
+/// <remarks>
+/// A batch is host arrays only; its tensors are made on the training thread (<see cref="Batch.ToTensors"/>), inside
+/// that thread's dispose scope, so no tensor crosses threads. A worker's exception is rethrown by <see cref="Next"/>
+/// with its original stack. Disposing stops the worker and returns the batches built but not taken to the pool.
+/// </remarks>
+internal sealed class TrainingBatches : IDisposable
+{
+    private readonly ICaptionDataset dataset;
+    private readonly int epoch;
+    private readonly PrefetchPipeline<Batch>? prefetch;
+    private int next;
+
+    public TrainingBatches(ICaptionDataset dataset, int epoch, int firstStep, int depth)
+    {
+        (this.dataset, this.epoch, next) = (dataset, epoch, firstStep);
+        // The trainer checks its own token between steps: the prefetcher's would turn a cancellation into an exception.
+        if (depth > 0)
+            prefetch = new PrefetchPipeline<Batch>(dataset.Count - firstStep, i => dataset.BatchOf(epoch, firstStep + i),
+                new PrefetchOptions { Workers = 1, MaxQueueSize = depth }, CancellationToken.None);
+    }
+
+    /// <summary>The next batch; the caller disposes it.</summary>
+    public Batch Next() => prefetch is null ? dataset.BatchOf(epoch, next++) : prefetch.Take();
+
+    public void Dispose() => prefetch?.Dispose();
+}
