@@ -23,7 +23,7 @@ public sealed class CaptionPipelineDefinition
     private readonly (double Train, double Validation) split;
     private readonly CaptionReaderOptions reading;
 
-    internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, FeatureWeights weights, IFeatureExtractor? customExtractor,
+    internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, CnnWeights weights, IFeatureExtractor? customExtractor,
         FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
         ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
@@ -38,7 +38,7 @@ public sealed class CaptionPipelineDefinition
     public FeatureNetwork? Network { get; }
 
     /// <summary>The CNN's weights.</summary>
-    public FeatureWeights Weights { get; }
+    public CnnWeights Weights { get; }
 
     /// <summary>The model shape before the pipeline fills in vocabulary size, feature dimension and pad id.</summary>
     public CaptionModelOptions ModelOptions { get; }
@@ -77,7 +77,7 @@ public sealed class CaptionPipelineDefinition
         CaptionModel? model = null;
         try
         {
-            var weightsTag = customExtractor is null ? Weights.Resolve(Network == FeatureNetwork.Vgg16 ? PretrainedWeights.Vgg16FileName : PretrainedWeights.ResNet50FileNames[0]).Tag : "custom";
+            var weightsTag = customExtractor is null ? FeatureNetworks.Resolve(Network!.Value, Weights).Tag : "custom";
             // One folder per extractor and weights under the cache root: features of different weights never mix.
             var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
             store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);

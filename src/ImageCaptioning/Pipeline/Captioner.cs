@@ -24,7 +24,7 @@ public enum SplitPart
 }
 
 /// <summary>What a captioner needs besides its model to be rebuilt from a folder.</summary>
-internal sealed record CaptionerSettings(FeatureNetwork? Network, FeatureWeights? Weights, CaptionCleaningOptions Cleaning, bool ZeroImageFeatures);
+internal sealed record CaptionerSettings(FeatureNetwork? Network, CnnWeights? Weights, CaptionCleaningOptions Cleaning, bool ZeroImageFeatures);
 
 /// <summary>
 /// A trained captioner: captions image files, evaluates a split (BLEU-1..4, CIDEr-D), writes an HTML report, and
@@ -241,12 +241,12 @@ public sealed class Captioner : IDisposable
         try
         {
             FeatureNetwork? network = dto.Network is null ? null : ParseSetting<FeatureNetwork>(dto.Network, "network", settingsPath);
-            FeatureWeights? weights = dto.WeightsKind is null ? null : ParseSetting<FeatureWeightsKind>(dto.WeightsKind, "weightsKind", settingsPath) switch
+            CnnWeights? weights = dto.WeightsKind is null ? null : ParseSetting<CnnWeightsKind>(dto.WeightsKind, "weightsKind", settingsPath) switch
             {
-                FeatureWeightsKind.File => FeatureWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
-                FeatureWeightsKind.Random => FeatureWeights.Random(dto.WeightsSeed),
-                FeatureWeightsKind.HubCacheOrRandom => FeatureWeights.HubCacheOrRandom(dto.WeightsSeed),
-                _ => FeatureWeights.HubCache,
+                CnnWeightsKind.File => CnnWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
+                CnnWeightsKind.Random => CnnWeights.Random(dto.WeightsSeed),
+                CnnWeightsKind.HubCacheOrRandom => CnnWeights.HubCacheOrRandom(dto.WeightsSeed),
+                _ => CnnWeights.HubCache,
             };
             var owns = extractor is null;
             if (extractor is null && network is { } n && weights is not null)

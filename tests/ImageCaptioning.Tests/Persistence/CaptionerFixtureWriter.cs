@@ -35,8 +35,8 @@ public sealed class CaptionerFixtureWriter
         model.eval();
         var bundle = new CaptionModelBundle(model, task.Tokenizer, DecodingOptions.Greedy with { MaxLength = 8 },
             new FeatureExtractorDescription("resnet50-avgpool", ResNet50FeatureExtractor.FeatureDimension, transform));
-        var extractor = ResNet50FeatureExtractor.CreateRandom(5, null, new FeatureExtractorOptions { Transform = transform });
-        var settings = new CaptionerSettings(FeatureNetwork.ResNet50, FeatureWeights.Random(5), CaptionCleaningOptions.Default, ZeroImageFeatures: false);
+        var extractor = ResNet50FeatureExtractor.CreateRandom(5, new FeatureExtractorOptions { Transform = transform });
+        var settings = new CaptionerSettings(FeatureNetwork.ResNet50, CnnWeights.Random(5), CaptionCleaningOptions.Default, ZeroImageFeatures: false);
         using var captioner = new Captioner(bundle, extractor, true, null, null, null, null, settings, null);
         captioner.Save(Path.Combine(target, "captioner-format1"));
         var written = CaptionerFixture.Images().Select(image => captioner.Caption(image.Pixels, image.Width, image.Height, image.Width * 3, RawPixelFormat.Rgb24)).ToArray();

@@ -222,18 +222,18 @@ public sealed class BadInputCatalogTests
         });
 
         // Pipeline inputs.
-        yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1))
+        yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1))
             .WithFlickr8k(Path.Combine(dir, "absent")).Build(), "absent"));
         yield return new Case("pipeline", "Flickr8k folder without an image folder", dir =>
         {
             File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\na.jpg,a dog\n");
-            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).Build(), "Images");
+            return (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1)).WithFlickr8k(dir).Build(), "Images");
         });
         yield return new Case("pipeline", "captions naming images that are not in the folder", dir =>
         {
             Directory.CreateDirectory(Path.Combine(dir, "Images"));
             File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\n" + string.Concat(Enumerable.Range(0, 12).Select(i => $"a{i}.jpg,a dog\n")));
-            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).WithFeatureCache(Path.Combine(dir, "cache")).Train(), "a0.jpg");
+            return (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1)).WithFlickr8k(dir).WithFeatureCache(Path.Combine(dir, "cache")).Train(), "a0.jpg");
         });
     }
 
