@@ -2,6 +2,7 @@ using System.Globalization;
 using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Text;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;

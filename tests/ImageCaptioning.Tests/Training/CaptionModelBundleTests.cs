@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Text;
 using ImageCaptioning.Torch.Serialization;
