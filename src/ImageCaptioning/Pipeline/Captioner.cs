@@ -11,17 +11,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImageCaptioning.Pipeline;
 
-/// <summary>Which part of the data to evaluate.</summary>
-public enum SplitPart
-{
-    /// <summary>The training images.</summary>
-    Train,
-    /// <summary>The validation images.</summary>
-    Validation,
-    /// <summary>The held-out test images.</summary>
-    Test,
-}
-
 /// <summary>
 /// A trained captioner: captions image files, evaluates a split (BLEU-1..4, CIDEr-D), writes an HTML report, and
 /// saves to a folder that <see cref="Load"/> restores.
@@ -276,14 +265,4 @@ public sealed class Captioner : IDisposable
         SplitPart.Validation => split.Validation,
         _ => split.Test,
     };
-}
-
-/// <summary>The caption of one image file, or why the file could not be captioned.</summary>
-/// <param name="Path">The image file.</param>
-/// <param name="Caption">The caption; null when <paramref name="Error"/> is set.</param>
-/// <param name="Error">Why the file could not be read or decoded (its message names the file); null on success.</param>
-public sealed record CaptionAttempt(string Path, string? Caption, Exception? Error)
-{
-    /// <summary>Whether the image was captioned.</summary>
-    public bool Succeeded => Error is null;
 }

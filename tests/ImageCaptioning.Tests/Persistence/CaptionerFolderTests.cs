@@ -17,6 +17,14 @@ public sealed class CaptionerFolderTests
 
     private static string[] WrittenCaptions => File.ReadAllLines(CaptionerFolders.Format1Fixture + ".captions.txt");
 
+    /// <summary>The folder holds the three files of a captioner (pipeline.json is neither written nor kept) and captions as the fixture did.</summary>
+    private static void AssertSavedWhole(string folder)
+    {
+        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(FolderFiles));
+        using var reloaded = Captioner.Load(folder);
+        Assert.That(Captions(reloaded), Is.EqualTo(WrittenCaptions));
+    }
+
     /// <summary>The folder commit 35c54f3's Captioner.Save wrote (a format-1 bundle, then pipeline.json), with the captions it gave then.</summary>
     [Test]
     public void AFormat1CaptionerFolderLoadsAndCaptionsAsWhenItWasWritten()
@@ -35,7 +43,7 @@ public sealed class CaptionerFolderTests
         var folder = dir.File("captioner");
         using (var old = Captioner.Load(CaptionerFolders.Format1Fixture)) old.Save(folder);
 
-        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(FolderFiles));
+        AssertSavedWhole(folder);
         Assert.That(Directory.GetFileSystemEntries(dir.Path), Is.EqualTo(new[] { folder }), "staging folders left behind");
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
         Assert.That((int)config["format"]!, Is.EqualTo(2));
@@ -43,9 +51,6 @@ public sealed class CaptionerFolderTests
         Assert.That(((string?)captioner["network"], (string?)captioner["weightsKind"], (int)captioner["weightsSeed"]!), Is.EqualTo(("ResNet50", "Random", 5)));
         Assert.That(((string?)captioner["startMark"], (string?)captioner["endMark"]), Is.EqualTo(("startseq", "endseq")));
         Assert.That(config["sha256"]!.AsObject().Select(pair => pair.Key).Order(), Is.EqualTo(new[] { "model.safetensors", "vocab.txt" }));
-
-        using var reloaded = Captioner.Load(folder);
-        Assert.That(Captions(reloaded), Is.EqualTo(WrittenCaptions));
     }
 
     [Test]
@@ -59,9 +64,7 @@ public sealed class CaptionerFolderTests
 
         using (var old = Captioner.Load(folder)) old.Save(folder);
 
-        Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName).Order(), Is.EqualTo(FolderFiles), "pipeline.json is no longer written, nor kept");
-        using var reloaded = Captioner.Load(folder);
-        Assert.That(Captions(reloaded), Is.EqualTo(WrittenCaptions));
+        AssertSavedWhole(folder);
     }
 
     [Test]
