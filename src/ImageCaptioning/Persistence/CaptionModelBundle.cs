@@ -104,7 +104,7 @@ public sealed class CaptionModelBundle : IDisposable
     /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model; the message names the file and keys.</exception>
     public static CaptionModelBundle Load(string folder, Device? device = null, Tokenizer? tokenizer = null) =>
-        CaptionerFolder.Load(folder, device, tokenizer, captioner: false).Bundle;
+        CaptionerFolder.LoadBundle(folder, device, tokenizer);
 
     /// <summary>A decoder over the model with the vocabulary's start and end marks.</summary>
     public CaptionDecoder CreateDecoder() => new(Model, Vocabulary.StartId, Vocabulary.EndId);

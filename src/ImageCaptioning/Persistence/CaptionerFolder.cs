@@ -52,17 +52,28 @@ internal static class CaptionerFolder
         });
     }
 
-    /// <summary>
-    /// Reads a folder written by <see cref="Save"/> (or by format 1's writer), with the model on
-    /// <paramref name="device"/> in eval mode; with <paramref name="captioner"/>, also the captioner's settings, and
-    /// the file they came from for later errors about them.
-    /// </summary>
+    /// <summary>Reads the model bundle of a folder written by <see cref="Save"/> (or by format 1's writer), skipping any captioner settings.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="ArgumentException">The vocabulary needs <paramref name="tokenizer"/>, or one of its type.</exception>
-    /// <exception cref="FileNotFoundException">A file is missing (for a format-1 captioner, pipeline.json); the message names it.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, the files disagree, or a captioner's settings are missing; the message names the file and key.</exception>
+    /// <exception cref="FileNotFoundException">A file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model.</exception>
-    public static (CaptionModelBundle Bundle, CaptionerSettings? Settings, string SettingsPath) Load(string folder, Device? device, Tokenizer? tokenizer, bool captioner)
+    public static CaptionModelBundle LoadBundle(string folder, Device? device, Tokenizer? tokenizer) => Read(folder, device, tokenizer, captioner: false).Bundle;
+
+    /// <summary>
+    /// Reads a saved captioner: its bundle, its settings, and the file they came from (config.json, or a format-1
+    /// folder's pipeline.json) for later errors about them.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file is missing (in a format-1 folder, pipeline.json); the message names it.</exception>
+    /// <exception cref="InvalidDataException">As <see cref="LoadBundle"/>, and the settings are missing or invalid; the message names the file and key.</exception>
+    public static (CaptionModelBundle Bundle, CaptionerSettings Settings, string SettingsPath) LoadCaptioner(string folder, Device? device, Tokenizer? tokenizer)
+    {
+        var (bundle, settings, settingsPath) = Read(folder, device, tokenizer, captioner: true);
+        return (bundle, settings!, settingsPath);
+    }
+
+    // The settings are read (with captioner) before the weights, so that bad settings cost no model.
+    private static (CaptionModelBundle Bundle, CaptionerSettings? Settings, string SettingsPath) Read(string folder, Device? device, Tokenizer? tokenizer, bool captioner)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var root = Path.GetFullPath(folder);

@@ -216,8 +216,7 @@ public sealed class Captioner : IDisposable
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
         Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null)
     {
-        var (bundle, saved, settingsPath) = CaptionerFolder.Load(folder, device, tokenizer, captioner: true);
-        var settings = saved!;
+        var (bundle, settings, settingsPath) = CaptionerFolder.LoadCaptioner(folder, device, tokenizer);
         try
         {
             var owns = extractor is null;
