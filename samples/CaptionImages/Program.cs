@@ -5,11 +5,12 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using CaptionImages;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Samples;
 using ImageCaptioning.Vision;
 
-var model = new Argument<string>("model", "A saved captioner folder (pipeline.json beside the model files), e.g. quickstart-output/model.");
+var model = new Argument<string>("model", "A saved captioner folder (config.json beside the model files), e.g. quickstart-output/model.");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
 {
     Arity = ArgumentArity.OneOrMore,
@@ -49,9 +50,9 @@ return await BadInput.RunAsync(command, args);
 static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels)
 {
     var problems = new List<string>();
-    if (!File.Exists(Path.Combine(modelFolder, "pipeline.json")))
+    if (!File.Exists(Path.Combine(modelFolder, CaptionModelBundle.ConfigFileName)))
         problems.Add(Directory.Exists(modelFolder)
-            ? $"'{modelFolder}' is not a saved captioner: it has no pipeline.json. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
+            ? $"'{modelFolder}' is not a saved captioner: it has no {CaptionModelBundle.ConfigFileName}. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
             : $"the model folder '{modelFolder}' does not exist. Train one first, e.g. ./build.sh demo (writes quickstart-output/model).");
     var images = ImageInputs.Expand(inputs, problems);
     var target = torch.CPU;

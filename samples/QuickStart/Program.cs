@@ -68,7 +68,7 @@ static int Run(string output, int imageCount, int epochs, int imageSize, int bat
 
     // 2-3. Features, training and evaluation through the pipeline.
     Captioner Train(bool zeroImageFeatures) => CaptionPipeline.Create()
-        .WithVgg16(FeatureWeights.HubCacheOrRandom(seed: 7))
+        .WithVgg16(CnnWeights.HubCacheOrRandom(seed: 7))
         .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(imageSize, imageSize) } })
         .WithFlickr8k(data.Directory)
         .WithFeatureCache(Path.Combine(output, "features"))

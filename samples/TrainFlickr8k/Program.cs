@@ -96,9 +96,9 @@ static int Run(TrainingSettings settings, CancellationToken cancellationToken)
     using var loggerFactory = LoggerFactory.Create(b => b
         .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
         .SetMinimumLevel(LogLevel.Information));
-    var featureWeights = settings.WeightsFile is { } path ? FeatureWeights.FromFile(path)
-        : settings.RandomWeightsSeed is { } weightSeed ? FeatureWeights.Random(weightSeed)
-        : FeatureWeights.HubCache;
+    var featureWeights = settings.WeightsFile is { } path ? CnnWeights.FromFile(path)
+        : settings.RandomWeightsSeed is { } weightSeed ? CnnWeights.Random(weightSeed)
+        : CnnWeights.HubCache;
     Console.WriteLine($"Flickr8k: {settings.Dataset}");
     Console.WriteLine($"features: {settings.Network} at {settings.ImageSize}x{settings.ImageSize}, weights: {featureWeights}");
 

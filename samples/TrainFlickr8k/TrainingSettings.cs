@@ -1,5 +1,6 @@
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Training;
+using ImageCaptioning.Vision;
 
 namespace TrainFlickr8k;
 

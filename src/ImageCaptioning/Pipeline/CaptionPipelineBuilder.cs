@@ -14,7 +14,7 @@ public sealed partial class CaptionPipelineBuilder
     private readonly List<CaptionSource> sources = [];
     private readonly List<string> featureChoices = [];
     private FeatureNetwork? network;
-    private FeatureWeights weights = FeatureWeights.HubCache;
+    private CnnWeights weights = CnnWeights.HubCache;
     private IFeatureExtractor? customExtractor;
     private FeatureExtractorOptions extractorOptions = new();
     private string? featureCache;
@@ -33,16 +33,16 @@ public sealed partial class CaptionPipelineBuilder
     }
 
     /// <summary>Image features from VGG16 fc7 (4096-d), the recipe's choice. Default weights: the torch hub cache.</summary>
-    public CaptionPipelineBuilder WithVgg16(FeatureWeights? weights = null) => WithNetwork(FeatureNetwork.Vgg16, weights, nameof(WithVgg16));
+    public CaptionPipelineBuilder WithVgg16(CnnWeights? weights = null) => WithNetwork(FeatureNetwork.Vgg16, weights, nameof(WithVgg16));
 
     /// <summary>Image features from VGG16 fc7 with the weights file at <paramref name="weightsPath"/> (.pth or .safetensors).</summary>
-    public CaptionPipelineBuilder WithVgg16(string weightsPath) => WithVgg16(FeatureWeights.FromFile(weightsPath));
+    public CaptionPipelineBuilder WithVgg16(string weightsPath) => WithVgg16(CnnWeights.FromFile(weightsPath));
 
     /// <summary>Image features from ResNet-50's pooled output (2048-d). Default weights: the torch hub cache.</summary>
-    public CaptionPipelineBuilder WithResNet50(FeatureWeights? weights = null) => WithNetwork(FeatureNetwork.ResNet50, weights, nameof(WithResNet50));
+    public CaptionPipelineBuilder WithResNet50(CnnWeights? weights = null) => WithNetwork(FeatureNetwork.ResNet50, weights, nameof(WithResNet50));
 
     /// <summary>Image features from ResNet-50 with the weights file at <paramref name="weightsPath"/>.</summary>
-    public CaptionPipelineBuilder WithResNet50(string weightsPath) => WithResNet50(FeatureWeights.FromFile(weightsPath));
+    public CaptionPipelineBuilder WithResNet50(string weightsPath) => WithResNet50(CnnWeights.FromFile(weightsPath));
 
     /// <summary>Image features from your own extractor (the pipeline does not dispose it).</summary>
     public CaptionPipelineBuilder WithFeatureExtractor(IFeatureExtractor extractor)
@@ -229,7 +229,7 @@ public sealed partial class CaptionPipelineBuilder
         sources[0].Validate();
         if (tokenizer.WordPieceVocabulary is { } vocab && !File.Exists(vocab))
             throw new FileNotFoundException($"the WordPiece vocabulary '{vocab}' passed to WithWordPiece does not exist", vocab);
-        if (network is not null && weights.Kind == FeatureWeightsKind.File && !File.Exists(weights.Path))
+        if (network is not null && weights.Kind == CnnWeightsKind.File && !File.Exists(weights.Path))
             throw new FileNotFoundException($"the weights file '{weights.Path}' passed to With{network} does not exist", weights.Path);
         var modelOptions = configureModel(new CaptionModelOptions()) ?? throw new InvalidOperationException("the WithModel function returned null");
         extractorOptions = extractorOptions with { Device = extractorOptions.Device ?? device };
@@ -241,12 +241,12 @@ public sealed partial class CaptionPipelineBuilder
     public Captioner Train(Func<PipelineTrainingOptions, PipelineTrainingOptions>? configure = null, CancellationToken cancellationToken = default) =>
         Build().Train(configure, cancellationToken);
 
-    private CaptionPipelineBuilder WithNetwork(FeatureNetwork choice, FeatureWeights? chosenWeights, string method)
+    private CaptionPipelineBuilder WithNetwork(FeatureNetwork choice, CnnWeights? chosenWeights, string method)
     {
         Mutate();
         featureChoices.Add(method);
         network = choice;
-        weights = chosenWeights ?? FeatureWeights.HubCache;
+        weights = chosenWeights ?? CnnWeights.HubCache;
         return this;
     }
 

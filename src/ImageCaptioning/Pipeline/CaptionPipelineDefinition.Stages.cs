@@ -1,6 +1,7 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Text;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
@@ -49,7 +50,7 @@ public sealed partial class CaptionPipelineDefinition
         FeatureStore? store = null;
         try
         {
-            var weightsTag = customExtractor is null ? Weights.Resolve(Network == FeatureNetwork.Vgg16 ? PretrainedWeights.Vgg16FileName : PretrainedWeights.ResNet50FileNames[0]).Tag : "custom";
+            var weightsTag = customExtractor is null ? FeatureNetworks.Resolve(Network!.Value, Weights).Tag : "custom";
             // One folder per extractor and weights under the cache root: features of different weights never mix.
             var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
             store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Text;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,7 @@ public sealed partial class CaptionPipelineDefinition
     private readonly (double Train, double Validation) split;
     private readonly CaptionReaderOptions reading;
 
-    internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, FeatureWeights weights, IFeatureExtractor? customExtractor,
+    internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, CnnWeights weights, IFeatureExtractor? customExtractor,
         FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
         ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
@@ -36,7 +37,7 @@ public sealed partial class CaptionPipelineDefinition
     public FeatureNetwork? Network { get; }
 
     /// <summary>The CNN's weights.</summary>
-    public FeatureWeights Weights { get; }
+    public CnnWeights Weights { get; }
 
     /// <summary>The model shape before the pipeline fills in vocabulary size, feature dimension and pad id.</summary>
     public CaptionModelOptions ModelOptions { get; }

@@ -1,9 +1,8 @@
-using System.Text.Json;
 using ImageCaptioning.Data;
 using ImageCaptioning.Evaluation;
 using ImageCaptioning.Features;
-using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Text;
 using ImageCaptioning.Training;
 using ImageCaptioning.Vision;
@@ -12,27 +11,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImageCaptioning.Pipeline;
 
-/// <summary>Which part of the data to evaluate.</summary>
-public enum SplitPart
-{
-    /// <summary>The training images.</summary>
-    Train,
-    /// <summary>The validation images.</summary>
-    Validation,
-    /// <summary>The held-out test images.</summary>
-    Test,
-}
-
-/// <summary>What a captioner needs besides its model to be rebuilt from a folder.</summary>
-internal sealed record CaptionerSettings(FeatureNetwork? Network, FeatureWeights? Weights, CaptionCleaningOptions Cleaning, bool ZeroImageFeatures);
-
 /// <summary>
 /// A trained captioner: captions image files, evaluates a split (BLEU-1..4, CIDEr-D), writes an HTML report, and
 /// saves to a folder that <see cref="Load"/> restores.
 /// </summary>
 public sealed class Captioner : IDisposable
 {
-    private const string SettingsFileName = "pipeline.json";
     private const int EvaluationBatch = 128;
     private readonly CaptionModelBundle bundle;
     private readonly IFeatureExtractor? extractor;
@@ -204,19 +188,14 @@ public sealed class Captioner : IDisposable
         HtmlReport.Write(path, title, result, maxImages, id => ImagePath(id));
     }
 
-    /// <summary>Saves the model, tokenizer, decoding defaults and how to rebuild the feature extractor.</summary>
-    public void Save(string folder)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        bundle.Save(folder);
-        var dto = new SettingsFile
-        {
-            Network = settings.Network?.ToString(), WeightsKind = settings.Weights?.Kind.ToString(), WeightsPath = settings.Weights?.Path,
-            WeightsSeed = settings.Weights?.Seed ?? 0, StartMark = settings.Cleaning.StartMark, EndMark = settings.Cleaning.EndMark,
-            ZeroImageFeatures = settings.ZeroImageFeatures,
-        };
-        AtomicFile.Write(Path.Combine(folder, SettingsFileName), s => JsonSerializer.Serialize(s, dto, SettingsJson.Options));
-    }
+    /// <summary>
+    /// Saves the model, tokenizer, decoding defaults, how to rebuild the feature extractor and the caption cleaning to
+    /// one folder with one configuration file, written once: the files go into a temporary sibling folder which then
+    /// replaces <paramref name="folder"/>, so a reader never sees a mix of old and new files. An existing folder is
+    /// replaced only when it is empty or a saved captioner or bundle.
+    /// </summary>
+    /// <exception cref="IOException">The folder holds something else, or a write failed.</exception>
+    public void Save(string folder) => CaptionerFolder.Save(folder, bundle, settings);
 
     /// <summary>
     /// Restores a saved captioner. The feature extractor is rebuilt as it was trained (same network and weights) unless
@@ -224,37 +203,29 @@ public sealed class Captioner : IDisposable
     /// with <see cref="CaptionPipelineBuilder.WithTokenizer"/> needs its <paramref name="tokenizer"/> (tokenizers of
     /// Microsoft.ML.Tokenizers are not saved). <paramref name="decoder"/> sets the rebuilt extractor's image decoding
     /// (its pixel limit, EXIF orientation); by default <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> of its decode threads.
+    /// Folders saved by earlier versions (format 1: the captioner's settings in a second file, pipeline.json) load too.
     /// </summary>
-    /// <exception cref="FileNotFoundException">The folder has no pipeline.json, or a bundle file is missing.</exception>
-    /// <exception cref="InvalidDataException">A settings or bundle file is malformed, changed since it was saved, or names a network whose features the model does not read.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A file of the folder is missing (in a format-1 folder, pipeline.json); the message names it.</exception>
+    /// <exception cref="InvalidDataException">
+    /// config.json is malformed, has no captioner settings (the folder is a bare <see cref="CaptionModelBundle"/>),
+    /// names a network whose features the model does not read, or a file changed since it was saved; the message
+    /// names the file and key.
+    /// </exception>
     /// <exception cref="ArgumentException"><paramref name="extractor"/> gives features of another size than the model reads.</exception>
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
         Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        var settingsPath = Path.Combine(folder, SettingsFileName);
-        if (!File.Exists(settingsPath)) throw new FileNotFoundException($"'{folder}' is not a saved captioner: {SettingsFileName} is missing", settingsPath);
-        SettingsFile dto;
-        try { dto = JsonSerializer.Deserialize<SettingsFile>(File.ReadAllText(settingsPath), SettingsJson.Options) ?? throw new JsonException("empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{settingsPath}: not a valid captioner settings file ({e.Message})", e); }
-        var bundle = CaptionModelBundle.Load(folder, device, tokenizer);
+        var (bundle, settings, settingsPath) = CaptionerFolder.LoadCaptioner(folder, device, tokenizer);
         try
         {
-            FeatureNetwork? network = dto.Network is null ? null : ParseSetting<FeatureNetwork>(dto.Network, "network", settingsPath);
-            FeatureWeights? weights = dto.WeightsKind is null ? null : ParseSetting<FeatureWeightsKind>(dto.WeightsKind, "weightsKind", settingsPath) switch
-            {
-                FeatureWeightsKind.File => FeatureWeights.FromFile(dto.WeightsPath ?? throw new InvalidDataException($"{settingsPath}: weights path missing")),
-                FeatureWeightsKind.Random => FeatureWeights.Random(dto.WeightsSeed),
-                FeatureWeightsKind.HubCacheOrRandom => FeatureWeights.HubCacheOrRandom(dto.WeightsSeed),
-                _ => FeatureWeights.HubCache,
-            };
             var owns = extractor is null;
-            if (extractor is null && network is { } n && weights is not null)
+            if (extractor is null && settings.Network is { } network && settings.Weights is { } weights)
             {
                 var transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224;
                 var options = new FeatureExtractorOptions { Transform = transform, Device = device };
                 if (decoder is not null) options = options with { Decoder = decoder };
-                extractor = FeatureNetworks.Create(n, weights, options,
+                extractor = FeatureNetworks.Create(network, weights, options,
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
             if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)
@@ -264,9 +235,7 @@ public sealed class Captioner : IDisposable
                 extractor.Dispose();
                 throw new InvalidDataException($"{settingsPath}: {mismatch}");
             }
-            var cleaning = CaptionCleaningOptions.Default with { StartMark = dto.StartMark, EndMark = dto.EndMark };
-            return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null,
-                new CaptionerSettings(network, weights, cleaning, dto.ZeroImageFeatures), loggerFactory);
+            return new Captioner(bundle, extractor, owns && extractor is not null, null, null, null, null, settings, loggerFactory);
         }
         catch
         {
@@ -274,11 +243,6 @@ public sealed class Captioner : IDisposable
             throw;
         }
     }
-
-    private static T ParseSetting<T>(string value, string name, string settingsPath) where T : struct, Enum =>
-        Enum.TryParse<T>(value, out var parsed) && Enum.IsDefined(parsed)
-            ? parsed
-            : throw new InvalidDataException($"{settingsPath}: '{name}' is '{value}', which is none of {string.Join(", ", Enum.GetNames<T>())}");
 
     /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
     public void Dispose()
@@ -300,30 +264,4 @@ public sealed class Captioner : IDisposable
         SplitPart.Validation => split.Validation,
         _ => split.Test,
     };
-
-    private sealed class SettingsFile
-    {
-        public string? Network { get; set; }
-        public string? WeightsKind { get; set; }
-        public string? WeightsPath { get; set; }
-        public int WeightsSeed { get; set; }
-        public string? StartMark { get; set; }
-        public string? EndMark { get; set; }
-        public bool ZeroImageFeatures { get; set; }
-    }
-
-    private static class SettingsJson
-    {
-        public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-    }
-}
-
-/// <summary>The caption of one image file, or why the file could not be captioned.</summary>
-/// <param name="Path">The image file.</param>
-/// <param name="Caption">The caption; null when <paramref name="Error"/> is set.</param>
-/// <param name="Error">Why the file could not be read or decoded (its message names the file); null on success.</param>
-public sealed record CaptionAttempt(string Path, string? Caption, Exception? Error)
-{
-    /// <summary>Whether the image was captioned.</summary>
-    public bool Succeeded => Error is null;
 }

@@ -1,4 +1,5 @@
 using ImageCaptioning.Data;
+using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ public sealed partial class CaptionTrainer
             torch.manual_seed(Options.Seed);
             return new TrainingCheckpoint
             {
-                LibraryVersion = CaptionModelBundle.LibraryVersion,
+                LibraryVersion = LibraryVersion.Current,
                 StepsPerEpoch = train.Count,
                 DatasetEpoch = train.Epoch,
                 ShuffleSeed = ShuffleSeedOf(train),

@@ -29,7 +29,7 @@ public sealed partial class ConsumerAppTests
         var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = 24, ImageSize = 32, Seed = 3 })
             .Generate(Path.Combine(work, "data"));
         using var captioner = CaptionPipeline.Create()
-            .WithResNet50(FeatureWeights.Random(seed: 5))
+            .WithResNet50(CnnWeights.Random(seed: 5))
             .WithFeatureExtractorOptions(o => o with { Transform = o.Transform with { Resize = ImageResize.To(32, 32) } })
             .WithFlickr8k(data.Directory)
             .WithFeatureCache(Path.Combine(work, "features"))

@@ -1,6 +1,7 @@
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Text;
+using ImageCaptioning.Vision;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Pipeline;
@@ -27,7 +28,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void NoCaptionSourceSaysWhatToCall()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).Build());
+        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).Build());
         Assert.That(error!.Message, Does.Contain("no caption source").And.Contain("WithFlickr8k(path)").And.Contain("WithCaptions"));
     }
 
@@ -41,7 +42,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void TwoCaptionSourcesAreRejected()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1))
+        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1))
             .WithFlickr8k(flickr).WithCaptions(CaptionCorpus.Create([new ImageCaption("a.jpg", "a dog")]), flickr).Build());
         Assert.That(error!.Message, Does.Contain("more than one caption source"));
     }
@@ -49,8 +50,8 @@ public sealed class PipelineBuilderTests
     [Test]
     public void TwoFeatureExtractorsAreRejected()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1))
-            .WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(flickr).Build());
+        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1))
+            .WithResNet50(CnnWeights.Random(1)).WithFlickr8k(flickr).Build());
         Assert.That(error!.Message, Does.Contain("more than one feature extractor").And.Contain("WithVgg16").And.Contain("WithResNet50"));
     }
 
@@ -58,7 +59,7 @@ public sealed class PipelineBuilderTests
     public void MissingFlickrFolderNamesThePathAndWhereToGetIt()
     {
         var missing = dir.File("nowhere");
-        var error = Assert.Throws<DirectoryNotFoundException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(missing).Build());
+        var error = Assert.Throws<DirectoryNotFoundException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(missing).Build());
         Assert.That(error!.Message, Does.Contain(missing).And.Contain("kaggle"));
     }
 
@@ -66,7 +67,7 @@ public sealed class PipelineBuilderTests
     public void FlickrFolderWithoutCaptionsIsRejected()
     {
         File.Delete(Path.Combine(flickr, "captions.txt"));
-        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(flickr).Build());
+        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(flickr).Build());
         Assert.That(error!.Message, Does.Contain("captions.txt").And.Contain("Flickr8k.token.txt"));
     }
 
@@ -84,7 +85,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void MissingWordPieceVocabularyIsNamed()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1))
+        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1))
             .WithFlickr8k(flickr).WithWordPiece(dir.File("vocab.txt")).Build());
         Assert.That(error!.Message, Does.Contain("vocab.txt").And.Contain("WithWordPiece"));
     }
@@ -94,7 +95,7 @@ public sealed class PipelineBuilderTests
     [TestCase(0.5, -0.1)]
     public void ImpossibleSplitIsRejected(double train, double validation)
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1))
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1))
             .WithFlickr8k(flickr).WithSplit(train, validation).Build());
         Assert.That(error!.Message, Does.Contain("WithSplit"));
     }
@@ -104,7 +105,7 @@ public sealed class PipelineBuilderTests
     {
         var splits = dir.File("dataset_flickr8k.json");
         File.WriteAllText(splits, """{"images": []}""");
-        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1))
+        var error = Assert.Throws<InvalidOperationException>(() => CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1))
             .WithKarpathySplits(splits, flickr).WithSplit(0.7, 0.1).Build());
         Assert.That(error!.Message, Does.Contain("carries its own split"));
     }
@@ -112,7 +113,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void BuilderIsFrozenAfterBuild()
     {
-        var builder = CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(flickr);
+        var builder = CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(flickr);
         builder.Build();
         var error = Assert.Throws<InvalidOperationException>(() => builder.WithSeed(3));
         Assert.That(error!.Message, Does.Contain("CaptionPipeline.Create()"));
@@ -122,7 +123,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void EarlyStoppingWithoutValidationSplitSaysHowToGetOne()
     {
-        var pipeline = CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(flickr).Build();
+        var pipeline = CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(flickr).Build();
         var error = Assert.Throws<InvalidOperationException>(() => pipeline.Train(o => o with { Patience = 2 }));
         Assert.That(error!.Message, Does.Contain("validation split").And.Contain("WithSplit"));
     }
@@ -130,7 +131,7 @@ public sealed class PipelineBuilderTests
     [Test]
     public void InvalidTrainingOptionsNameTheSetting()
     {
-        var pipeline = CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(flickr).Build();
+        var pipeline = CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(flickr).Build();
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Train(o => o with { Epochs = 0 }));
         Assert.That(error!.ParamName, Is.EqualTo("Epochs"));
     }

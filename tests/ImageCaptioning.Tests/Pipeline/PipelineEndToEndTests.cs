@@ -26,7 +26,7 @@ public sealed class PipelineEndToEndTests
     private CaptionPipelineBuilder Builder(string cache, List<PipelineProgress>? progress = null, string? flickr8k = null)
     {
         var builder = CaptionPipeline.Create()
-            .WithResNet50(FeatureWeights.Random(5))
+            .WithResNet50(CnnWeights.Random(5))
             .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) }, BatchSize = 8 })
             .WithFlickr8k(flickr8k ?? data.Directory)
             .WithFeatureCache(dir.File(cache))
@@ -122,7 +122,7 @@ public sealed class PipelineEndToEndTests
         var broken = dir.File("broken");
         CopyDirectory(data.Directory, broken);
         File.Delete(Path.Combine(broken, "Images", data.Images[4].ImageId));
-        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(5))
+        var error = Assert.Throws<FileNotFoundException>(() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(5))
             .WithFlickr8k(broken).WithFeatureCache(dir.File("cache-broken")).Train());
         Assert.That(error!.Message, Does.Contain("1 of 40 images").And.Contain(data.Images[4].ImageId));
     }

@@ -36,7 +36,7 @@ public sealed class PipelineStageTests
     }
 
     private static CaptionPipelineDefinition Definition(string root, double train = 0.6, double validation = 0.2) =>
-        CaptionPipeline.Create().WithVgg16(FeatureWeights.Random(1)).WithFlickr8k(root).WithSplit(train, validation).WithSeed(4)
+        CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(root).WithSplit(train, validation).WithSeed(4)
             .WithModel(m => m with { EmbeddingSize = 8, HiddenSize = 8 }).WithDevice(torch.CPU).Build();
 
     private static InMemoryFeatureSource Features(PipelineCaptions captions, int dimension)
@@ -93,7 +93,7 @@ public sealed class PipelineStageTests
         var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = 6, ImageSize = 32, Seed = 3 }).Generate(dir.File("data"));
         var progress = new List<PipelineProgress>();
         var pipeline = CaptionPipeline.Create()
-            .WithResNet50(FeatureWeights.Random(5))
+            .WithResNet50(CnnWeights.Random(5))
             .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) }, BatchSize = 4 })
             .WithFlickr8k(data.Directory).WithFeatureCache(dir.File("cache")).WithProgress(new SynchronousProgress(progress)).Build();
         var captions = pipeline.ReadCaptions(NullLogger.Instance);

@@ -1,7 +1,9 @@
 using System.Text;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Synthetic;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Persistence;
 using ImageCaptioning.Tests.Samples;
 using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Vision;
@@ -37,9 +39,7 @@ public sealed class BadCommandLineCatalogTests
         var captionModel = CaptionModel.Create(task.ModelOptions() with { FeatureDimension = ResNet50FeatureExtractor.FeatureDimension });
         using (var bundle = new CaptionModelBundle(captionModel, task.Tokenizer,
                    featureExtractor: new FeatureExtractorDescription("resnet50-avgpool", ResNet50FeatureExtractor.FeatureDimension, ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) })))
-            bundle.Save(model);
-        System.IO.File.WriteAllText(Path.Combine(model, "pipeline.json"),
-            """{ "network": "ResNet50", "weightsKind": "Random", "weightsSeed": 1, "startMark": "startseq", "endMark": "endseq" }""");
+            CaptionerFolders.SaveCaptioner(model, bundle, FeatureNetwork.ResNet50, CnnWeights.Random(1));
     }
 
     [OneTimeTearDown]
@@ -105,9 +105,11 @@ public sealed class BadCommandLineCatalogTests
         yield return new("CaptionImages", "--device tpu", _ => [model, image, "--device", "tpu"], "--device");
         yield return new("CaptionImages", "a folder without images", d => [model, Folder(d, "empty")], "has no .jpg, .jpeg or .png files");
         yield return new("CaptionImages", "a model folder that is not a captioner", d => [Folder(d, "not-a-model"), image], "is not a saved captioner");
-        yield return new("CaptionImages", "pipeline.json not JSON", d => [DamagedModel(d, m => System.IO.File.WriteAllText(Path.Combine(m, "pipeline.json"), "{")), image], "pipeline.json");
-        yield return new("CaptionImages", "pipeline.json naming an unknown network", d =>
-            [DamagedModel(d, m => System.IO.File.WriteAllText(Path.Combine(m, "pipeline.json"), """{ "network": "AlexNet" }""")), image], "'network' is 'AlexNet'");
+        yield return new("CaptionImages", "config.json not JSON", d => [DamagedModel(d, m => System.IO.File.WriteAllText(Path.Combine(m, "config.json"), "{")), image], "config.json");
+        yield return new("CaptionImages", "config.json naming an unknown network", d =>
+            [DamagedModel(d, m => EditCaptioner(m, "network", "AlexNet")), image], "'captioner.network' is 'AlexNet'");
+        yield return new("CaptionImages", "a model bundle without captioner settings", d =>
+            [DamagedModel(d, m => EditCaptioner(m, null, null)), image], "is not a saved captioner");
         yield return new("CaptionImages", "model.safetensors truncated", d => [DamagedModel(d, m => Truncate(Path.Combine(m, "model.safetensors"))), image], "model.safetensors");
         yield return new("CaptionImages", "vocab.txt edited", d => [DamagedModel(d, m => System.IO.File.AppendAllText(Path.Combine(m, "vocab.txt"), "zebra\n")), image], "vocab.txt");
         yield return new("CaptionImages", "a truncated JPEG among good ones (counted, the others captioned)", d =>
@@ -158,6 +160,16 @@ public sealed class BadCommandLineCatalogTests
         foreach (var file in Directory.GetFiles(model)) System.IO.File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         damage(copy);
         return copy;
+    }
+
+    /// <summary>Sets <paramref name="key"/> of config.json's captioner section to <paramref name="value"/>, or with a null key removes the section.</summary>
+    private static void EditCaptioner(string folder, string? key, string? value)
+    {
+        var path = Path.Combine(folder, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
+        if (key is null) config.Remove("captioner");
+        else config["captioner"]![key] = value;
+        System.IO.File.WriteAllText(path, config.ToJsonString());
     }
 
     private static void Truncate(string path)

@@ -4,8 +4,10 @@ using System.Text.Json.Nodes;
 using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Persistence;
 using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Text;
 using ImageCaptioning.Torch.Serialization;
@@ -44,11 +46,9 @@ public sealed class BadInputCatalogTests
         shared = new TempDirectory();
         var task = new TinyCaptionTask();
         bundleFolder = shared.File("bundle");
-        // A saved captioner: a model of ResNet-50 features, and the pipeline settings Captioner.Load reads.
+        // A saved captioner: a model of ResNet-50 features, and the settings Captioner.Load rebuilds its extractor from.
         var resNetModel = CaptionModel.Create(task.ModelOptions() with { FeatureDimension = ResNet50FeatureExtractor.FeatureDimension });
-        using (var bundle = new CaptionModelBundle(resNetModel, task.Tokenizer)) bundle.Save(bundleFolder);
-        File.WriteAllText(Path.Combine(bundleFolder, "pipeline.json"),
-            """{ "network": "ResNet50", "weightsKind": "Random", "weightsSeed": 1, "startMark": "startseq", "endMark": "endseq" }""");
+        using (var bundle = new CaptionModelBundle(resNetModel, task.Tokenizer)) CaptionerFolders.SaveCaptioner(bundleFolder, bundle, FeatureNetwork.ResNet50, CnnWeights.Random(1));
 
         storeFolder = shared.File("store");
         using (var store = FeatureStore.OpenOrCreate(storeFolder, 3, "test", "none"))
@@ -184,7 +184,7 @@ public sealed class BadInputCatalogTests
         yield return new Case("bundles", "bundle folder missing", dir => (() => CaptionModelBundle.Load(Path.Combine(dir, "absent")).Dispose(), "absent"));
         yield return Bundle("config.json missing", b => File.Delete(Path.Combine(b, "config.json")), "lacks config.json");
         yield return Bundle("config.json not JSON", b => File.WriteAllText(Path.Combine(b, "config.json"), "{\"format\": 1, \"model\": "), "config.json");
-        yield return Bundle("config.json format 2", b => EditJson(Path.Combine(b, "config.json"), j => j["format"] = 2), "config.json");
+        yield return Bundle("config.json format 3", b => EditJson(Path.Combine(b, "config.json"), j => j["format"] = 3), "config.json");
         yield return Bundle("config.json with 0 LSTM layers", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["layers"] = 0), "config.json");
         yield return Bundle("config.json with another hidden size than the weights", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["hiddenSize"] = 20), "model.safetensors");
         yield return Bundle("model.safetensors with 64 bytes flipped", b => Tamper.FlipTensorBytes(Path.Combine(b, "model.safetensors")), "model.safetensors");
@@ -195,18 +195,23 @@ public sealed class BadInputCatalogTests
             EditJson(Path.Combine(b, "config.json"), j => j.AsObject().Remove("sha256"));
             File.AppendAllText(Path.Combine(b, "vocab.txt"), "zebra\n");
         }, "vocab.txt");
-        yield return SavedCaptioner("pipeline.json missing", b => File.Delete(Path.Combine(b, "pipeline.json")), "pipeline.json is missing");
-        yield return SavedCaptioner("pipeline.json naming a network whose features the model does not read",
-            b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "Vgg16"), "pipeline.json");
-        yield return SavedCaptioner("pipeline.json not JSON", b => File.WriteAllText(Path.Combine(b, "pipeline.json"), "{\"network\": "), "pipeline.json");
-        yield return SavedCaptioner("pipeline.json naming an unknown network", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "alexnet"), "pipeline.json");
-        yield return SavedCaptioner("pipeline.json naming an unknown weights kind", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["weightsKind"] = "Cloud"), "pipeline.json");
-        yield return SavedCaptioner("pipeline.json: weights from a file it does not name", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["weightsKind"] = "File"), "pipeline.json");
-        yield return SavedCaptioner("pipeline.json: weights from a file that is gone", b => EditJson(Path.Combine(b, "pipeline.json"), j =>
+        yield return SavedCaptioner("config.json without its captioner section (a bare bundle)", b => EditJson(Path.Combine(b, "config.json"), j => j.AsObject().Remove("captioner")), "config.json");
+        yield return SavedCaptioner("config.json naming a network whose features the model does not read",
+            b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["network"] = "Vgg16"), "config.json");
+        yield return SavedCaptioner("config.json with a captioner section that is not an object", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"] = "ResNet50"), "config.json");
+        yield return SavedCaptioner("config.json naming an unknown network", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["network"] = "alexnet"), "config.json");
+        yield return SavedCaptioner("config.json naming an unknown weights kind", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["weightsKind"] = "Cloud"), "config.json");
+        yield return SavedCaptioner("config.json: weights from a file it does not name", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["weightsKind"] = "File"), "config.json");
+        yield return SavedCaptioner("config.json: weights from a file that is gone", b => EditJson(Path.Combine(b, "config.json"), j =>
         {
-            j["weightsKind"] = "File";
-            j["weightsPath"] = Path.Combine(b, "gone.pth");
+            j["captioner"]!["weightsKind"] = "File";
+            j["captioner"]!["weightsPath"] = Path.Combine(b, "gone.pth");
         }), "gone.pth");
+        yield return Format1Captioner("format-1 folder: pipeline.json missing", b => File.Delete(Path.Combine(b, "pipeline.json")), "pipeline.json is missing");
+        yield return Format1Captioner("format-1 folder: pipeline.json not JSON", b => File.WriteAllText(Path.Combine(b, "pipeline.json"), "{\"network\": "), "pipeline.json");
+        yield return Format1Captioner("format-1 folder: pipeline.json naming an unknown network", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "alexnet"), "pipeline.json");
+        yield return Format1Captioner("format-1 folder: pipeline.json naming a network whose features the model does not read",
+            b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "Vgg16"), "pipeline.json");
 
         // Training checkpoints.
         yield return Checkpoint("last.json not JSON", c => File.WriteAllText(Path.Combine(c, "last.json"), "{"), "last.json");
@@ -222,18 +227,18 @@ public sealed class BadInputCatalogTests
         });
 
         // Pipeline inputs.
-        yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1))
+        yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1))
             .WithFlickr8k(Path.Combine(dir, "absent")).Build(), "absent"));
         yield return new Case("pipeline", "Flickr8k folder without an image folder", dir =>
         {
             File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\na.jpg,a dog\n");
-            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).Build(), "Images");
+            return (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1)).WithFlickr8k(dir).Build(), "Images");
         });
         yield return new Case("pipeline", "captions naming images that are not in the folder", dir =>
         {
             Directory.CreateDirectory(Path.Combine(dir, "Images"));
             File.WriteAllText(Path.Combine(dir, "captions.txt"), "image,caption\n" + string.Concat(Enumerable.Range(0, 12).Select(i => $"a{i}.jpg,a dog\n")));
-            return (() => CaptionPipeline.Create().WithResNet50(FeatureWeights.Random(1)).WithFlickr8k(dir).WithFeatureCache(Path.Combine(dir, "cache")).Train(), "a0.jpg");
+            return (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1)).WithFlickr8k(dir).WithFeatureCache(Path.Combine(dir, "cache")).Train(), "a0.jpg");
         });
     }
 
@@ -287,9 +292,14 @@ public sealed class BadInputCatalogTests
         return (() => CaptionModelBundle.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
     });
 
-    private static Case SavedCaptioner(string input, Action<string> damage, string file) => new("bundles", input, dir =>
+    private static Case SavedCaptioner(string input, Action<string> damage, string file) => DamagedCaptioner(() => bundleFolder, input, damage, file);
+
+    private static Case Format1Captioner(string input, Action<string> damage, string file) => DamagedCaptioner(() => CaptionerFolders.Format1Fixture, input, damage, file);
+
+    // The folder is looked up when the case runs: the cases are listed before the good inputs are made.
+    private static Case DamagedCaptioner(Func<string> folder, string input, Action<string> damage, string file) => new("bundles", input, dir =>
     {
-        var copy = CopyOf(bundleFolder, dir);
+        var copy = CopyOf(folder(), dir);
         damage(copy);
         return (() => ImageCaptioning.Pipeline.Captioner.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
     });

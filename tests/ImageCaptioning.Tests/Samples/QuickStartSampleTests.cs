@@ -29,7 +29,9 @@ public sealed partial class QuickStartSampleTests
 
         var report = Path.Combine(output, "report.html");
         Assert.That(File.Exists(report), Is.True, run.Transcript);
-        Assert.That(File.Exists(Path.Combine(output, "model", "pipeline.json")), Is.True, run.Transcript);
+        // One captioner folder: its settings are in config.json, beside the weights and the vocabulary.
+        Assert.That(Directory.GetFiles(Path.Combine(output, "model")).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "config.json", "model.safetensors", "vocab.txt" }), run.Transcript);
+        Assert.That(File.ReadAllText(Path.Combine(output, "model", "config.json")), Does.Contain("\"captioner\""), run.Transcript);
         var html = File.ReadAllText(report);
         var images = ImageSource().Matches(html).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
         Assert.That(images, Is.Not.Empty, "the report shows no image");

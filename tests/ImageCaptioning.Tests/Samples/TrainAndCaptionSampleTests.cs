@@ -45,7 +45,8 @@ public sealed partial class TrainAndCaptionSampleTests
             @"test split \(\d+ images, greedy\): BLEU-1 \d\.\d{3}  BLEU-2 \d\.\d{3}  BLEU-3 \d\.\d{3}  BLEU-4 \d\.\d{3}  CIDEr-D \d+\.\d{3}"), training.Transcript);
         Assert.That(training.StandardOutput, Does.Contain("weights: random (seed 5)"));
         Assert.That(File.ReadAllText(Path.Combine(output, "report.html")), Does.Contain("<img src="));
-        Assert.That(File.Exists(Path.Combine(Model, "pipeline.json")), Is.True);
+        Assert.That(Directory.GetFiles(Model).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "config.json", "model.safetensors", "vocab.txt" }));
+        Assert.That(File.ReadAllText(Path.Combine(Model, "config.json")), Does.Contain("\"captioner\""));
         Assert.That(training.StandardError, Is.Empty, "nothing goes wrong on the way");
     }
 

@@ -1,5 +1,6 @@
 using ImageCaptioning.Data;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Text;

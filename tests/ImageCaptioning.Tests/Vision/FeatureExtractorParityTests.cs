@@ -214,7 +214,7 @@ public sealed class FeatureExtractorParityTests
     public void Random_weights_are_seeded_and_logged_as_a_warning()
     {
         var logger = new ListLogger();
-        using var first = ResNet50FeatureExtractor.CreateRandom(7, logger, Cpu);
+        using var first = ResNet50FeatureExtractor.CreateRandom(7, Cpu, logger);
         using var second = ResNet50FeatureExtractor.CreateRandom(7, options: Cpu);
         using var other = ResNet50FeatureExtractor.CreateRandom(8, options: Cpu);
         var a = first.Extract(images).Values.ToArray();

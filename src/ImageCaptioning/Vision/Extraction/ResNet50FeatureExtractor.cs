@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImageCaptioning.Vision;
 
@@ -13,7 +12,9 @@ public sealed class ResNet50FeatureExtractor : FeatureExtractor
     /// <summary>Values per image.</summary>
     public const int FeatureDimension = ResNet50.PooledChannels;
 
-    private static readonly IReadOnlySet<string> IgnoredKeys = new HashSet<string>(["fc.weight", "fc.bias"], StringComparer.Ordinal);
+    private static readonly CnnRecipe<ResNet50> Recipe = new("ResNet-50", "ResNet-50", () => new ResNet50(includeClassifier: false),
+        new HashSet<string>(["fc.weight", "fc.bias"], StringComparer.Ordinal), normalLinear: false, PretrainedWeights.ResNet50FileNames,
+        "torchvision.models.resnet50(weights='IMAGENET1K_V1')");
 
     private ResNet50FeatureExtractor(ResNet50 network, FeatureExtractorOptions? options, ILogger? logger)
         : base(network, "resnet50-avgpool", FeatureDimension, options, logger)
@@ -23,21 +24,8 @@ public sealed class ResNet50FeatureExtractor : FeatureExtractor
     /// <summary>Loads the weights of a torchvision ResNet-50 from a <c>.pth</c> (zip or legacy) or <c>.safetensors</c> file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ImageCaptioning.Torch.Serialization.StateDictMismatchException">The file's keys or shapes are not ResNet-50's; all problems are listed.</exception>
-    public static ResNet50FeatureExtractor FromFile(string path, FeatureExtractorOptions? options = null, ILogger? logger = null)
-    {
-        logger ??= NullLogger.Instance;
-        var network = new ResNet50(includeClassifier: false);
-        try
-        {
-            NetworkWeights.Load(network, path, IgnoredKeys, logger);
-            return new ResNet50FeatureExtractor(network, options, logger);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-    }
+    public static ResNet50FeatureExtractor FromFile(string path, FeatureExtractorOptions? options = null, ILogger? logger = null) =>
+        Recipe.FromFile(path, logger, (network, log) => new ResNet50FeatureExtractor(network, options, log));
 
     /// <summary>
     /// Loads torchvision's ImageNet weights (IMAGENET1K_V1, <see cref="PretrainedWeights.ResNet50FileNames"/>) from
@@ -45,18 +33,12 @@ public sealed class ResNet50FeatureExtractor : FeatureExtractor
     /// </summary>
     /// <exception cref="PretrainedWeightsNotFoundException">The file is not there; the message says where it is expected and how to obtain it.</exception>
     public static ResNet50FeatureExtractor FromDefaultLocation(FeatureExtractorOptions? options = null, ILogger? logger = null) =>
-        FromFile(PretrainedWeights.Locate("ResNet-50", "torchvision.models.resnet50(weights='IMAGENET1K_V1')", PretrainedWeights.ResNet50FileNames), options, logger);
+        Recipe.FromDefaultLocation(logger, (network, log) => new ResNet50FeatureExtractor(network, options, log));
 
     /// <summary>
     /// An extractor with random weights (torchvision's initialisation, seeded): for tests and demos only. Logs a
     /// warning saying so.
     /// </summary>
-    public static ResNet50FeatureExtractor CreateRandom(int seed, ILogger? logger = null, FeatureExtractorOptions? options = null)
-    {
-        logger ??= NullLogger.Instance;
-        var network = new ResNet50(includeClassifier: false);
-        NetworkWeights.InitializeLikeTorchvision(network, seed, normalLinear: false);
-        logger.LogWarning("ResNet-50 feature extractor with RANDOM weights (seed {Seed}): its features are meaningless; use it for tests and demos only", seed);
-        return new ResNet50FeatureExtractor(network, options, logger);
-    }
+    public static ResNet50FeatureExtractor CreateRandom(int seed, FeatureExtractorOptions? options = null, ILogger? logger = null) =>
+        Recipe.CreateRandom(seed, logger, (network, log) => new ResNet50FeatureExtractor(network, options, log));
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ImageCaptioning.Vision;
 
@@ -19,9 +18,9 @@ public sealed class Vgg16SpatialFeatureExtractor : FeatureExtractor
     /// <summary>conv5_3's channels.</summary>
     public const int Channels = 512;
 
-    private static readonly IReadOnlySet<string> IgnoredKeys = new HashSet<string>(
+    private static readonly CnnRecipe<Vgg16> Recipe = Vgg16FeatureExtractor.Recipe("VGG16 spatial", Vgg16Output.Conv5_3, new HashSet<string>(
         from layer in new[] { 0, 3, 6 } from kind in new[] { "weight", "bias" } select $"classifier.{layer}.{kind}",
-        StringComparer.Ordinal);
+        StringComparer.Ordinal));
 
     private Vgg16SpatialFeatureExtractor(Vgg16 network, (int Height, int Width) grid, FeatureExtractorOptions options, ILogger? logger)
         : base(network, "vgg16-conv5_3", checked(grid.Height * grid.Width * Channels), options, logger)
@@ -40,37 +39,23 @@ public sealed class Vgg16SpatialFeatureExtractor : FeatureExtractor
     /// <exception cref="ImageCaptioning.Torch.Serialization.StateDictMismatchException">The file's keys or shapes are not VGG16's; all problems are listed.</exception>
     public static Vgg16SpatialFeatureExtractor FromFile(string path, FeatureExtractorOptions? options = null, ILogger? logger = null)
     {
-        logger ??= NullLogger.Instance;
-        options ??= new FeatureExtractorOptions();
-        var grid = GridFor(options);
-        var network = new Vgg16(Vgg16Output.Conv5_3);
-        try
-        {
-            NetworkWeights.Load(network, path, IgnoredKeys, logger);
-            return new Vgg16SpatialFeatureExtractor(network, grid, options, logger);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var (resolved, grid) = GridFor(options);
+        return Recipe.FromFile(path, logger, (network, log) => new Vgg16SpatialFeatureExtractor(network, grid, resolved, log));
     }
 
     /// <summary>Loads torchvision's ImageNet VGG16 weights (<see cref="PretrainedWeights.Vgg16FileName"/>) from the torch hub cache.</summary>
     /// <exception cref="PretrainedWeightsNotFoundException">The file is not there; the message says where it is expected and how to obtain it.</exception>
-    public static Vgg16SpatialFeatureExtractor FromDefaultLocation(FeatureExtractorOptions? options = null, ILogger? logger = null) =>
-        FromFile(PretrainedWeights.Locate("VGG16", "torchvision.models.vgg16(weights='IMAGENET1K_V1')", [PretrainedWeights.Vgg16FileName]), options, logger);
+    public static Vgg16SpatialFeatureExtractor FromDefaultLocation(FeatureExtractorOptions? options = null, ILogger? logger = null)
+    {
+        var (resolved, grid) = GridFor(options);
+        return Recipe.FromDefaultLocation(logger, (network, log) => new Vgg16SpatialFeatureExtractor(network, grid, resolved, log));
+    }
 
     /// <summary>An extractor with random weights (seeded): for tests and demos only. Logs a warning saying so.</summary>
-    public static Vgg16SpatialFeatureExtractor CreateRandom(int seed, ILogger? logger = null, FeatureExtractorOptions? options = null)
+    public static Vgg16SpatialFeatureExtractor CreateRandom(int seed, FeatureExtractorOptions? options = null, ILogger? logger = null)
     {
-        logger ??= NullLogger.Instance;
-        options ??= new FeatureExtractorOptions();
-        var grid = GridFor(options);
-        var network = new Vgg16(Vgg16Output.Conv5_3);
-        NetworkWeights.InitializeLikeTorchvision(network, seed, normalLinear: true);
-        logger.LogWarning("VGG16 spatial feature extractor with RANDOM weights (seed {Seed}): its features are meaningless; use it for tests and demos only", seed);
-        return new Vgg16SpatialFeatureExtractor(network, grid, options, logger);
+        var (resolved, grid) = GridFor(options);
+        return Recipe.CreateRandom(seed, logger, (network, log) => new Vgg16SpatialFeatureExtractor(network, grid, resolved, log));
     }
 
     /// <inheritdoc />
@@ -82,13 +67,14 @@ public sealed class Vgg16SpatialFeatureExtractor : FeatureExtractor
             return channelsLast.contiguous().reshape(output.shape[0], -1);
     }
 
-    private static (int Height, int Width) GridFor(FeatureExtractorOptions options)
+    private static (FeatureExtractorOptions Options, (int Height, int Width) Grid) GridFor(FeatureExtractorOptions? options)
     {
+        options ??= new FeatureExtractorOptions();
         var size = options.Transform.FixedOutputSize!.Value;
         // Four 2×2 max-pools (floor) precede conv5_3.
         var grid = (size.Height >> 4, size.Width >> 4);
         if (grid.Item1 < 1 || grid.Item2 < 1)
             throw new ArgumentException($"the transform's output {size} is too small for VGG16's conv5_3 (at least 16x16)", nameof(options));
-        return grid;
+        return (options, grid);
     }
 }

@@ -1,13 +1,15 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Persistence;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Text;
 using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
-namespace ImageCaptioning.Tests.Training;
+namespace ImageCaptioning.Tests.Persistence;
 
 [TestFixture]
 public sealed class CaptionModelBundleTests

@@ -1,9 +1,8 @@
-using System.Reflection;
+using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
-using ImageCaptioning.Vision;
 using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
 
-namespace ImageCaptioning.Modeling;
+namespace ImageCaptioning.Persistence;
 
 /// <summary>
 /// Everything needed to caption a new image: the model, its tokenizer, default decoding settings and a description
@@ -13,19 +12,19 @@ namespace ImageCaptioning.Modeling;
 /// saved whole; a vocabulary mapped over another Microsoft.ML.Tokenizers tokenizer saves its id map, and loading it
 /// takes that tokenizer again.
 /// </summary>
-public sealed partial class CaptionModelBundle : IDisposable
+public sealed class CaptionModelBundle : IDisposable
 {
-    /// <summary>The settings file of a bundle folder.</summary>
-    public const string ConfigFileName = "config.json";
+    /// <summary>The configuration file of a bundle folder: the model, tokenizer, decoding, features and the files' SHA-256.</summary>
+    public const string ConfigFileName = CaptionerFolder.ConfigFileName;
 
     /// <summary>The weights file of a bundle folder (safetensors, state_dict key names).</summary>
-    public const string ModelFileName = "model.safetensors";
+    public const string ModelFileName = CaptionerFolder.ModelFileName;
 
     /// <summary>
     /// The vocabulary of a bundle folder, line i for id i: the token, or for a mapped vocabulary the tokenizer's id
     /// (after the four special ids' names).
     /// </summary>
-    public const string VocabularyFileName = "vocab.txt";
+    public const string VocabularyFileName = CaptionerFolder.VocabularyFileName;
 
     /// <summary>Bundles a trained model with the <see cref="WordTokenizer"/> or <see cref="WordPieceTokenizer"/> that encoded its training captions.</summary>
     /// <param name="model">The model; the bundle takes ownership.</param>
@@ -51,7 +50,7 @@ public sealed partial class CaptionModelBundle : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vocabulary);
-        if (!vocabulary.IsMapped && vocabulary.Tokenizer is not (WordTokenizer or WordPieceTokenizer))
+        if (!TokenizerConfig.CanStore(vocabulary))
             throw new ArgumentException($"a bundle can store a {nameof(WordTokenizer)}, a {nameof(WordPieceTokenizer)} or a mapped vocabulary, not a {vocabulary.Tokenizer.GetType().Name}'s own ids", nameof(vocabulary));
         if (vocabulary.VocabularySize != model.Options.VocabularySize)
             throw new ArgumentException($"the vocabulary has {vocabulary.VocabularySize} ids but the model's has {model.Options.VocabularySize}", nameof(vocabulary));
@@ -80,10 +79,32 @@ public sealed partial class CaptionModelBundle : IDisposable
     /// <summary>The image features the model reads, when known.</summary>
     public FeatureExtractorDescription? FeatureExtractor { get; }
 
-    /// <summary>The library version that wrote bundles and checkpoints.</summary>
-    internal static string LibraryVersion { get; } =
-        typeof(CaptionModelBundle).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(CaptionModelBundle).Assembly.GetName().Version?.ToString() ?? "unknown";
+    /// <summary>
+    /// Writes the bundle to <paramref name="folder"/>: the files go into a temporary sibling folder which then
+    /// replaces <paramref name="folder"/>, so a reader never sees a mix of old and new files. An existing folder is
+    /// replaced only when it is empty or a bundle.
+    /// </summary>
+    /// <exception cref="IOException">The folder holds something other than a bundle, or a write failed.</exception>
+    public void Save(string folder) => CaptionerFolder.Save(folder, this, settings: null);
+
+    /// <summary>
+    /// Reads a bundle written by <see cref="Save"/> or <c>Captioner.Save</c> (whose captioner settings it skips), with
+    /// the model on <paramref name="device"/> (the CPU by default) in eval mode.
+    /// </summary>
+    /// <param name="folder">The bundle folder.</param>
+    /// <param name="device">Where the model goes; the CPU when null.</param>
+    /// <param name="tokenizer">
+    /// For a bundle whose vocabulary is mapped over a Microsoft.ML.Tokenizers tokenizer, that tokenizer (of the type
+    /// the bundle names; a tokenizer is not saved). Not needed, and ignored, for a <see cref="WordTokenizer"/> or
+    /// <see cref="WordPieceTokenizer"/> bundle.
+    /// </param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="ArgumentException">The bundle needs <paramref name="tokenizer"/>, or one of its type.</exception>
+    /// <exception cref="FileNotFoundException">A bundle file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
+    /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model; the message names the file and keys.</exception>
+    public static CaptionModelBundle Load(string folder, Device? device = null, Tokenizer? tokenizer = null) =>
+        CaptionerFolder.LoadBundle(folder, device, tokenizer);
 
     /// <summary>A decoder over the model with the vocabulary's start and end marks.</summary>
     public CaptionDecoder CreateDecoder() => new(Model, Vocabulary.StartId, Vocabulary.EndId);
@@ -95,9 +116,3 @@ public sealed partial class CaptionModelBundle : IDisposable
     /// <summary>Frees the model.</summary>
     public void Dispose() => Model.Dispose();
 }
-
-/// <summary>The image features a captioning model was trained on: how to compute them for a new image.</summary>
-/// <param name="Name">The extractor, e.g. "vgg16-fc7" or "resnet50-avgpool".</param>
-/// <param name="Dimension">Floats per feature row.</param>
-/// <param name="Preprocessing">The image transform applied before the extractor, or null when not recorded.</param>
-public sealed record FeatureExtractorDescription(string Name, int Dimension, ImageTransformOptions? Preprocessing = null);

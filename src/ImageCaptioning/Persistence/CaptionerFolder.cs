@@ -1,0 +1,176 @@
+using System.Text.Json;
+using ImageCaptioning.IO;
+using ImageCaptioning.Modeling;
+using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
+
+namespace ImageCaptioning.Persistence;
+
+/// <summary>
+/// The folder a captioner or a bare model bundle is saved to, as one unit: <c>config.json</c> (the model's options,
+/// tokenizer, decoding defaults, the features and their preprocessing, the captioner's settings and the SHA-256 of
+/// the other files), <c>model.safetensors</c> and <c>vocab.txt</c>. It is written once, by a folder swap
+/// (<see cref="AtomicFolder"/>). Format 1 folders, whose captioner settings were a second file written after the
+/// swap (<c>pipeline.json</c>), still load.
+/// </summary>
+internal static class CaptionerFolder
+{
+    public const string ConfigFileName = "config.json";
+    public const string ModelFileName = "model.safetensors";
+    public const string VocabularyFileName = "vocab.txt";
+
+    /// <summary>Where format 1 kept the captioner's settings.</summary>
+    public const string Format1SettingsFileName = "pipeline.json";
+
+    private const int CurrentFormat = 2;
+    private const string CaptionerKey = "captioner";
+
+    // The files Save writes besides the configuration, which records their SHA-256.
+    private static readonly string[] HashedFiles = [ModelFileName, VocabularyFileName];
+
+    /// <summary>Writes <paramref name="bundle"/>, with the captioner's <paramref name="settings"/> when it is one, to <paramref name="folder"/>.</summary>
+    /// <exception cref="IOException">The folder holds something other than a bundle, or a write failed.</exception>
+    public static void Save(string folder, CaptionModelBundle bundle, CaptionerSettings? settings)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ArgumentNullException.ThrowIfNull(bundle);
+        AtomicFolder.Write(folder, ConfigFileName, "caption model bundle", staging =>
+        {
+            Safetensors.Save(Path.Combine(staging, ModelFileName), bundle.Model.state_dict());
+            TokenizerConfig.WriteVocabulary(Path.Combine(staging, VocabularyFileName), bundle.Vocabulary);
+            var config = new FolderConfig
+            {
+                Format = CurrentFormat,
+                LibraryVersion = LibraryVersion.Current,
+                Model = bundle.Model.Options,
+                Tokenizer = TokenizerConfig.From(bundle.Vocabulary),
+                Decoding = bundle.Decoding,
+                FeatureExtractor = bundle.FeatureExtractor is { } extractor ? FeatureExtractorConfig.From(extractor) : null,
+                Captioner = settings is null ? null : CaptionerConfig.From(settings),
+                Sha256 = HashedFiles.ToDictionary(name => name, name => FileDigest.Sha256(Path.Combine(staging, name))),
+            };
+            AtomicFile.Write(Path.Combine(staging, ConfigFileName), stream => JsonSerializer.Serialize(stream, config, FolderConfig.Json));
+        });
+    }
+
+    /// <summary>Reads the model bundle of a folder written by <see cref="Save"/> (or by format 1's writer), skipping any captioner settings.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="ArgumentException">The vocabulary needs <paramref name="tokenizer"/>, or one of its type.</exception>
+    /// <exception cref="FileNotFoundException">A file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
+    /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model.</exception>
+    public static CaptionModelBundle LoadBundle(string folder, Device? device, Tokenizer? tokenizer) => Read(folder, device, tokenizer, captioner: false).Bundle;
+
+    /// <summary>
+    /// Reads a saved captioner: its bundle, its settings, and the file they came from (config.json, or a format-1
+    /// folder's pipeline.json) for later errors about them.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file is missing (in a format-1 folder, pipeline.json); the message names it.</exception>
+    /// <exception cref="InvalidDataException">As <see cref="LoadBundle"/>, and the settings are missing or invalid; the message names the file and key.</exception>
+    public static (CaptionModelBundle Bundle, CaptionerSettings Settings, string SettingsPath) LoadCaptioner(string folder, Device? device, Tokenizer? tokenizer)
+    {
+        var (bundle, settings, settingsPath) = Read(folder, device, tokenizer, captioner: true);
+        return (bundle, settings!, settingsPath);
+    }
+
+    // The settings are read (with captioner) before the weights, so that bad settings cost no model.
+    private static (CaptionModelBundle Bundle, CaptionerSettings? Settings, string SettingsPath) Read(string folder, Device? device, Tokenizer? tokenizer, bool captioner)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"the caption model bundle {root} does not exist");
+        var configPath = Path.Combine(root, ConfigFileName);
+        var modelPath = Path.Combine(root, ModelFileName);
+        var vocabularyPath = Path.Combine(root, VocabularyFileName);
+        foreach (var path in new[] { configPath, modelPath, vocabularyPath })
+            if (!File.Exists(path)) throw new FileNotFoundException($"the caption model bundle {root} lacks {Path.GetFileName(path)}", path);
+
+        var config = ReadConfig(configPath);
+        var (settings, settingsPath) = captioner ? ReadSettings(config, root, configPath) : (null, configPath);
+        // Bundles written before the digests were recorded have none, and load unverified.
+        if (config.Sha256 is { } digests)
+        {
+            foreach (var name in HashedFiles)
+            {
+                if (!digests.TryGetValue(name, out var expected) || string.IsNullOrEmpty(expected))
+                    throw new InvalidDataException($"{configPath}: 'sha256' records no digest of {name}");
+                FileDigest.Verify(Path.Combine(root, name), expected, ConfigFileName);
+            }
+        }
+        var vocabulary = config.Tokenizer!.ReadVocabulary(vocabularyPath, configPath, tokenizer);
+        var modelOptions = Invalid(configPath, "model", () => config.Model!.Validate());
+        var decoding = Invalid(configPath, "decoding", () => (config.Decoding ?? DecodingOptions.Greedy).Validate());
+        var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
+        if (vocabulary.VocabularySize != modelOptions.VocabularySize)
+            throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {vocabulary.VocabularySize} tokens but {ConfigFileName} gives the model {modelOptions.VocabularySize}");
+        if (vocabulary.PadId != modelOptions.PadId)
+            throw new InvalidDataException($"{vocabularyPath}: the tokenizer's pad id is {vocabulary.PadId} but {ConfigFileName} gives the model {modelOptions.PadId}");
+        if (featureExtractor is not null && featureExtractor.Dimension != modelOptions.FeatureDimension)
+            throw new InvalidDataException($"{configPath}: the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {modelOptions.FeatureDimension}");
+
+        var model = CaptionModel.Create(modelOptions);
+        try
+        {
+            using (var weights = Safetensors.Load(modelPath))
+                model.LoadStateDict(weights, strict: true, sourceName: modelPath);
+            if (device is { } target) model.to(target);
+            model.eval();
+            return (new CaptionModelBundle(model, vocabulary, decoding, featureExtractor), settings, settingsPath);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static FolderConfig ReadConfig(string path)
+    {
+        var config = ReadJson<FolderConfig>(path, "bundle configuration");
+        if (config.Format is < 1 or > CurrentFormat)
+            throw new InvalidDataException($"{path}: unsupported bundle format {config.Format} (this library reads formats 1 to {CurrentFormat})");
+        if (config.Model is null) throw new InvalidDataException($"{path}: the configuration lacks 'model'");
+        if (config.Tokenizer is null) throw new InvalidDataException($"{path}: the configuration lacks 'tokenizer'");
+        return config;
+    }
+
+    private static (CaptionerSettings Settings, string Path) ReadSettings(FolderConfig config, string root, string configPath)
+    {
+        if (config.Format == 1)
+        {
+            var legacyPath = Path.Combine(root, Format1SettingsFileName);
+            if (!File.Exists(legacyPath)) throw new FileNotFoundException($"'{root}' is not a saved captioner: {Format1SettingsFileName} is missing", legacyPath);
+            return (ReadJson<CaptionerConfig>(legacyPath, "captioner settings file").ToSettings(legacyPath, keyPrefix: ""), legacyPath);
+        }
+        var section = config.Captioner ?? throw new InvalidDataException(
+            $"{configPath}: '{root}' is not a saved captioner: the configuration lacks '{CaptionerKey}' (CaptionModelBundle.Save writes a model alone; Captioner.Save writes a captioner)");
+        return (section.ToSettings(configPath, CaptionerKey + "."), configPath);
+    }
+
+    private static T ReadJson<T>(string path, string what) where T : class
+    {
+        T? value;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            value = JsonSerializer.Deserialize<T>(stream, FolderConfig.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid {what} ({e.Message})", e);
+        }
+        return value ?? throw new InvalidDataException($"{path}: the {what} is empty (null)");
+    }
+
+    // A setting that fails validation is reported against the configuration file and section it came from.
+    private static T Invalid<T>(string path, string section, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: '{section}' is invalid: {e.Message}", e);
+        }
+    }
+}
