@@ -5,6 +5,7 @@ using ImageCaptioning.Data;
 using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Synthetic;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Text;
