@@ -100,6 +100,8 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
         IEnumerable<string> paths, int decodeThreads, int window, ImageDecoderOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
+        ArgumentOutOfRangeException.ThrowIfLessThan(decodeThreads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         var files = paths.ToArray();
         return OrderedPrefetch.Run(files.Length, i => ImageDecoder.Decode(files[i], options), decodeThreads, window, cancellationToken);
     }
