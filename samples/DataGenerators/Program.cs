@@ -1,8 +1,10 @@
-// The generic batch generators of ImageCaptioning.Data, outside captioning:
+// The generic batch generators of ImageCaptioning.Data, outside captioning. The Sequence subclasses are this
+// sample's own code (ArraySequence, WindowSequence, ImageCsvSequence), written on the library's Sequence<T>:
 //   1. a Keras-style Sequence over two aligned arrays (letters a..z with their capitals), reshuffled every epoch;
 //   2. a custom Sequence<T> subclass (sliding windows over a time series);
 //   3. prefetching: batches built ahead on worker threads, delivered in order;
-//   4. a CSV-of-images Sequence (ImageCsvSequence) over JPEG files and box labels this sample writes itself.
+//   4. a CSV-of-images Sequence (ImageCsvSequence, reading the CSV with the library's CsvReader) over JPEG files and
+//      box labels this sample writes itself (with ImageCaptioning.Synthetic).
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

@@ -1,3 +1,5 @@
+using ImageCaptioning.Concurrency;
+
 namespace ImageCaptioning.Data;
 
 /// <summary>Background preparation of a <see cref="Sequence{TBatch}"/>'s batches.</summary>
@@ -34,12 +36,9 @@ public static class SequenceExtensions
     private static IEnumerable<TBatch> PrefetchEpoch<TBatch>(Sequence<TBatch> sequence, PrefetchOptions options, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var count = sequence.Count;
         // Workers of the next epoch start only after OnEpochEnd, so no batch mixes two epochs' orders.
-        using (var pipeline = new PrefetchPipeline<TBatch>(count, index => sequence[index], options, cancellationToken))
-        {
-            for (var i = 0; i < count; i++) yield return pipeline.Take();
-        }
+        foreach (var batch in OrderedPrefetch.Run(sequence.Count, index => sequence[index], options.Workers, options.MaxQueueSize, cancellationToken))
+            yield return batch;
         sequence.OnEpochEnd();
     }
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using ImageCaptioning.IO;
 using Microsoft.Extensions.Logging;
 
 namespace ImageCaptioning.Text;
@@ -15,25 +15,38 @@ public static partial class CaptionReader
     public static CaptionCorpus ReadFlickr8kCsv(string path, CaptionReaderOptions? options = null, ILogger? logger = null)
     {
         var text = ReadAllText(path, options, logger);
-        var cursor = new CsvCursor(path, text);
-        if (cursor.AtEnd)
+        var csv = new CsvReader(text);
+        if (csv.AtEnd)
             throw new CaptionFormatException(path, 1, "the file is empty; expected the header 'image,caption'");
-        if (!cursor.TryReadHeader("image", "caption"))
+        if (!TryReadHeader(csv, "image", "caption"))
         {
             var end = text.AsSpan().IndexOfAny('\r', '\n');
             throw new CaptionFormatException(path, 1, $"expected the header 'image,caption' but found '{(end < 0 ? text : text[..end])}'");
         }
 
         var entries = new List<ImageCaption>();
-        while (!cursor.AtEnd)
+        try
         {
-            if (cursor.SkipBlankLine()) continue;
-            var line = cursor.Line;
-            var image = cursor.ReadField(lastColumn: false).Trim();
-            var caption = cursor.ReadField(lastColumn: true);
-            if (image.Length == 0)
-                throw new CaptionFormatException(path, line, "the image column is empty");
-            entries.Add(new ImageCaption(image, caption));
+            while (!csv.AtEnd)
+            {
+                if (csv.SkipBlankLine()) continue;
+                var line = csv.Line;
+                var image = csv.ReadField().Trim();
+                if (!csv.TryReadDelimiter())
+                    throw new CaptionFormatException(path, line, "expected two columns 'image,caption' but the record has one");
+                var captionLine = csv.Line;
+                // The image column never holds a comma, so an unquoted caption may: it runs to the end of its line.
+                var caption = csv.ReadField(toEndOfLine: true);
+                if (!csv.TryEndRecord())
+                    throw new CaptionFormatException(path, captionLine, $"unexpected '{(char)csv.Peek()}' after the closing quote of the last column");
+                if (image.Length == 0)
+                    throw new CaptionFormatException(path, line, "the image column is empty");
+                entries.Add(new ImageCaption(image, caption));
+            }
+        }
+        catch (CsvFormatException exception)
+        {
+            throw new CaptionFormatException(path, exception.LineNumber, exception.Reason, exception);
         }
         return CaptionCorpus.Create(entries);
     }
@@ -80,100 +93,20 @@ public static partial class CaptionReader
         return names;
     }
 
-    private static bool IsHeader(string field, string expected) =>
-        string.Equals(field.Trim(), expected, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>A position in CSV text that reads two-column records and tracks the line number.</summary>
-    private sealed class CsvCursor(string path, string text)
+    /// <summary>Reads the header record: the two column names, in any letter case; false for anything else.</summary>
+    private static bool TryReadHeader(CsvReader csv, string first, string second)
     {
-        private int position;
-
-        public int Line { get; private set; } = 1;
-
-        public bool AtEnd => position >= text.Length;
-
-        public bool TryReadHeader(string first, string second)
+        try
         {
-            try
-            {
-                return IsHeader(ReadField(lastColumn: false), first) && IsHeader(ReadField(lastColumn: true), second);
-            }
-            catch (CaptionFormatException)
-            {
-                return false;
-            }
+            return IsHeader(csv.ReadField(), first) && csv.TryReadDelimiter()
+                && IsHeader(csv.ReadField(toEndOfLine: true), second) && csv.TryEndRecord();
         }
-
-        public bool SkipBlankLine()
+        catch (CsvFormatException)
         {
-            if (text[position] is not ('\r' or '\n')) return false;
-            EndRecord();
-            return true;
-        }
-
-        /// <summary>Reads one field and the separator after it: a comma, or the end of the record for the last column.</summary>
-        public string ReadField(bool lastColumn)
-        {
-            var recordLine = Line;
-            string value;
-            if (!AtEnd && text[position] == '"')
-            {
-                value = ReadQuoted(recordLine);
-            }
-            else
-            {
-                var end = position;
-                while (end < text.Length && text[end] is not ('\r' or '\n') && (lastColumn || text[end] != ','))
-                    end++;
-                value = text[position..end];
-                position = end;
-            }
-
-            if (lastColumn)
-            {
-                if (!AtEnd && text[position] is not ('\r' or '\n'))
-                    throw new CaptionFormatException(path, recordLine, $"unexpected '{text[position]}' after the closing quote of the last column");
-                EndRecord();
-            }
-            else
-            {
-                if (AtEnd || text[position] != ',')
-                    throw new CaptionFormatException(path, recordLine, "expected two columns 'image,caption' but the record has one");
-                position++;
-            }
-            return value;
-        }
-
-        private string ReadQuoted(int recordLine)
-        {
-            var builder = new StringBuilder();
-            position++;
-            while (true)
-            {
-                if (AtEnd)
-                    throw new CaptionFormatException(path, recordLine, "a quoted field is not closed before the end of the file");
-                var c = text[position++];
-                if (c == '"')
-                {
-                    if (!AtEnd && text[position] == '"')
-                    {
-                        builder.Append('"');
-                        position++;
-                        continue;
-                    }
-                    return builder.ToString();
-                }
-                if (c == '\n' || (c == '\r' && (AtEnd || text[position] != '\n'))) Line++;
-                builder.Append(c);
-            }
-        }
-
-        private void EndRecord()
-        {
-            if (AtEnd) return;
-            if (text[position] == '\r') position++;
-            if (!AtEnd && text[position] == '\n') position++;
-            Line++;
+            return false;
         }
     }
+
+    private static bool IsHeader(string field, string expected) =>
+        string.Equals(field.Trim(), expected, StringComparison.OrdinalIgnoreCase);
 }

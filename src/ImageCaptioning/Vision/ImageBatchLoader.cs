@@ -1,3 +1,4 @@
+using ImageCaptioning.Concurrency;
 
 namespace ImageCaptioning.Vision;
 
@@ -60,7 +61,7 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
         ImageBatchLoaderOptions options, CancellationToken cancellationToken)
     {
         var window = options.BatchSize * (options.PrefetchBatches + 1);
-        var prepared = OrderedPrefetch.Run(Enumerable.Range(0, names.Length), prepare, options.DecodeThreads, window, cancellationToken);
+        var prepared = OrderedPrefetch.Run(names.Length, prepare, options.DecodeThreads, window, cancellationToken);
         using var images = prepared.GetEnumerator();
         for (var start = 0; start < names.Length; start += options.BatchSize)
         {
@@ -93,10 +94,17 @@ public sealed class ImageBatchLoader : IEnumerable<ImageBatch>
     /// Decodes <paramref name="paths"/> on <paramref name="decodeThreads"/> worker threads, at most
     /// <paramref name="window"/> images ahead of the consumer, yielding them in order. The consumer owns (and
     /// disposes) each yielded image; images prefetched but never consumed are disposed when the enumeration ends.
+    /// The paths are taken from <paramref name="paths"/> when this is called.
     /// </summary>
     public static IEnumerable<RgbImage> DecodeInOrder(
-        IEnumerable<string> paths, int decodeThreads, int window, ImageDecoderOptions? options = null, CancellationToken cancellationToken = default) =>
-        OrderedPrefetch.Run(paths, path => ImageDecoder.Decode(path, options), decodeThreads, window, cancellationToken);
+        IEnumerable<string> paths, int decodeThreads, int window, ImageDecoderOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentOutOfRangeException.ThrowIfLessThan(decodeThreads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var files = paths.ToArray();
+        return OrderedPrefetch.Run(files.Length, i => ImageDecoder.Decode(files[i], options), decodeThreads, window, cancellationToken);
+    }
 
     /// <summary>Worker-thread step: decode and resize/crop to 8-bit <c>[3, H, W]</c> on the CPU.</summary>
     internal static Tensor Prepare(Func<RgbImage> decode, string name, ImageTransform transform)

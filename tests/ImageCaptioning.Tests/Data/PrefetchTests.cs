@@ -146,13 +146,13 @@ public sealed class PrefetchTests
     [Test]
     public void PrefetchedBatchesMatchTheSequentialOnes()
     {
-        var letters = Enumerable.Range(0, 26).Select(i => (char)('a' + i)).ToArray();
+        const string letters = "abcdefghijklmnopqrstuvwxyz";
         var options = new SequenceOptions { BatchSize = 3, Seed = 9 };
-        var sequential = new ArraySequence<char, int>(letters, Enumerable.Range(0, 26).ToArray(), options);
-        var prefetched = new ArraySequence<char, int>(letters, Enumerable.Range(0, 26).ToArray(), options);
+        var sequential = new LetterSequence(letters, options);
+        var prefetched = new LetterSequence(letters, options);
 
-        var expected = sequential.Concat(sequential).Select(b => new string(b.X)).ToList();
-        var actual = prefetched.PrefetchForever(new PrefetchOptions { Workers = 3, MaxQueueSize = 2 }).Take(2 * prefetched.Count).Select(b => new string(b.X)).ToList();
+        var expected = sequential.Concat(sequential).ToList();
+        var actual = prefetched.PrefetchForever(new PrefetchOptions { Workers = 3, MaxQueueSize = 2 }).Take(2 * prefetched.Count).ToList();
 
         Assert.That(actual, Is.EqualTo(expected), "same batches, same order, same reshuffle at the wrap");
     }

@@ -7,8 +7,8 @@ using NUnit.Framework;
 namespace ImageCaptioning.Tests.Packaging;
 
 /// <summary>
-/// A fresh console app (<c>dotnet new console</c>, outside the repository) references the ImageCaptioning package from
-/// the local feed and TorchSharp-cpu as its backend, restores, builds and runs a tiny pipeline end to end: synthetic
+/// A fresh console app (<c>dotnet new console</c>, outside the repository) references the ImageCaptioning and
+/// ImageCaptioning.Synthetic packages from the local feed and TorchSharp-cpu as its backend, restores, builds and runs a tiny pipeline end to end: synthetic
 /// images, random-weight ResNet-50 features at 32 px, one epoch, one caption. The app reports where
 /// libLibTorchSharp.so was mapped from: the output's own copy (through deps.json's runtimes/linux-x64 entry for a
 /// RID-agnostic build, beside the app for a linux-x64 build), which the package's build step patched where this
@@ -19,7 +19,7 @@ public sealed partial class ConsumerAppTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    // The whole app: what a user writes after `dotnet add package ImageCaptioning`.
+    // The whole app: what a user writes after `dotnet add package ImageCaptioning` (and ImageCaptioning.Synthetic for the data).
     private const string Program = """
         using ImageCaptioning.Pipeline;
         using ImageCaptioning.Synthetic;
@@ -61,6 +61,7 @@ public sealed partial class ConsumerAppTests
         Succeed(DotnetCommand.Run(["new", "console", "--name", "Consumer", "--output", app, "--no-restore"], Timeout, dir.Path, environment));
         File.WriteAllText(Path.Combine(dir.Path, "nuget.config"), NugetConfig(PackedFeed.Path, MachinePackageFolder()));
         Succeed(DotnetCommand.Run(["add", "package", "ImageCaptioning", "--version", PackedFeed.Version, "--no-restore"], Timeout, app, environment));
+        Succeed(DotnetCommand.Run(["add", "package", "ImageCaptioning.Synthetic", "--version", PackedFeed.Version, "--no-restore"], Timeout, app, environment));
         Succeed(DotnetCommand.Run(["add", "package", "TorchSharp-cpu", "--version", "0.107.0", "--no-restore"], Timeout, app, environment));
         File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
     }

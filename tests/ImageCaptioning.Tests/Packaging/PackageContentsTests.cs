@@ -6,8 +6,9 @@ using NUnit.Framework;
 namespace ImageCaptioning.Tests.Packaging;
 
 /// <summary>
-/// <c>dotnet pack</c> makes ImageCaptioning and ImageCaptioning.Torch, each with its README, license, XML docs and a
-/// symbol package. Neither carries a native library: the engine is TorchSharp, whose backend the app chooses.
+/// <c>dotnet pack</c> makes ImageCaptioning, ImageCaptioning.Torch and ImageCaptioning.Synthetic, each with its README,
+/// license, XML docs and a symbol package. None carries a native library: the engine is TorchSharp, whose backend the
+/// app chooses. The library's package holds the captioning library only: the synthetic data have their own.
 /// </summary>
 [TestFixture]
 public sealed class PackageContentsTests
@@ -17,7 +18,7 @@ public sealed class PackageContentsTests
         Path.Combine(DotnetCommand.RepositoryRoot, "src", project, "bin", DotnetCommand.Configuration, "net10.0", file);
 
     [Test]
-    public void PackMakesBothPackagesAndTheirSymbolPackages()
+    public void PackMakesTheThreePackagesAndTheirSymbolPackages()
     {
         var files = Directory.GetFiles(PackedFeed.Path).Select(Path.GetFileName);
 
@@ -25,11 +26,13 @@ public sealed class PackageContentsTests
         {
             $"ImageCaptioning.{Version}.nupkg", $"ImageCaptioning.{Version}.snupkg",
             $"ImageCaptioning.Torch.{Version}.nupkg", $"ImageCaptioning.Torch.{Version}.snupkg",
+            $"ImageCaptioning.Synthetic.{Version}.nupkg", $"ImageCaptioning.Synthetic.{Version}.snupkg",
         }));
     }
 
     [TestCase("ImageCaptioning", "T:ImageCaptioning.Pipeline.CaptionPipeline")]
     [TestCase("ImageCaptioning.Torch", "T:ImageCaptioning.Torch.Serialization.PthReader")]
+    [TestCase("ImageCaptioning.Synthetic", "T:ImageCaptioning.Synthetic.SyntheticCaptionedImages")]
     public void EachPackageCarriesItsAssemblyXmlDocsReadmeAndLicense(string id, string documentedType)
     {
         using var package = Open($"{id}.{Version}.nupkg");
@@ -50,25 +53,37 @@ public sealed class PackageContentsTests
     }
 
     [Test]
-    public void ImageCaptioningDependsOnTheBindingOfTheSameVersion()
+    public void TheLibraryPackageHoldsNoSyntheticDataNorSampleTypes()
     {
         using var package = Open($"ImageCaptioning.{Version}.nupkg");
 
-        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
-            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
+        var types = XDocument.Load(new MemoryStream(Bytes(package, "lib/net10.0/ImageCaptioning.xml"))).Descendants("member")
+            .Select(m => (string)m.Attribute("name")!).Where(name => name.StartsWith("T:", StringComparison.Ordinal)).ToList();
+        Assert.That(types, Does.Contain("T:ImageCaptioning.Vision.ImageBatchLoader"), "the documented types are listed");
+        Assert.That(types, Has.None.StartsWith("T:ImageCaptioning.Synthetic."));
+        Assert.That(types, Has.None.Contains("JpegEncoder").And.None.Contains("ImageCsvSequence").And.None.Contains("ArraySequence"));
+    }
 
-        Assert.That(dependencies, Does.ContainKey("ImageCaptioning.Torch").WithValue(Version));
-        Assert.That(dependencies, Does.ContainKey("Microsoft.Extensions.Logging.Abstractions"));
+    [TestCase("ImageCaptioning", "ImageCaptioning.Torch")]
+    [TestCase("ImageCaptioning.Synthetic", "ImageCaptioning")]
+    public void APackageDependsOnTheOneItBuildsOnOfTheSameVersion(string id, string buildsOn)
+    {
+        using var package = Open($"{id}.{Version}.nupkg");
+
+        var dependencies = Dependencies(package);
+
+        Assert.That(dependencies, Does.ContainKey(buildsOn).WithValue(Version));
+        if (id == "ImageCaptioning") Assert.That(dependencies, Does.ContainKey("Microsoft.Extensions.Logging.Abstractions"));
     }
 
     [TestCase("ImageCaptioning")]
     [TestCase("ImageCaptioning.Torch")]
+    [TestCase("ImageCaptioning.Synthetic")]
     public void PackagesReferenceTorchSharpAndNoBackendOrNativeLibrary(string id)
     {
         using var package = Open($"{id}.{Version}.nupkg");
 
-        var dependencies = Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
-            .Select(e => (string)e.Attribute("id")!).ToList();
+        var dependencies = Dependencies(package).Keys;
         if (id == "ImageCaptioning.Torch") Assert.That(dependencies, Does.Contain("TorchSharp"), "the managed engine");
         Assert.That(dependencies, Has.None.StartWith("TorchSharp-").And.None.StartWith("libtorch"), "the app picks the backend (TorchSharp-cpu or a CUDA package)");
         Assert.That(package.Entries.Select(e => e.FullName), Has.None.StartsWith("runtimes/").And.None.StartsWith("contentFiles/"));
@@ -87,6 +102,7 @@ public sealed class PackageContentsTests
 
     [TestCase("ImageCaptioning")]
     [TestCase("ImageCaptioning.Torch")]
+    [TestCase("ImageCaptioning.Synthetic")]
     public void TheSymbolPackageHoldsThePdbOfThePackedAssembly(string id)
     {
         using var symbols = Open($"{id}.{Version}.snupkg");
@@ -117,6 +133,11 @@ public sealed class PackageContentsTests
         using var stream = entry.Open();
         return XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
     }
+
+    /// <summary>The package's dependencies: id to version.</summary>
+    private static Dictionary<string, string> Dependencies(ZipArchive package) =>
+        Nuspec(package).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
 
     private static string? Value(XElement metadata, string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
 }

@@ -6,6 +6,7 @@ using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Persistence;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Synthetic;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Persistence;
 using ImageCaptioning.Tests.Training;

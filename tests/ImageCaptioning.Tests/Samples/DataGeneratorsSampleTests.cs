@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DataGenerators;
 using ImageCaptioning.Data;
 using NUnit.Framework;
 

@@ -101,7 +101,6 @@ public sealed class DecoderRobustnessTests
         Assert.That(15 * fifteen.MaxPixelCount * ImageDecoderOptions.PeakBytesPerPixel, Is.LessThanOrEqualTo(memory / 2));
         Assert.That(new ImageBatchLoaderOptions { DecodeThreads = 15 }.Decoder, Is.EqualTo(ImageDecoderOptions.ForConcurrentDecoding(15)));
         Assert.That(new FeatureExtractorOptions { DecodeThreads = 7 }.Decoder, Is.EqualTo(ImageDecoderOptions.ForConcurrentDecoding(7)));
-        Assert.That(new ImageCsvSequenceOptions { DecodeThreads = 3 }.Decoder, Is.EqualTo(ImageDecoderOptions.ForConcurrentDecoding(3)));
         var chosen = new ImageDecoderOptions { MaxPixelCount = 1234 };
         Assert.That(new ImageBatchLoaderOptions { DecodeThreads = 15, Decoder = chosen }.Decoder, Is.SameAs(chosen), "an explicit choice wins");
     }

@@ -2,8 +2,8 @@ using System.Globalization;
 
 namespace ImageCaptioning.Vision;
 
-/// <summary>How a feature extractor prepares images and where it runs.</summary>
-public sealed record FeatureExtractorOptions
+/// <summary>How a feature extractor prepares images and where it runs; the images are decoded ahead of the network.</summary>
+public sealed record FeatureExtractorOptions : ImageLoadingOptions
 {
     /// <summary>
     /// The eval transform applied to every image. Default: the captioning recipe's
@@ -37,41 +37,6 @@ public sealed record FeatureExtractorOptions
             field = value;
         }
     } = 16;
-
-    /// <summary>
-    /// Images decoded and resized at once on worker threads, overlapping the network. Default: one less than
-    /// the processor count (at least 1).
-    /// </summary>
-    public int DecodeThreads
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
-    } = Math.Max(1, Environment.ProcessorCount - 1);
-
-    /// <summary>Batches decoded ahead of the network (bounds the memory held by prefetched images). Default 2.</summary>
-    public int PrefetchBatches
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
-    } = 2;
-
-    /// <summary>
-    /// Decoding limits and behaviour. Default: <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> for
-    /// <see cref="DecodeThreads"/>, a pixel limit at which that many images decoded at once fit in half the memory.
-    /// </summary>
-    public ImageDecoderOptions Decoder
-    {
-        get => field ?? ImageDecoderOptions.ForConcurrentDecoding(DecodeThreads);
-        init => field = value ?? throw new ArgumentNullException(nameof(Decoder));
-    }
 
     /// <summary>The device the network runs on: <see cref="Device"/>, or CUDA when available, else the CPU.</summary>
     public Device ResolveDevice() => Device ?? (torch.cuda.is_available() ? torch.CUDA : torch.CPU);

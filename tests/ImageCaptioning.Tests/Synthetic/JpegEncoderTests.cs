@@ -4,7 +4,7 @@ using ImageCaptioning.Testing;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
-namespace ImageCaptioning.Tests.Vision;
+namespace ImageCaptioning.Tests.Synthetic;
 
 [TestFixture]
 public sealed class JpegEncoderTests

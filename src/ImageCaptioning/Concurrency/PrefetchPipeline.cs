@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace ImageCaptioning.Data;
+namespace ImageCaptioning.Concurrency;
 
 /// <summary>
 /// Worker threads that call <c>produce(i)</c> for i = 0 .. count - 1 ahead of the consumer, at most
@@ -30,17 +30,17 @@ internal sealed class PrefetchPipeline<T> : IDisposable
     private volatile bool failed;
     private bool disposed;
 
-    public PrefetchPipeline(int count, Func<int, T> produce, PrefetchOptions options, CancellationToken cancellationToken)
+    public PrefetchPipeline(int count, Func<int, T> produce, int workerCount, int capacity, CancellationToken cancellationToken)
     {
         this.count = count;
         this.produce = produce;
         this.cancellationToken = cancellationToken;
-        outcomes = new Outcome[options.MaxQueueSize];
-        ready = new ManualResetEventSlim[options.MaxQueueSize];
+        outcomes = new Outcome[capacity];
+        ready = new ManualResetEventSlim[capacity];
         for (var i = 0; i < ready.Length; i++) ready[i] = new ManualResetEventSlim();
-        capacity = new SemaphoreSlim(options.MaxQueueSize, options.MaxQueueSize);
+        this.capacity = new SemaphoreSlim(capacity, capacity);
         stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        workers = new Thread[Math.Min(options.Workers, Math.Max(count, 1))];
+        workers = new Thread[Math.Min(workerCount, Math.Max(count, 1))];
         for (var i = 0; i < workers.Length; i++)
         {
             workers[i] = new Thread(Work) { IsBackground = true, Name = $"ImageCaptioning prefetch {i}" };

@@ -1,4 +1,6 @@
-namespace ImageCaptioning.Data;
+using ImageCaptioning.Data;
+
+namespace DataGenerators;
 
 /// <summary>
 /// Batches of two aligned arrays (the Keras <c>Sequence</c> example): item i of <c>x</c> always travels with item i

@@ -1,5 +1,4 @@
-
-namespace ImageCaptioning.Vision;
+namespace DataGenerators;
 
 /// <summary>One batch of an <see cref="ImageCsvSequence"/>: images and their label rows. Dispose it to free both tensors.</summary>
 public sealed class LabeledImageBatch : IDisposable

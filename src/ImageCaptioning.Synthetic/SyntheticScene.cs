@@ -1,3 +1,4 @@
+using System.Buffers;
 using ImageCaptioning.Vision;
 
 namespace ImageCaptioning.Synthetic;
@@ -27,11 +28,20 @@ public sealed class SyntheticScene
     /// <summary>Draws the scene. Dispose the image when done (its buffer is pooled).</summary>
     public RgbImage Render()
     {
-        var image = RgbImage.Allocate(ImageSize, ImageSize, source: null);
-        var canvas = new ShapeRasterizer(image.WritableBuffer, ImageSize, ImageSize);
-        canvas.Fill(Background);
-        foreach (var item in Objects) canvas.Draw(item);
-        return image;
+        var byteCount = ImageSize * ImageSize * 3;
+        var pixels = ArrayPool<byte>.Shared.Rent(byteCount);
+        try
+        {
+            var canvas = new ShapeRasterizer(pixels.AsSpan(0, byteCount), ImageSize, ImageSize);
+            canvas.Fill(Background);
+            foreach (var item in Objects) canvas.Draw(item);
+            // RgbImage's pixels are immutable once built, so the scene is drawn first and copied in.
+            return RgbImage.FromPixels(ImageSize, ImageSize, pixels.AsSpan(0, byteCount));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pixels);
+        }
     }
 
     /// <inheritdoc/>

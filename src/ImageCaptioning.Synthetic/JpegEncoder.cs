@@ -1,8 +1,9 @@
 using System.Buffers;
 using ImageCaptioning.IO;
+using ImageCaptioning.Vision;
 using SkiaSharp;
 
-namespace ImageCaptioning.Vision;
+namespace ImageCaptioning.Synthetic;
 
 /// <summary>
 /// Encodes 8-bit RGB pixels as baseline JPEG through SkiaSharp (libjpeg-turbo) with 4:2:0 chroma subsampling and the

@@ -1,7 +1,9 @@
 using System.Globalization;
 using ImageCaptioning.Data;
+using ImageCaptioning.IO;
+using ImageCaptioning.Vision;
 
-namespace ImageCaptioning.Vision;
+namespace DataGenerators;
 
 /// <summary>
 /// The recipe's second Keras <c>Sequence</c>: rows of a CSV name an image file and carry numeric labels (for
@@ -38,8 +40,7 @@ public sealed class ImageCsvSequence : Sequence<LabeledImageBatch>
             throw new ArgumentException("the transform must give a fixed output size (an exact Resize or a CenterCrop) to batch images", nameof(options));
         var baseDirectory = options.ImageDirectory ?? Path.GetDirectoryName(Path.GetFullPath(csvPath))!;
 
-        using var reader = new StreamReader(csvPath);
-        using var records = CsvRecords.Read(reader, options.Delimiter).GetEnumerator();
+        using var records = new CsvReader(File.ReadAllText(csvPath), options.Delimiter).ReadRecords().GetEnumerator();
         {
             if (!Next(records, csvPath)) throw new InvalidDataException($"{csvPath}: the file is empty; a header row naming the columns is required");
             var header = records.Current.Fields.Select(f => f.Trim()).ToArray();
@@ -146,7 +147,7 @@ public sealed class ImageCsvSequence : Sequence<LabeledImageBatch>
         {
             return records.MoveNext();
         }
-        catch (InvalidDataException exception)
+        catch (CsvFormatException exception)
         {
             throw new InvalidDataException($"{csvPath}: {exception.Message}", exception);
         }

@@ -1,4 +1,4 @@
-namespace ImageCaptioning.Data;
+namespace DataGenerators;
 
 /// <summary>One batch of an <see cref="ArraySequence{TX, TY}"/>: inputs and their targets, pairwise aligned.</summary>
 /// <param name="X">The inputs.</param>

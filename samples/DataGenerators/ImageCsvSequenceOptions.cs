@@ -1,6 +1,7 @@
 using ImageCaptioning.Data;
+using ImageCaptioning.Vision;
 
-namespace ImageCaptioning.Vision;
+namespace DataGenerators;
 
 /// <summary>
 /// Settings of an <see cref="ImageCsvSequence"/>: batching and seeded per-epoch shuffling as for every

@@ -1,8 +1,12 @@
+using DataGenerators;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Vision;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
-namespace ImageCaptioning.Tests.Vision;
+namespace ImageCaptioning.Tests.Samples.DataGenerators;
+
+/// <summary>The DataGenerators sample's CSV-of-images <c>Sequence</c>, read through the library's <c>CsvReader</c>.</summary>
 
 [TestFixture]
 public sealed class ImageCsvSequenceTests
@@ -146,12 +150,9 @@ public sealed class ImageCsvSequenceTests
     }
 
     [Test]
-    public void Quoted_fields_may_hold_delimiters_quotes_and_newlines()
+    public void Quoted_header_fields_may_hold_quotes()
     {
         var csv = WriteCsv("name,\"the \"\"label\"\"\"\n\"images/photo_q90.jpg\",\"1.5\"\n");
-        var records = CsvRecords.Read(new StringReader("a,\"b,\"\"c\"\"\nd\",e\r\nf,g"), ',').ToList();
-        Assert.That(records.Select(r => r.Line), Is.EqualTo(new[] { 1, 3 }));
-        Assert.That(records[0].Fields, Is.EqualTo(new[] { "a", "b,\"c\"\nd", "e" }));
         var sequence = ImageCsvSequence.Load(csv);
         Assert.That(sequence.LabelColumns, Is.EqualTo(new[] { "the \"label\"" }));
     }
@@ -169,5 +170,11 @@ public sealed class ImageCsvSequenceTests
         Assert.That(sequence.Epoch, Is.EqualTo(1), "a full enumeration ends the epoch");
         Assert.That(seen, Has.Count.EqualTo(4).And.Unique);
         Assert.That(new ImageCsvSequenceOptions().Shuffle, Is.False, "the CSV order is the default");
+    }
+
+    [Test]
+    public void The_decoder_limit_follows_the_decode_threads()
+    {
+        Assert.That(new ImageCsvSequenceOptions { DecodeThreads = 3 }.Decoder, Is.EqualTo(ImageDecoderOptions.ForConcurrentDecoding(3)));
     }
 }
