@@ -1,3 +1,4 @@
+using ImageCaptioning.Concurrency;
 using ImageCaptioning.Data;
 
 namespace ImageCaptioning.Training;
@@ -25,7 +26,7 @@ internal sealed class TrainingBatches : IDisposable
         // The trainer checks its own token between steps: the prefetcher's would turn a cancellation into an exception.
         if (depth > 0)
             prefetch = new PrefetchPipeline<Batch>(dataset.Count - firstStep, i => dataset.BatchOf(epoch, firstStep + i),
-                new PrefetchOptions { Workers = 1, MaxQueueSize = depth }, CancellationToken.None);
+                workerCount: 1, capacity: depth, CancellationToken.None);
     }
 
     /// <summary>The next batch; the caller disposes it.</summary>
