@@ -175,9 +175,7 @@ public sealed record SyntheticDatasetOptions
         throw new ArgumentException($"Invalid {nameof(SyntheticDatasetOptions)}: {message}.", "options");
 
     private static int InRange(int value, int min, int max, string setting) =>
-        value >= min && value <= max
-            ? value
-            : throw new ArgumentOutOfRangeException(setting, value, $"{nameof(SyntheticDatasetOptions)}.{setting} must be between {min} and {max}");
+        OptionGuard.Require(value, value >= min && value <= max, $"must be between {min} and {max}", setting);
 
     private static ReadOnlyCollection<T> DistinctDefined<T>(IReadOnlyList<T> value, string setting)
         where T : struct, Enum

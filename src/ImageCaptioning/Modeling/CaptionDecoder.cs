@@ -29,7 +29,7 @@ public sealed class CaptionDecoder
     public IReadOnlyList<DecodedCaption> Decode(Tensor features, DecodingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(features);
-        options = (options ?? DecodingOptions.Greedy).Validate();
+        options ??= DecodingOptions.Greedy;
         if (features.ndim != 2 || features.size(1) != model.Options.FeatureDimension)
             throw new ArgumentException($"features must be [N, {model.Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
         var wasTraining = model.training;

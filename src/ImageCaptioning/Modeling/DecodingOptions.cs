@@ -13,23 +13,23 @@ public enum DecodingStrategy
     Beam,
 }
 
-/// <summary>Decoding settings; validated when decoding starts.</summary>
+/// <summary>Decoding settings; each is checked as it is set.</summary>
 public sealed record DecodingOptions
 {
     /// <summary>Greedy decoding, the default.</summary>
     public static DecodingOptions Greedy { get; } = new();
 
     /// <summary>The strategy.</summary>
-    public DecodingStrategy Strategy { get; init; } = DecodingStrategy.Greedy;
+    public DecodingStrategy Strategy { get; init => field = OptionGuard.Defined(value); } = DecodingStrategy.Greedy;
 
     /// <summary>Most tokens generated after the start token (the end token counts).</summary>
-    public int MaxLength { get; init; } = 30;
+    public int MaxLength { get; init => field = OptionGuard.AtLeast(value, 1); } = 30;
 
     /// <summary>Divides the logits before sampling: below 1 sharpens, above 1 flattens.</summary>
-    public double Temperature { get; init; } = 1.0;
+    public double Temperature { get; init => field = OptionGuard.Positive(value); } = 1.0;
 
     /// <summary>Sampling draws only from the k most likely tokens; 0 means all.</summary>
-    public int TopK { get; init; }
+    public int TopK { get; init => field = OptionGuard.Require(value, value >= 0, "must be 0 (all tokens) or positive"); }
 
     /// <summary>Seeds libtorch's generator before sampling, for reproducible captions; null leaves it alone.</summary>
     public long? Seed { get; init; }
@@ -41,24 +41,13 @@ public sealed record DecodingOptions
     public bool ComputeLogProbability { get; init; } = true;
 
     /// <summary>Beams kept per image.</summary>
-    public int BeamWidth { get; init; } = 3;
+    public int BeamWidth { get; init => field = OptionGuard.AtLeast(value, 1); } = 3;
 
     /// <summary>
     /// Beam hypotheses are ranked by log-probability / length^LengthPenalty: 0 ranks by total log-probability
     /// (favouring short captions), 1 by mean log-probability per token.
     /// </summary>
-    public double LengthPenalty { get; init; } = 1.0;
-
-    /// <summary>Throws with a message naming the first invalid setting.</summary>
-    public DecodingOptions Validate()
-    {
-        if (MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "must be at least 1");
-        if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "must be a positive number");
-        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "must be 0 (all tokens) or positive");
-        if (BeamWidth < 1) throw new ArgumentOutOfRangeException(nameof(BeamWidth), BeamWidth, "must be at least 1");
-        if (LengthPenalty < 0) throw new ArgumentOutOfRangeException(nameof(LengthPenalty), LengthPenalty, "must not be negative");
-        return this;
-    }
+    public double LengthPenalty { get; init => field = OptionGuard.Require(value, !(value < 0), "must not be negative"); } = 1.0;
 }
 
 /// <summary>One decoded caption: token ids after the start token, without the end token.</summary>

@@ -60,7 +60,7 @@ public sealed class CaptionModelBundle : IDisposable
             throw new ArgumentException($"the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {model.Options.FeatureDimension}", nameof(featureExtractor));
         Model = model;
         Vocabulary = vocabulary;
-        Decoding = (decoding ?? DecodingOptions.Greedy).Validate();
+        Decoding = decoding ?? DecodingOptions.Greedy;
         FeatureExtractor = featureExtractor;
     }
 

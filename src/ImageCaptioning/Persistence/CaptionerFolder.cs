@@ -98,7 +98,7 @@ internal static class CaptionerFolder
         }
         var vocabulary = config.Tokenizer!.ReadVocabulary(vocabularyPath, configPath, tokenizer);
         var modelOptions = Invalid(configPath, "model", () => config.Model!.Validate());
-        var decoding = Invalid(configPath, "decoding", () => (config.Decoding ?? DecodingOptions.Greedy).Validate());
+        var decoding = config.Decoding ?? DecodingOptions.Greedy;
         var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
         if (vocabulary.VocabularySize != modelOptions.VocabularySize)
             throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {vocabulary.VocabularySize} tokens but {ConfigFileName} gives the model {modelOptions.VocabularySize}");
@@ -146,20 +146,7 @@ internal static class CaptionerFolder
         return (section.ToSettings(configPath, CaptionerKey + "."), configPath);
     }
 
-    private static T ReadJson<T>(string path, string what) where T : class
-    {
-        T? value;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            value = JsonSerializer.Deserialize<T>(stream, FolderConfig.Json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not a valid {what} ({e.Message})", e);
-        }
-        return value ?? throw new InvalidDataException($"{path}: the {what} is empty (null)");
-    }
+    private static T ReadJson<T>(string path, string what) where T : class => JsonFile.Read<T>(path, FolderConfig.Json, what);
 
     // A setting that fails validation is reported against the configuration file and section it came from.
     private static T Invalid<T>(string path, string section, Func<T> read)

@@ -11,49 +11,49 @@ namespace ImageCaptioning.Training;
 public sealed record CaptionTrainerOptions
 {
     /// <summary>Full passes over the training set (counted from the start of training, resumed epochs included).</summary>
-    public int Epochs { get; init; } = 10;
+    public int Epochs { get; init => field = OptionGuard.AtLeast(value, 1); } = 10;
 
     /// <summary>Adam's learning rate; the recipe's 1e-3 by default.</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init => field = OptionGuard.Positive(value); } = 1e-3;
 
     /// <summary>Adam's first-moment decay.</summary>
-    public double Beta1 { get; init; } = 0.9;
+    public double Beta1 { get; init => field = OptionGuard.Require(value, value is >= 0 and < 1, "must be within [0, 1)"); } = 0.9;
 
     /// <summary>Adam's second-moment decay.</summary>
-    public double Beta2 { get; init; } = 0.999;
+    public double Beta2 { get; init => field = OptionGuard.Require(value, value is >= 0 and < 1, "must be within [0, 1)"); } = 0.999;
 
     /// <summary>Adam's denominator term.</summary>
-    public double Epsilon { get; init; } = 1e-8;
+    public double Epsilon { get; init => field = OptionGuard.Positive(value); } = 1e-8;
 
     /// <summary>Adam's L2 penalty added to the gradients (torch.optim.Adam's <c>weight_decay</c>).</summary>
-    public double WeightDecay { get; init; }
+    public double WeightDecay { get; init => field = OptionGuard.Require(value, value >= 0 && double.IsFinite(value), "must be zero or a positive number"); }
 
     /// <summary>Rescales the gradients so their global 2-norm is at most this value; null turns clipping off.</summary>
-    public double? GradientClipNorm { get; init; }
+    public double? GradientClipNorm { get; init => field = value is { } clip ? OptionGuard.Positive(clip) : null; }
 
     /// <summary>
     /// The loss: <see cref="LossMode.FullSequence"/> needs a full-sequence dataset, <see cref="LossMode.Prefix"/> a
     /// prefix-expansion one (the recipe's).
     /// </summary>
-    public LossMode Mode { get; init; } = LossMode.FullSequence;
+    public LossMode Mode { get; init => field = OptionGuard.Defined(value); } = LossMode.FullSequence;
 
     /// <summary>
     /// Early stopping: training ends after this many consecutive epochs without a lower validation loss. Null turns
     /// it off. Needs a validation set.
     /// </summary>
-    public int? Patience { get; init; }
+    public int? Patience { get; init => field = OptionGuard.Require(value, value is null or >= 1, "must be at least 1 epoch, or null to turn early stopping off"); }
 
     /// <summary>
     /// Where the <c>last</c> and <c>best</c> checkpoints go; null writes none. When it already holds a <c>last</c>
     /// checkpoint, training resumes from it.
     /// </summary>
-    public string? CheckpointDirectory { get; init; }
+    public string? CheckpointDirectory { get; init => field = OptionGuard.Require(value, value is null || !string.IsNullOrWhiteSpace(value), "must be a path, or null for no checkpoints"); }
 
     /// <summary>
     /// A checkpoint to resume from: its JSON file (<c>last.json</c>, <c>best.json</c>) or a directory holding a
     /// <c>last.json</c>. Takes precedence over a checkpoint found in <see cref="CheckpointDirectory"/>.
     /// </summary>
-    public string? ResumeFrom { get; init; }
+    public string? ResumeFrom { get; init => field = OptionGuard.Require(value, value is null || !string.IsNullOrWhiteSpace(value), "must be a path, or null"); }
 
     /// <summary>
     /// Also score BLEU-4 on the validation set each epoch, by greedy decoding (not teacher forcing) against each
@@ -72,26 +72,15 @@ public sealed record CaptionTrainerOptions
     /// each batch on the training thread when its step starts. Batches, losses and checkpoints are the same for every
     /// depth, so a run may resume with another one.
     /// </summary>
-    public int PrefetchDepth { get; init; } = 2;
+    public int PrefetchDepth { get; init => field = OptionGuard.Require(value, value >= 0, "must be 0 (no prefetching) or more"); } = 2;
 
-    /// <summary>Throws with a message naming the first invalid setting; returns the options.</summary>
+    /// <summary>
+    /// Checks what depends on the machine rather than on a value: that a CUDA <see cref="Device"/> exists here. The
+    /// trainer calls it; each setting is checked as it is set.
+    /// </summary>
+    /// <exception cref="ArgumentException">The CUDA device is not available.</exception>
     public CaptionTrainerOptions Validate()
     {
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"{nameof(Epochs)} must be at least 1");
-        RequirePositive(LearningRate, nameof(LearningRate));
-        if (Beta1 is < 0 or >= 1 || double.IsNaN(Beta1)) throw new ArgumentOutOfRangeException(nameof(Beta1), Beta1, $"{nameof(Beta1)} must be within [0, 1)");
-        if (Beta2 is < 0 or >= 1 || double.IsNaN(Beta2)) throw new ArgumentOutOfRangeException(nameof(Beta2), Beta2, $"{nameof(Beta2)} must be within [0, 1)");
-        RequirePositive(Epsilon, nameof(Epsilon));
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
-            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, $"{nameof(WeightDecay)} must be zero or a positive number");
-        if (GradientClipNorm is { } clip) RequirePositive(clip, nameof(GradientClipNorm));
-        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, $"{nameof(Mode)} is not a loss mode");
-        if (Patience is < 1) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, $"{nameof(Patience)} must be at least 1 epoch, or null to turn early stopping off");
-        if (CheckpointDirectory is { } directory && string.IsNullOrWhiteSpace(directory))
-            throw new ArgumentException($"{nameof(CheckpointDirectory)} must be a path, or null for no checkpoints", nameof(CheckpointDirectory));
-        if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))
-            throw new ArgumentException($"{nameof(ResumeFrom)} must be a path, or null", nameof(ResumeFrom));
-        if (PrefetchDepth < 0) throw new ArgumentOutOfRangeException(nameof(PrefetchDepth), PrefetchDepth, $"{nameof(PrefetchDepth)} must be 0 (no prefetching) or more");
         if (Device is { type: DeviceType.CUDA } cuda && (!torch.cuda.is_available() || cuda.index >= torch.cuda.device_count()))
             throw new ArgumentException($"{nameof(Device)} {cuda} is not available (CUDA devices: {torch.cuda.device_count()})", nameof(Device));
         return this;
@@ -121,10 +110,4 @@ public sealed record CaptionTrainerOptions
     }
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static void RequirePositive(double value, string name)
-    {
-        if (!(value > 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a positive number");
-    }
 }

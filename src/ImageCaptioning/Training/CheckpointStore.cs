@@ -62,18 +62,9 @@ internal sealed class CheckpointStore(string directory)
     public static TrainingCheckpoint ReadState(string jsonPath)
     {
         if (!File.Exists(jsonPath)) throw new FileNotFoundException($"the checkpoint {jsonPath} does not exist", jsonPath);
-        TrainingCheckpoint? state;
-        try
-        {
-            using var stream = File.OpenRead(jsonPath);
-            state = JsonSerializer.Deserialize<TrainingCheckpoint>(stream, TrainingCheckpoint.Json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{jsonPath}: not a training checkpoint ({e.Message})", e);
-        }
-        if (state is null || state.Format != TrainingCheckpoint.CurrentFormat)
-            throw new InvalidDataException($"{jsonPath}: unsupported checkpoint format {state?.Format} (expected {TrainingCheckpoint.CurrentFormat})");
+        var state = JsonFile.Read<TrainingCheckpoint>(jsonPath, TrainingCheckpoint.Json, "training checkpoint");
+        if (state.Format != TrainingCheckpoint.CurrentFormat)
+            throw new InvalidDataException($"{jsonPath}: unsupported checkpoint format {state.Format} (expected {TrainingCheckpoint.CurrentFormat})");
         if (string.IsNullOrEmpty(state.ModelFile) || string.IsNullOrEmpty(state.OptimizerFile) || string.IsNullOrEmpty(state.CpuRngState))
             throw new InvalidDataException($"{jsonPath}: the checkpoint lacks its model file, optimiser file or RNG state");
         return state;

@@ -8,11 +8,7 @@ public sealed record ImageBatchLoaderOptions : ImageLoadingOptions
     public int BatchSize
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1);
     } = 32;
 
     /// <summary>Where the batch tensors are delivered (normalisation runs there). Default: CPU.</summary>

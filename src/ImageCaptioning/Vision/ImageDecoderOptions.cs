@@ -44,11 +44,7 @@ public sealed record ImageDecoderOptions
     public long MaxPixelCount
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1L);
     } = DefaultMaxPixelCount;
 
     /// <summary>

@@ -13,22 +13,14 @@ public abstract record ImageLoadingOptions
     public int DecodeThreads
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1);
     } = Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Batches prepared ahead of the consumer (this bounds the memory held by prefetched images). Default 2.</summary>
     public int PrefetchBatches
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1);
     } = 2;
 
     /// <summary>
@@ -38,6 +30,6 @@ public abstract record ImageLoadingOptions
     public ImageDecoderOptions Decoder
     {
         get => field ?? ImageDecoderOptions.ForConcurrentDecoding(DecodeThreads);
-        init => field = value ?? throw new ArgumentNullException(nameof(Decoder));
+        init => field = OptionGuard.NotNull(value);
     }
 }

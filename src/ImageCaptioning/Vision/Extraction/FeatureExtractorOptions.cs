@@ -31,11 +31,7 @@ public sealed record FeatureExtractorOptions : ImageLoadingOptions
     public int BatchSize
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            field = value;
-        }
+        init => field = OptionGuard.AtLeast(value, 1);
     } = 16;
 
     /// <summary>The device the network runs on: <see cref="Device"/>, or CUDA when available, else the CPU.</summary>
