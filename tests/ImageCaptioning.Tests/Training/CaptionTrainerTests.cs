@@ -198,25 +198,26 @@ public sealed class CaptionTrainerTests
     {
         var task = new TinyCaptionTask();
         using var model = task.Model();
-        void Expect(CaptionTrainerOptions options, string setting)
+        // A bad value fails where it is set (in the with expression); a CUDA device that is absent, in the trainer.
+        void Expect(Func<CaptionTrainerOptions> options, string setting)
         {
-            var error = Assert.Catch<ArgumentException>(() => new CaptionTrainer(model, options).Dispose(), setting);
+            var error = Assert.Catch<ArgumentException>(() => new CaptionTrainer(model, options()).Dispose(), setting);
             Assert.That(error!.ParamName, Is.EqualTo(setting));
             Assert.That(error.Message, Does.Contain(setting));
         }
-        Expect(Base with { Epochs = 0 }, "Epochs");
-        Expect(Base with { LearningRate = 0 }, "LearningRate");
-        Expect(Base with { LearningRate = double.NaN }, "LearningRate");
-        Expect(Base with { Beta1 = 1 }, "Beta1");
-        Expect(Base with { Beta2 = -0.1 }, "Beta2");
-        Expect(Base with { Epsilon = 0 }, "Epsilon");
-        Expect(Base with { WeightDecay = -1 }, "WeightDecay");
-        Expect(Base with { GradientClipNorm = 0 }, "GradientClipNorm");
-        Expect(Base with { Mode = (LossMode)7 }, "Mode");
-        Expect(Base with { Patience = 0 }, "Patience");
-        Expect(Base with { CheckpointDirectory = " " }, "CheckpointDirectory");
-        Expect(Base with { ResumeFrom = "" }, "ResumeFrom");
-        if (!torch.cuda.is_available()) Expect(Base with { Device = new Device(DeviceType.CUDA, 0) }, "Device");
+        Expect(() => Base with { Epochs = 0 }, "Epochs");
+        Expect(() => Base with { LearningRate = 0 }, "LearningRate");
+        Expect(() => Base with { LearningRate = double.NaN }, "LearningRate");
+        Expect(() => Base with { Beta1 = 1 }, "Beta1");
+        Expect(() => Base with { Beta2 = -0.1 }, "Beta2");
+        Expect(() => Base with { Epsilon = 0 }, "Epsilon");
+        Expect(() => Base with { WeightDecay = -1 }, "WeightDecay");
+        Expect(() => Base with { GradientClipNorm = 0 }, "GradientClipNorm");
+        Expect(() => Base with { Mode = (LossMode)7 }, "Mode");
+        Expect(() => Base with { Patience = 0 }, "Patience");
+        Expect(() => Base with { CheckpointDirectory = " " }, "CheckpointDirectory");
+        Expect(() => Base with { ResumeFrom = "" }, "ResumeFrom");
+        if (!torch.cuda.is_available()) Expect(() => Base with { Device = new Device(DeviceType.CUDA, 0) }, "Device");
 
         // Settings that need something of the datasets are checked when training starts.
         using var trainer = new CaptionTrainer(model, Base with { Patience = 2 });
