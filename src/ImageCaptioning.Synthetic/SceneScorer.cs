@@ -55,7 +55,7 @@ internal static class SceneScorer
         for (var g = 0; g < generated.Count; g++)
         {
             if (generated[g].Position is not { } cell) continue;
-            var t = truth.Select(o => o.Position).ToList().IndexOf(cell);
+            var t = Enumerable.Range(0, truth.Count).FirstOrDefault(k => truth[k].Position == cell, -1);
             if (t >= 0 && !taken[t]) (match[g], taken[t]) = (t, true);
         }
 
