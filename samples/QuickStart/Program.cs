@@ -2,6 +2,7 @@
 // captions.txt), extract VGG16 features (pretrained weights from the torch hub cache when present, else seeded
 // random weights), train, evaluate on held-out images, print BLEU-1..4 and CIDEr-D, and write an HTML report.
 // A control run trains the same model with the image features zeroed, to show the model really uses the image.
+// Both are also scored by the scenes their captions describe, against the shapes the generator drew.
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -27,7 +28,7 @@ var maxObjects = new Option<int>("--max-objects", () => 3, "The most shapes in a
 var hidden = new Option<int>("--hidden", () => 256, "Embedding and LSTM size.");
 var noControl = new Option<bool>("--no-control", "Skip the control run with the image features zeroed.");
 
-var command = new RootCommand("The demo: synthetic captioned images, VGG16 features, training, BLEU-1..4 and CIDEr-D on held-out images, an HTML report.")
+var command = new RootCommand("The demo: synthetic captioned images, VGG16 features, training, BLEU-1..4, CIDEr-D and scene accuracy on held-out images, an HTML report.")
 {
     output, images, epochs, imageSize, batch, learningRate, maxObjects, hidden, noControl,
 };
@@ -81,6 +82,7 @@ static int Run(string output, int imageCount, int epochs, int imageSize, int bat
     using var captioner = Train(zeroImageFeatures: false);
     var result = captioner.Evaluate();
     Print("held-out test images", result);
+    var scene = SceneAccuracy.Evaluate(result.Images.Select(i => (i.ImageId, i.Hypothesis)), data);
     var report = Path.Combine(output, "report.html");
     captioner.WriteReport(report, result, title: "ImageCaptioning QuickStart: held-out images");
     captioner.Save(Path.Combine(output, "model"));
@@ -90,6 +92,7 @@ static int Run(string output, int imageCount, int epochs, int imageSize, int bat
     Console.WriteLine($"example: {sample}: \"{captioner.Caption(captioner.ImagePath(sample)!)}\"");
 
     var exitCode = result.Bleu.Bleu4 >= 0.5 ? 0 : 1;
+    var sceneLine = $"scene accuracy of the held-out test images: model: {scene}";
     if (!skipControl)
     {
         using var control = Train(zeroImageFeatures: true);
@@ -98,7 +101,9 @@ static int Run(string output, int imageCount, int epochs, int imageSize, int bat
         var gain = result.Bleu.Bleu4 - controlResult.Bleu.Bleu4;
         Console.WriteLine($"BLEU-4 gain from the image: {gain:+0.000;-0.000} (target >= 0.2)");
         if (gain < 0.2) exitCode = 1;
+        sceneLine += $" | control: {SceneAccuracy.Evaluate(controlResult.Images.Select(i => (i.ImageId, i.Hypothesis)), data)}";
     }
+    Console.WriteLine(sceneLine);
     Console.WriteLine($"BLEU-4 {result.Bleu.Bleu4:F3} (target >= 0.5); finished in {clock.Elapsed.TotalSeconds:F0} s");
     return exitCode;
 

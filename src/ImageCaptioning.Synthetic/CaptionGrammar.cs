@@ -11,17 +11,25 @@ internal static class CaptionGrammar
     /// <summary>How many distinct phrasings there are, so the most captions an image can have.</summary>
     public const int PhrasingCount = 6;
 
-    private static readonly string[] NumberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+    /// <summary>"The relation phrase of a shape in the same row as, and right of, the one it is stated against.</summary>
+    public const string RightOf = "to the right of";
 
-    // Indexed by SyntheticPosition.
-    private static readonly string[] PositionPhrases =
+    /// <summary>The relation phrase of a shape in the same column as, and under, the one it is stated against.</summary>
+    public const string Below = "below";
+
+    /// <summary>The number words, indexed by their value.</summary>
+    public static IReadOnlyList<string> NumberWords { get; } = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+    /// <summary>The position phrases of the canonical phrasings, indexed by <see cref="SyntheticPosition"/>.</summary>
+    public static IReadOnlyList<string> PositionPhrases { get; } =
     [
         "in the top left corner", "at the top", "in the top right corner",
         "on the left", "in the center", "on the right",
         "in the bottom left corner", "at the bottom", "in the bottom right corner",
     ];
 
-    private static readonly string[] AlternativePositionPhrases =
+    /// <summary>The position phrases of phrasing 1, indexed by <see cref="SyntheticPosition"/>.</summary>
+    public static IReadOnlyList<string> AlternativePositionPhrases { get; } =
     [
         "at the top left", "at the top of the image", "at the top right",
         "on the left side", "in the middle", "on the right side",
@@ -75,8 +83,8 @@ internal static class CaptionGrammar
         if (objects.Count == 2)
         {
             var (first, second) = (objects[0], objects[1]);
-            if (first.Row == second.Row) return $"a {Noun(second)} to the right of a {Noun(first)}";
-            if (first.Column == second.Column) return $"a {Noun(second)} below a {Noun(first)}";
+            if (first.Row == second.Row) return $"a {Noun(second)} {RightOf} a {Noun(first)}";
+            if (first.Column == second.Column) return $"a {Noun(second)} {Below} a {Noun(first)}";
         }
 
         return List(objects.AsEnumerable().Reverse().Select(o => $"a {Noun(o)} {PositionPhrases[(int)o.Position]}"));
@@ -85,7 +93,8 @@ internal static class CaptionGrammar
     private static string Noun(SyntheticObject item, bool synonyms = false) =>
         $"{SizeWord(item.Size, synonyms)} {item.Color.Name} {ShapeWord(item)}";
 
-    private static string SizeWord(SyntheticSize size, bool synonyms) => (size, synonyms) switch
+    /// <summary>The word for <paramref name="size"/>: "small"/"large", or with <paramref name="synonyms"/> "little"/"big".</summary>
+    public static string SizeWord(SyntheticSize size, bool synonyms) => (size, synonyms) switch
     {
         (SyntheticSize.Small, false) => "small",
         (SyntheticSize.Small, true) => "little",
@@ -96,7 +105,8 @@ internal static class CaptionGrammar
 
     private static string ShapeWord(SyntheticObject item) => ShapeWord(item.Shape);
 
-    private static string ShapeWord(SyntheticShape shape) => shape switch
+    /// <summary>The word for <paramref name="shape"/>.</summary>
+    public static string ShapeWord(SyntheticShape shape) => shape switch
     {
         SyntheticShape.Circle => "circle",
         SyntheticShape.Square => "square",

@@ -26,6 +26,7 @@ public sealed partial class QuickStartSampleTests
         // QuickStart fails (exit 1) when BLEU-4 misses the demo's 0.5 target, as one epoch on 60 images may.
         Assert.That(run.ExitCode, Is.EqualTo(bleu4 >= 0.5 ? 0 : 1), run.Transcript);
         Assert.That(run.StandardOutput, Does.Match(@"example: synthetic_\d+\.jpg: ""[a-z ]*"""));
+        Assert.That(SceneLine().IsMatch(run.StandardOutput), Is.True, "no scene accuracy line\n" + run.Transcript);
 
         var report = Path.Combine(output, "report.html");
         Assert.That(File.Exists(report), Is.True, run.Transcript);
@@ -68,6 +69,10 @@ public sealed partial class QuickStartSampleTests
 
     [GeneratedRegex(@"held-out test images: BLEU-1 \d\.\d{3}  BLEU-2 \d\.\d{3}  BLEU-3 \d\.\d{3}  BLEU-4 (?<bleu4>\d\.\d{3})  CIDEr-D \d+\.\d{3}")]
     private static partial Regex MetricsLine();
+
+    // Without the control run only the model's figures follow.
+    [GeneratedRegex(@"(?m)^scene accuracy of the held-out test images: model: whole scenes \d\.\d{3} \(\d+/\d+\); objects P \d\.\d{3} R \d\.\d{3}; .*; count \d\.\d{3}; unparsed words \d+\r?$")]
+    private static partial Regex SceneLine();
 
     [GeneratedRegex("<img src=\"([^\"]+)\"")]
     private static partial Regex ImageSource();
