@@ -15,6 +15,11 @@ internal sealed class AdditiveAttention : torch.nn.Module
         fullAtt = this.Register("full_att", torch.nn.Linear(attentionSize, 1));
     }
 
+    // TorchSharp adds a child's fields under their C# names when the child is registered; the tutorial's names are already registered.
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The features' half of the scores, [B, P, attention]: it does not change while a caption is read, so it is computed once.</summary>
     public Tensor ProjectFeatures(Tensor features) => encoderAtt.forward(features);
 

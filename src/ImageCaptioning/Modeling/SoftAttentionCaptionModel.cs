@@ -42,6 +42,11 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     /// <summary>The model's shape.</summary>
     public SoftAttentionOptions Options { get; }
 
+    /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>
     /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> [B, P, C] and
     /// returns the next-token logits at every position, [B, T, V], and the attention weights with which each
