@@ -119,11 +119,12 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         Array.Fill(next, startId);
         var cells = (int)features.size(1);
         var wasTraining = training;
-        eval();
         using var noGrad = torch.no_grad();
-        var state = GreedyState.Begin(this, features);
+        GreedyState? state = null;
         try
         {
+            eval();
+            state = GreedyState.Begin(this, features);
             for (var step = 0; step < maxLength && state.Rows > 0; step++)
             {
                 using var scope = torch.NewDisposeScope();
@@ -142,6 +143,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
                         continue;
                     }
                     tokens[image].Add((int)chosen[row]);
+                    // Compacting in place is safe: a continuing row moves to an index at or before its own.
                     weights[image].Add(alphaRows.AsSpan(row * cells, cells).ToArray());
                     next[continuing.Count] = chosen[row];
                     active[continuing.Count] = image;
@@ -155,7 +157,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         }
         finally
         {
-            state.Dispose();
+            state?.Dispose();
             train(wasTraining);
         }
         return Enumerable.Range(0, count).Select(i => new AttendedCaption(tokens[i], weights[i], finished[i])).ToArray();
