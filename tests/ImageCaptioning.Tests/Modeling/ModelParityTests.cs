@@ -33,21 +33,9 @@ public sealed class ModelParityTests
         // Full-sequence batch: captions of different lengths, right-padded.
         var random = new Random(3);
         int[] lengths = [9, 5, 12, 7];
-        const int T = 11;
-        var inputs = new long[lengths.Length * T];
-        var targets = new long[lengths.Length * T];
-        for (var b = 0; b < lengths.Length; b++)
-        {
-            var caption = Enumerable.Range(0, lengths[b]).Select(_ => (long)random.Next(1, Vocabulary)).ToArray();
-            for (var t = 0; t < Math.Min(T, caption.Length - 1); t++)
-            {
-                inputs[b * T + t] = caption[t];
-                targets[b * T + t] = caption[t + 1];
-            }
-        }
+        var captions = lengths.Select(length => Enumerable.Range(0, length).Select(_ => (long)random.Next(1, Vocabulary)).ToArray()).ToArray();
+        var (inputTensor, targetTensor) = TeacherForcingBatch.Shifted(captions, length: 11, Pad);
         var features = torch.randn([lengths.Length, Features]);
-        var inputTensor = torch.tensor(inputs, [lengths.Length, T]);
-        var targetTensor = torch.tensor(targets, [lengths.Length, T]);
 
         // Prefix batch: the recipe's samples, with a pad next word that must be ignored.
         long[][] prefixes = [[2, 7, 9], [2], [2, 7, 9, 11, 4, 8], [2, 30], [2, 5, 6, 6]];

@@ -1,0 +1,9 @@
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// A caption from <see cref="SoftAttentionCaptionModel.Greedy"/>: its tokens (without the start and end tokens),
+/// the attention weights over the grid cells with which each token was chosen (<c>Attention[i]</c> belongs to
+/// <c>Tokens[i]</c>, one weight per cell, summing to 1), and whether it ended with the end token rather than at the
+/// length limit.
+/// </summary>
+public sealed record AttendedCaption(IReadOnlyList<int> Tokens, IReadOnlyList<float[]> Attention, bool Finished);

@@ -1,0 +1,240 @@
+using ImageCaptioning.Torch.Runtime;
+
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// The soft-attention decoder of Show, Attend and Tell (Xu et al., 2015), with the state_dict names of sgrvinod's
+/// a-PyTorch-Tutorial-to-Image-Captioning <c>DecoderWithAttention</c>: attention.encoder_att, attention.decoder_att,
+/// attention.full_att, embedding, decode_step (an LSTM cell), init_h, init_c, f_beta, fc.
+/// </summary>
+/// <remarks>
+/// It reads a grid of features per image, [B, P, C] (P cells of C channels), where <see cref="CaptionModel"/> reads
+/// one row per image: at every word it attends over the cells with the LSTM state before that word, so the state it
+/// carries includes the grid. A flattened channels-last grid [B, P·C] becomes its input by
+/// <c>reshape(B, -1, C)</c>. Each step: α = softmax over P of full_att(ReLU(encoder_att(f) + decoder_att(h))),
+/// context = sigmoid(f_beta(h)) ⊙ Σ_p α_p·f_p, (h, c) = decode_step([embedding(word); context], (h, c)),
+/// logits = fc(dropout(h)); h and c start as init_h and init_c of the mean cell.
+/// </remarks>
+public sealed class SoftAttentionCaptionModel : torch.nn.Module
+{
+    private readonly AdditiveAttention attention;
+    private readonly Embedding embedding;
+    private readonly LSTMCell decodeStep;
+    private readonly Linear initH, initC, fBeta, fc;
+
+    /// <summary>Builds the model the options describe, with PyTorch's default initialisation.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The options fail <see cref="SoftAttentionOptions.Validate"/>.</exception>
+    public SoftAttentionCaptionModel(SoftAttentionOptions options, Device? device = null) : base(nameof(SoftAttentionCaptionModel))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TorchRuntime.EnsureLoaded();
+        var o = Options = options.Validate();
+        attention = this.Register("attention", new AdditiveAttention(o.FeatureDimension, o.HiddenSize, o.AttentionSize));
+        embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
+        decodeStep = this.Register("decode_step", torch.nn.LSTMCell(o.EmbeddingSize + o.FeatureDimension, o.HiddenSize));
+        initH = this.Register("init_h", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
+        initC = this.Register("init_c", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
+        fBeta = this.Register("f_beta", torch.nn.Linear(o.HiddenSize, o.FeatureDimension));
+        fc = this.Register("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
+        if (device is { } d) this.to(d);
+    }
+
+    /// <summary>The model's shape.</summary>
+    public SoftAttentionOptions Options { get; }
+
+    /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>
+    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> [B, P, C] and
+    /// returns the next-token logits at every position, [B, T, V], and the attention weights with which each
+    /// position was read, [B, T, P]. Positions after a caption's end are computed too; callers mask them.
+    /// </summary>
+    public (Tensor Logits, Tensor Attention) forward(Tensor features, Tensor tokens)
+    {
+        CheckFeatures(features);
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
+            throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
+        using var scope = torch.NewDisposeScope();
+        var projected = attention.ProjectFeatures(features);
+        var (h, c) = InitialState(features);
+        var embedded = embedding.forward(tokens);
+        var length = tokens.size(1);
+        var logits = new Tensor[length];
+        var weights = new Tensor[length];
+        for (var t = 0; t < length; t++)
+            (logits[t], weights[t], h, c) = Advance(features, projected, embedded.select(1, t), h, c);
+        return (torch.stack(logits, 1).MoveToOuterDisposeScope(), torch.stack(weights, 1).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The training loss: mean cross entropy of the next-token logits over the positions whose target is not the
+    /// pad id, plus <see cref="AttentionPenalty"/> over those positions. <paramref name="inputs"/> and
+    /// <paramref name="targets"/> are [B, T] int64, right-padded.
+    /// </summary>
+    public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        using var scope = torch.NewDisposeScope();
+        var (logits, weights) = forward(features, inputs);
+        var crossEntropy = F.cross_entropy(logits.reshape(-1, logits.size(2)), targets.reshape(-1), ignore_index: Options.PadId);
+        return crossEntropy.add(AttentionPenalty(weights, targets.ne(Options.PadId))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The doubly stochastic attention penalty λ·Σ_p (1 − Σ_t α_tp)², averaged over captions, where the sum over t
+    /// runs over the positions <paramref name="realTokens"/> [B, T] (bool) marks: it pushes every cell to receive a
+    /// total weight of about 1 over a caption. The tutorial averages over cells instead of summing, which is this
+    /// with λ divided by P.
+    /// </summary>
+    public Tensor AttentionPenalty(Tensor attention, Tensor realTokens)
+    {
+        ArgumentNullException.ThrowIfNull(attention);
+        ArgumentNullException.ThrowIfNull(realTokens);
+        using var scope = torch.NewDisposeScope();
+        var received = attention.mul(realTokens.unsqueeze(2).to_type(attention.dtype)).sum(1);
+        return received.sub(1).square().sum(1).mean().mul(Options.AttentionRegularization).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Greedy captions for each image of <paramref name="features"/> [N, P, C], in order, each with the attention
+    /// weights of every chosen word. Every step feeds only the newest word and carries (h, c); a caption that emits
+    /// <paramref name="endId"/> stops and leaves the batch.
+    /// </summary>
+    public IReadOnlyList<AttendedCaption> Greedy(Tensor features, int startId, int endId, int maxLength)
+    {
+        CheckFeatures(features);
+        CheckTokenId(startId, nameof(startId));
+        CheckTokenId(endId, nameof(endId));
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        var count = (int)features.size(0);
+        var tokens = Enumerable.Range(0, count).Select(_ => new List<int>()).ToArray();
+        var weights = Enumerable.Range(0, count).Select(_ => new List<float[]>()).ToArray();
+        var finished = new bool[count];
+        var active = Enumerable.Range(0, count).ToArray();   // the image of each row still decoding
+        var next = new long[count];
+        Array.Fill(next, startId);
+        var cells = (int)features.size(1);
+        var wasTraining = training;
+        using var noGrad = torch.no_grad();
+        GreedyState? state = null;
+        try
+        {
+            eval();
+            state = GreedyState.Begin(this, features);
+            for (var step = 0; step < maxLength && state.Rows > 0; step++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var rows = state.Rows;
+                var input = torch.tensor(next.AsSpan(0, rows).ToArray(), device: features.device);
+                var (logits, alpha, h, c) = Advance(state.Features, state.Projected, embedding.forward(input), state.H, state.C);
+                var chosen = logits.argmax(1).cpu().data<long>().ToArray();
+                var alphaRows = alpha.cpu().data<float>().ToArray();
+                var continuing = new List<long>(rows);
+                for (var row = 0; row < rows; row++)
+                {
+                    var image = active[row];
+                    if (chosen[row] == endId)
+                    {
+                        finished[image] = true;
+                        continue;
+                    }
+                    tokens[image].Add((int)chosen[row]);
+                    // Compacting in place is safe: a continuing row moves to an index at or before its own.
+                    weights[image].Add(alphaRows.AsSpan(row * cells, cells).ToArray());
+                    next[continuing.Count] = chosen[row];
+                    active[continuing.Count] = image;
+                    continuing.Add(row);
+                }
+                var kept = continuing.Count == rows ? null : torch.tensor(continuing.ToArray(), device: features.device);
+                var advanced = state.Advance(h, c, kept);
+                state.Dispose();
+                state = advanced;
+            }
+        }
+        finally
+        {
+            state?.Dispose();
+            train(wasTraining);
+        }
+        return Enumerable.Range(0, count).Select(i => new AttendedCaption(tokens[i], weights[i], finished[i])).ToArray();
+    }
+
+    // One word for every row: attend with the state before the word, then read the word and the gated context.
+    private (Tensor Logits, Tensor Weights, Tensor H, Tensor C) Advance(Tensor features, Tensor projected, Tensor embedded, Tensor h, Tensor c)
+    {
+        var (context, weights) = attention.forward(features, projected, h);
+        var gated = fBeta.forward(h).sigmoid().mul(context);
+        var (h1, c1) = decodeStep.forward(torch.cat([embedded, gated], 1), (h, c));
+        var output = Options.Dropout > 0 ? F.dropout(h1, Options.Dropout, training) : h1;
+        return (fc.forward(output), weights, h1, c1);
+    }
+
+    private (Tensor H, Tensor C) InitialState(Tensor features)
+    {
+        using var mean = features.mean([1]);
+        return (initH.forward(mean), initC.forward(mean));
+    }
+
+    private void CheckFeatures(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.ndim != 3 || features.size(2) != Options.FeatureDimension)
+            throw new ArgumentException($"features must be [N, cells, {Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
+    }
+
+    private void CheckTokenId(int id, string name)
+    {
+        if ((uint)id >= (uint)Options.VocabularySize)
+            throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {Options.VocabularySize}-token vocabulary");
+    }
+
+    // What greedy decoding carries for the rows still decoding; owns its tensors (the caller's features only through an alias).
+    private sealed class GreedyState : IDisposable
+    {
+        private GreedyState(Tensor features, Tensor projected, Tensor h, Tensor c)
+        {
+            Features = features.DetachFromDisposeScope();
+            Projected = projected.DetachFromDisposeScope();
+            H = h.DetachFromDisposeScope();
+            C = c.DetachFromDisposeScope();
+        }
+
+        public Tensor Features { get; }
+
+        public Tensor Projected { get; }
+
+        public Tensor H { get; }
+
+        public Tensor C { get; }
+
+        public int Rows => (int)H.size(0);
+
+        public static GreedyState Begin(SoftAttentionCaptionModel model, Tensor features)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (h, c) = model.InitialState(features);
+            return new GreedyState(features.alias(), model.attention.ProjectFeatures(features), h, c);
+        }
+
+        // The state after a step, keeping only the rows at kept (all when null).
+        public GreedyState Advance(Tensor h, Tensor c, Tensor? kept)
+        {
+            using var scope = torch.NewDisposeScope();
+            return kept is null
+                ? new GreedyState(Features.alias(), Projected.alias(), h.alias(), c.alias())
+                : new GreedyState(Features.index_select(0, kept), Projected.index_select(0, kept), h.index_select(0, kept), c.index_select(0, kept));
+        }
+
+        public void Dispose()
+        {
+            Features.Dispose();
+            Projected.Dispose();
+            H.Dispose();
+            C.Dispose();
+        }
+    }
+}
