@@ -54,34 +54,32 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     /// </summary>
     public (Tensor Logits, Tensor Attention) forward(Tensor features, Tensor tokens)
     {
-        CheckFeatures(features);
-        ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
-            throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
         using var scope = torch.NewDisposeScope();
-        var projected = attention.ProjectFeatures(features);
-        var (h, c) = InitialState(features);
-        var embedded = embedding.forward(tokens);
-        var length = tokens.size(1);
-        var logits = new Tensor[length];
-        var weights = new Tensor[length];
-        for (var t = 0; t < length; t++)
-            (logits[t], weights[t], h, c) = Advance(features, projected, embedded.select(1, t), h, c);
-        return (torch.stack(logits, 1).MoveToOuterDisposeScope(), torch.stack(weights, 1).MoveToOuterDisposeScope());
+        var (hidden, weights) = Unroll(features, tokens);
+        return (fc.forward(hidden).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The training loss: mean cross entropy of the next-token logits over the positions whose target is not the
     /// pad id, plus <see cref="AttentionPenalty"/> over those positions. <paramref name="inputs"/> and
-    /// <paramref name="targets"/> are [B, T] int64, right-padded.
+    /// <paramref name="targets"/> are [B, T] int64, right-padded. Only the positions with a real target reach the
+    /// output layer, as with <see cref="CaptionModel.ProjectionLoss"/>.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
     public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
+        if (!targets.shape.SequenceEqual(inputs.shape))
+            throw new ArgumentException($"targets must have the inputs' shape [{string.Join(", ", inputs.shape)}], got [{string.Join(", ", targets.shape)}]", nameof(targets));
         using var scope = torch.NewDisposeScope();
-        var (logits, weights) = forward(features, inputs);
-        var crossEntropy = F.cross_entropy(logits.reshape(-1, logits.size(2)), targets.reshape(-1), ignore_index: Options.PadId);
-        return crossEntropy.add(AttentionPenalty(weights, targets.ne(Options.PadId))).MoveToOuterDisposeScope();
+        var (hidden, weights) = Unroll(features, inputs);
+        var realTokens = targets.ne(Options.PadId);
+        // The vocabulary projection is the costliest layer of a step, so it runs only on the rows with a real target.
+        var rows = realTokens.reshape(-1).nonzero().squeeze(1);
+        var selected = hidden.reshape(-1, hidden.size(2)).index_select(0, rows);
+        var crossEntropy = F.cross_entropy(fc.forward(selected), targets.reshape(-1).index_select(0, rows));
+        return crossEntropy.add(AttentionPenalty(weights, realTokens)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -130,7 +128,8 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
                 using var scope = torch.NewDisposeScope();
                 var rows = state.Rows;
                 var input = torch.tensor(next.AsSpan(0, rows).ToArray(), device: features.device);
-                var (logits, alpha, h, c) = Advance(state.Features, state.Projected, embedding.forward(input), state.H, state.C);
+                var (output, alpha, h, c) = Advance(state.Features, state.Projected, embedding.forward(input), state.H, state.C);
+                var logits = fc.forward(output);
                 var chosen = logits.argmax(1).cpu().data<long>().ToArray();
                 var alphaRows = alpha.cpu().data<float>().ToArray();
                 var continuing = new List<long>(rows);
@@ -163,14 +162,35 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         return Enumerable.Range(0, count).Select(i => new AttendedCaption(tokens[i], weights[i], finished[i])).ToArray();
     }
 
+    // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: the dropped-out
+    // hidden state at every position, [B, T, H], and the attention weights, [B, T, P].
+    private (Tensor Hidden, Tensor Weights) Unroll(Tensor features, Tensor tokens)
+    {
+        CheckFeatures(features);
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
+            throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
+        using var scope = torch.NewDisposeScope();
+        var projected = attention.ProjectFeatures(features);
+        var (h, c) = InitialState(features);
+        var embedded = embedding.forward(tokens);
+        var length = tokens.size(1);
+        var outputs = new Tensor[length];
+        var weights = new Tensor[length];
+        for (var t = 0; t < length; t++)
+            (outputs[t], weights[t], h, c) = Advance(features, projected, embedded.select(1, t), h, c);
+        return (torch.stack(outputs, 1).MoveToOuterDisposeScope(), torch.stack(weights, 1).MoveToOuterDisposeScope());
+    }
+
     // One word for every row: attend with the state before the word, then read the word and the gated context.
-    private (Tensor Logits, Tensor Weights, Tensor H, Tensor C) Advance(Tensor features, Tensor projected, Tensor embedded, Tensor h, Tensor c)
+    // Returns the state the output layer reads (dropped out in training) rather than logits, for Unroll's sake.
+    private (Tensor Output, Tensor Weights, Tensor H, Tensor C) Advance(Tensor features, Tensor projected, Tensor embedded, Tensor h, Tensor c)
     {
         var (context, weights) = attention.forward(features, projected, h);
         var gated = fBeta.forward(h).sigmoid().mul(context);
         var (h1, c1) = decodeStep.forward(torch.cat([embedded, gated], 1), (h, c));
         var output = Options.Dropout > 0 ? F.dropout(h1, Options.Dropout, training) : h1;
-        return (fc.forward(output), weights, h1, c1);
+        return (output, weights, h1, c1);
     }
 
     private (Tensor H, Tensor C) InitialState(Tensor features)
