@@ -5,18 +5,16 @@ namespace ImageCaptioning.Modeling;
 /// Batched beam search. Each image keeps BeamWidth live hypotheses; a hypothesis that emits the end token is
 /// retired into the image's finished list, and an image is done once it has BeamWidth finished hypotheses or
 /// the length limit is reached. If none finished, the best live hypothesis is returned (unfinished) rather than
-/// failing — the case public implementations have crashed on.
+/// failing — the case public implementations have crashed on. A hypothesis carries the attention row of each of
+/// its tokens when the model attends, so the rows follow their beam through every reordering.
 /// </summary>
 internal static class BeamSearch
 {
-    private sealed record Hypothesis(int[] Tokens, double LogProbability, bool Finished);
+    private sealed record Hypothesis(int[] Tokens, float[][] Attention, double LogProbability, bool Finished);
 
-    public static IReadOnlyList<DecodedCaption> Run(CaptionModel model, Tensor features, int startId, int endId, DecodingOptions options)
+    public static IReadOnlyList<DecodedSequence> Run(IStepDecoder decoder, int images, Device device, int vocabulary, int startId, int endId, DecodingOptions options)
     {
-        var images = (int)features.size(0);
         var width = options.BeamWidth;
-        var vocabulary = model.Options.VocabularySize;
-        var device = features.device;
 
         // Live beams, image-major: beam b of image i is row i * width + b. At step 0 only beam 0 is real: the
         // others start at -inf so the first expansion draws every candidate from one beam.
@@ -24,7 +22,7 @@ internal static class BeamSearch
         var scores = new float[images * width];
         for (var i = 0; i < live.Length; i++)
         {
-            live[i] = new Hypothesis([], 0, false);
+            live[i] = new Hypothesis([], [], 0, false);
             scores[i] = i % width == 0 ? 0 : float.NegativeInfinity;
         }
         var finished = Enumerable.Range(0, images).Select(_ => new List<Hypothesis>()).ToArray();
@@ -36,80 +34,75 @@ internal static class BeamSearch
         var topScores = new float[images * candidates];
         var topIndices = new long[images * candidates];
         var origin = new long[images * width];
+        float[]? weights = null;
+        var cells = 0;
 
-        using var expandIndex = torch.arange(images, device: device).repeat_interleave(width, 0);
-        var state = model.Begin(features);
-        var expanded = state.Select(expandIndex);
-        state.Dispose();
-        state = expanded;
-        try
+        using (var expandIndex = torch.arange(images, device: device).repeat_interleave(width, 0))
+            decoder.Select(expandIndex);
+        for (var step = 0; step < options.MaxLength && done.Contains(false); step++)
         {
-            for (var step = 0; step < options.MaxLength && done.Contains(false); step++)
+            using (var scope = torch.NewDisposeScope())
             {
-                using (var scope = torch.NewDisposeScope())
+                var (logits, alpha) = decoder.Step(TensorSpan.Create(next, [next.Length], device));
+                if (alpha is not null)
                 {
-                    var (logits, nextState) = model.Step(TensorSpan.Create(next, [next.Length], device), state);
-                    state.Dispose();
-                    state = nextState;
-                    var total = logits.log_softmax(1) + TensorSpan.Create(scores, [scores.Length, 1], device);
-                    var (values, indices) = total.reshape(images, width * vocabulary).topk(candidates, 1);
-                    values.CopyTo<float>(topScores);
-                    indices.CopyTo<long>(topIndices);
+                    cells = (int)alpha.size(1);
+                    weights ??= new float[images * width * cells];
+                    alpha.CopyTo<float>(weights);
                 }
-
-                var newLive = new Hypothesis[live.Length];
-                for (var image = 0; image < images; image++)
-                {
-                    var filled = 0;
-                    for (var k = 0; k < candidates && filled < width; k++)
-                    {
-                        var score = topScores[image * candidates + k];
-                        if (float.IsNegativeInfinity(score)) break;
-                        var flat = topIndices[image * candidates + k];
-                        var beam = image * width + (int)(flat / vocabulary);
-                        var token = (int)(flat % vocabulary);
-                        var parent = live[beam];
-                        if (token == endId)
-                        {
-                            if (!done[image]) finished[image].Add(new Hypothesis(parent.Tokens, score, true));
-                            continue;
-                        }
-                        var slot = image * width + filled++;
-                        newLive[slot] = new Hypothesis([.. parent.Tokens, token], score, false);
-                        scores[slot] = score;
-                        next[slot] = token;
-                        origin[slot] = beam;
-                    }
-                    for (var slot = image * width + filled; slot < (image + 1) * width; slot++)
-                    {
-                        newLive[slot] = live[image * width];
-                        scores[slot] = float.NegativeInfinity;
-                        next[slot] = endId;
-                        origin[slot] = image * width;
-                    }
-                    if (finished[image].Count >= width) done[image] = true;
-                }
-                live = newLive;
-
-                using var originTensor = TensorSpan.Create(origin, [origin.Length], device);
-                var reordered = state.Select(originTensor);
-                state.Dispose();
-                state = reordered;
+                var total = logits.log_softmax(1) + TensorSpan.Create(scores, [scores.Length, 1], device);
+                var (values, indices) = total.reshape(images, width * vocabulary).topk(candidates, 1);
+                values.CopyTo<float>(topScores);
+                indices.CopyTo<long>(topIndices);
             }
-        }
-        finally
-        {
-            state.Dispose();
+
+            var newLive = new Hypothesis[live.Length];
+            for (var image = 0; image < images; image++)
+            {
+                var filled = 0;
+                for (var k = 0; k < candidates && filled < width; k++)
+                {
+                    var score = topScores[image * candidates + k];
+                    if (float.IsNegativeInfinity(score)) break;
+                    var flat = topIndices[image * candidates + k];
+                    var beam = image * width + (int)(flat / vocabulary);
+                    var token = (int)(flat % vocabulary);
+                    var parent = live[beam];
+                    if (token == endId)
+                    {
+                        if (!done[image]) finished[image].Add(new Hypothesis(parent.Tokens, parent.Attention, score, true));
+                        continue;
+                    }
+                    var slot = image * width + filled++;
+                    float[][] attention = weights is null ? [] : [.. parent.Attention, weights.AsSpan(beam * cells, cells).ToArray()];
+                    newLive[slot] = new Hypothesis([.. parent.Tokens, token], attention, score, false);
+                    scores[slot] = score;
+                    next[slot] = token;
+                    origin[slot] = beam;
+                }
+                for (var slot = image * width + filled; slot < (image + 1) * width; slot++)
+                {
+                    newLive[slot] = live[image * width];
+                    scores[slot] = float.NegativeInfinity;
+                    next[slot] = endId;
+                    origin[slot] = image * width;
+                }
+                if (finished[image].Count >= width) done[image] = true;
+            }
+            live = newLive;
+
+            using var originTensor = TensorSpan.Create(origin, [origin.Length], device);
+            decoder.Select(originTensor);
         }
 
-        var results = new DecodedCaption[images];
+        var results = new DecodedSequence[images];
         for (var image = 0; image < images; image++)
         {
             var pool = finished[image].Count > 0
                 ? finished[image]
                 : Enumerable.Range(image * width, width).Where(b => !float.IsNegativeInfinity(scores[b])).Select(b => live[b]).ToList();
             var best = pool.MaxBy(h => Normalised(h, options.LengthPenalty))!;
-            results[image] = new DecodedCaption(best.Tokens, best.LogProbability, best.Finished);
+            results[image] = new DecodedSequence(best.Tokens, best.Attention, best.LogProbability, best.Finished);
         }
         return results;
     }

@@ -99,67 +99,31 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
 
     /// <summary>
     /// Greedy captions for each image of <paramref name="features"/> [N, P, C], in order, each with the attention
-    /// weights of every chosen word. Every step feeds only the newest word and carries (h, c); a caption that emits
-    /// <paramref name="endId"/> stops and leaves the batch.
+    /// weights of every chosen word: <see cref="Decode"/> with greedy options of that length limit.
     /// </summary>
     public IReadOnlyList<AttendedCaption> Greedy(Tensor features, int startId, int endId, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        return Decode(features, startId, endId, DecodingOptions.Greedy with { MaxLength = maxLength });
+    }
+
+    /// <summary>
+    /// Captions for each image of <paramref name="features"/> [N, P, C], in order, by the strategy of
+    /// <paramref name="options"/> (greedy when null) with the same semantics as <see cref="CaptionDecoder"/>: each
+    /// caption carries the attention weights with which each of its words was chosen. Every step feeds only the
+    /// newest word and carries (h, c); a caption that emits <paramref name="endId"/> stops, and beam search
+    /// reorders the state and the attention rows with its beams. The model's training mode is restored after.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="features"/> is not [N, P, C] with C the feature dimension.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="startId"/> or <paramref name="endId"/> is not a token id.</exception>
+    public IReadOnlyList<AttendedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
     {
         CheckFeatures(features);
         CheckTokenId(startId, nameof(startId));
         CheckTokenId(endId, nameof(endId));
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
-        var count = (int)features.size(0);
-        var tokens = Enumerable.Range(0, count).Select(_ => new List<int>()).ToArray();
-        var weights = Enumerable.Range(0, count).Select(_ => new List<float[]>()).ToArray();
-        var finished = new bool[count];
-        var active = Enumerable.Range(0, count).ToArray();   // the image of each row still decoding
-        var next = new long[count];
-        Array.Fill(next, startId);
-        var cells = (int)features.size(1);
-        var wasTraining = training;
-        using var noGrad = torch.no_grad();
-        GreedyState? state = null;
-        try
-        {
-            eval();
-            state = GreedyState.Begin(this, features);
-            for (var step = 0; step < maxLength && state.Rows > 0; step++)
-            {
-                using var scope = torch.NewDisposeScope();
-                var rows = state.Rows;
-                var input = torch.tensor(next.AsSpan(0, rows).ToArray(), device: features.device);
-                var (output, alpha, h, c) = Advance(state.Features, state.Projected, embedding.forward(input), state.H, state.C);
-                var logits = fc.forward(output);
-                var chosen = logits.argmax(1).cpu().data<long>().ToArray();
-                var alphaRows = alpha.cpu().data<float>().ToArray();
-                var continuing = new List<long>(rows);
-                for (var row = 0; row < rows; row++)
-                {
-                    var image = active[row];
-                    if (chosen[row] == endId)
-                    {
-                        finished[image] = true;
-                        continue;
-                    }
-                    tokens[image].Add((int)chosen[row]);
-                    // Compacting in place is safe: a continuing row moves to an index at or before its own.
-                    weights[image].Add(alphaRows.AsSpan(row * cells, cells).ToArray());
-                    next[continuing.Count] = chosen[row];
-                    active[continuing.Count] = image;
-                    continuing.Add(row);
-                }
-                var kept = continuing.Count == rows ? null : torch.tensor(continuing.ToArray(), device: features.device);
-                var advanced = state.Advance(h, c, kept);
-                state.Dispose();
-                state = advanced;
-            }
-        }
-        finally
-        {
-            state?.Dispose();
-            train(wasTraining);
-        }
-        return Enumerable.Range(0, count).Select(i => new AttendedCaption(tokens[i], weights[i], finished[i])).ToArray();
+        var sequences = StepDecoding.Run(this, () => new StepDecoder(this, features), (int)features.size(0), features.device,
+            Options.VocabularySize, startId, endId, options ?? DecodingOptions.Greedy);
+        return sequences.Select(s => new AttendedCaption(s.Tokens, s.Attention, s.Finished, s.LogProbability)).ToArray();
     }
 
     // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: the dropped-out
@@ -212,49 +176,57 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
             throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {Options.VocabularySize}-token vocabulary");
     }
 
-    // What greedy decoding carries for the rows still decoding; owns its tensors (the caller's features only through an alias).
-    private sealed class GreedyState : IDisposable
+    // What decoding carries for its rows: the grid and its projection (repeated per beam), and (h, c). Owns its
+    // tensors (the caller's features only through an alias).
+    private sealed class StepDecoder : IStepDecoder
     {
-        private GreedyState(Tensor features, Tensor projected, Tensor h, Tensor c)
+        private readonly SoftAttentionCaptionModel model;
+        private Tensor features, projected, h, c;
+
+        public StepDecoder(SoftAttentionCaptionModel model, Tensor features)
         {
-            Features = features.DetachFromDisposeScope();
-            Projected = projected.DetachFromDisposeScope();
-            H = h.DetachFromDisposeScope();
-            C = c.DetachFromDisposeScope();
+            this.model = model;
+            using var scope = torch.NewDisposeScope();
+            var (h0, c0) = model.InitialState(features);
+            var projection = model.attention.ProjectFeatures(features);
+            // Detached only once nothing can throw, so that a failure leaves every tensor to the scope.
+            this.features = features.alias().DetachFromDisposeScope();
+            projected = projection.DetachFromDisposeScope();
+            h = h0.DetachFromDisposeScope();
+            c = c0.DetachFromDisposeScope();
         }
 
-        public Tensor Features { get; }
-
-        public Tensor Projected { get; }
-
-        public Tensor H { get; }
-
-        public Tensor C { get; }
-
-        public int Rows => (int)H.size(0);
-
-        public static GreedyState Begin(SoftAttentionCaptionModel model, Tensor features)
+        public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
         {
-            using var scope = torch.NewDisposeScope();
-            var (h, c) = model.InitialState(features);
-            return new GreedyState(features.alias(), model.attention.ProjectFeatures(features), h, c);
+            var (output, weights, h1, c1) = model.Advance(features, projected, model.embedding.forward(tokens), h, c);
+            var logits = model.fc.forward(output);
+            Replace(ref h, h1);
+            Replace(ref c, c1);
+            return (logits, weights);
         }
 
-        // The state after a step, keeping only the rows at kept (all when null).
-        public GreedyState Advance(Tensor h, Tensor c, Tensor? kept)
+        public void Select(Tensor indices)
         {
             using var scope = torch.NewDisposeScope();
-            return kept is null
-                ? new GreedyState(Features.alias(), Projected.alias(), h.alias(), c.alias())
-                : new GreedyState(Features.index_select(0, kept), Projected.index_select(0, kept), h.index_select(0, kept), c.index_select(0, kept));
+            Replace(ref features, features.index_select(0, indices));
+            Replace(ref projected, projected.index_select(0, indices));
+            Replace(ref h, h.index_select(0, indices));
+            Replace(ref c, c.index_select(0, indices));
         }
 
         public void Dispose()
         {
-            Features.Dispose();
-            Projected.Dispose();
-            H.Dispose();
-            C.Dispose();
+            features.Dispose();
+            projected.Dispose();
+            h.Dispose();
+            c.Dispose();
+        }
+
+        private static void Replace(ref Tensor field, Tensor value)
+        {
+            var old = field;
+            field = value.DetachFromDisposeScope();
+            old.Dispose();
         }
     }
 }
