@@ -6,22 +6,22 @@ namespace ImageCaptioning.Pipeline;
 public sealed record PipelineTrainingOptions
 {
     /// <summary>Full passes over the training split.</summary>
-    public int Epochs { get; init; } = 10;
+    public int Epochs { get; init => field = OptionGuard.AtLeast(value, 1); } = 10;
 
     /// <summary>Samples per batch (captions in full-sequence mode, prefixes in prefix mode).</summary>
-    public int BatchSize { get; init; } = 64;
+    public int BatchSize { get; init => field = OptionGuard.AtLeast(value, 1); } = 64;
 
     /// <summary>Full-sequence teacher forcing (default) or the recipe's prefix mode.</summary>
-    public LossMode Mode { get; init; } = LossMode.FullSequence;
+    public LossMode Mode { get; init => field = OptionGuard.Defined(value); } = LossMode.FullSequence;
 
     /// <summary>Adam's learning rate.</summary>
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init => field = OptionGuard.Positive(value); } = 1e-3;
 
     /// <summary>Global gradient-norm clipping; null turns it off.</summary>
-    public double? GradientClipNorm { get; init; } = 5.0;
+    public double? GradientClipNorm { get; init => field = OptionGuard.Require(value, value is null or > 0, "must be positive (or null for no clipping)"); } = 5.0;
 
     /// <summary>Stop after this many epochs without a better validation loss; null trains every epoch. Needs a validation split.</summary>
-    public int? Patience { get; init; }
+    public int? Patience { get; init => field = OptionGuard.Require(value, value is null or >= 1, "must be at least 1 epoch, or null to turn early stopping off"); }
 
     /// <summary>Decode the validation split each epoch and report BLEU-4. Needs a validation split.</summary>
     public bool ValidationBleu { get; init; }
@@ -30,7 +30,7 @@ public sealed record PipelineTrainingOptions
     public string? CheckpointDirectory { get; init; }
 
     /// <summary>Longest caption in tokens (start and end marks included); longer ones are truncated and counted.</summary>
-    public int? MaxCaptionLength { get; init; }
+    public int? MaxCaptionLength { get; init => field = OptionGuard.Require(value, value is null or >= 3, "must leave room for a word between the marks"); }
 
     /// <summary>
     /// Trains on all-zero image features: the control experiment that shows how much of the score comes from the
@@ -38,13 +38,12 @@ public sealed record PipelineTrainingOptions
     /// </summary>
     public bool ZeroImageFeatures { get; init; }
 
+    /// <summary>Training batches built ahead on a worker thread (<see cref="Training.CaptionTrainerOptions.PrefetchDepth"/>); 0 builds each on the training thread. Results do not depend on it.</summary>
+    public int PrefetchDepth { get; init => field = OptionGuard.Require(value, value >= 0, "must be 0 (no prefetching) or more"); } = 2;
+
+    // Each setting is checked as it is set; what needs the caption split is checked once the split is known.
     internal PipelineTrainingOptions Validate(bool hasValidationSplit)
     {
-        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "must be at least 1");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be at least 1");
-        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be positive");
-        if (GradientClipNorm is <= 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), GradientClipNorm, "must be positive (or null for no clipping)");
-        if (MaxCaptionLength is < 3) throw new ArgumentOutOfRangeException(nameof(MaxCaptionLength), MaxCaptionLength, "must leave room for a word between the marks");
         if (!hasValidationSplit && (Patience is not null || ValidationBleu))
             throw new InvalidOperationException("early stopping and validation BLEU need a validation split: call WithSplit(trainFraction, validationFraction) with a validationFraction above 0, or use a caption source with a validation split");
         return this;

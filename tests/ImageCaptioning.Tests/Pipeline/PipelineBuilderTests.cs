@@ -134,6 +134,9 @@ public sealed class PipelineBuilderTests
         var pipeline = CaptionPipeline.Create().WithVgg16(CnnWeights.Random(1)).WithFlickr8k(flickr).Build();
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Train(o => o with { Epochs = 0 }));
         Assert.That(error!.ParamName, Is.EqualTo("Epochs"));
+        var prefetch = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Train(o => o with { PrefetchDepth = -1 }));
+        Assert.That(prefetch!.ParamName, Is.EqualTo("PrefetchDepth"));
+        Assert.That(prefetch.Message, Does.Contain("PrefetchDepth must be 0"));
     }
 
     [Test]

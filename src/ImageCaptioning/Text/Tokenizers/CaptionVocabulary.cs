@@ -202,7 +202,7 @@ public sealed record CaptionVocabularyOptions
     public int MinCount
     {
         get;
-        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MinCount), value, "must be at least 1");
+        init => field = OptionGuard.AtLeast(value, 1);
     } = 1;
 
     /// <summary>How an unknown id reads in decoded text.</summary>
