@@ -1,0 +1,73 @@
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// One post-norm decoder layer with the state_dict names of <c>torch.nn.TransformerDecoderLayer</c> (norm_first
+/// false): self_attn, multihead_attn, linear1, linear2, norm1, norm2, norm3.
+/// x = norm1(x + SelfAttention(x)); x = norm2(x + CrossAttention(x, grid)); x = norm3(x + linear2(act(linear1(x)))).
+/// </summary>
+internal sealed class TransformerCaptionLayer : torch.nn.Module
+{
+    private readonly TransformerAttention selfAttn, multiheadAttn;
+    private readonly Linear linear1, linear2;
+    private readonly LayerNorm norm1, norm2, norm3;
+    private readonly TransformerActivation activation;
+    private readonly double dropout;
+
+    public TransformerCaptionLayer(TransformerCaptionOptions options) : base(nameof(TransformerCaptionLayer))
+    {
+        var d = options.ModelDimension;
+        (activation, dropout) = (options.Activation, options.Dropout);
+        selfAttn = this.Register("self_attn", new TransformerAttention(d, options.Heads, options.Dropout));
+        multiheadAttn = this.Register("multihead_attn", new TransformerAttention(d, options.Heads, options.Dropout));
+        linear1 = this.Register("linear1", torch.nn.Linear(d, options.FeedForwardSize));
+        linear2 = this.Register("linear2", torch.nn.Linear(options.FeedForwardSize, d));
+        norm1 = this.Register("norm1", torch.nn.LayerNorm(d));
+        norm2 = this.Register("norm2", torch.nn.LayerNorm(d));
+        norm3 = this.Register("norm3", torch.nn.LayerNorm(d));
+    }
+
+    // The PyTorch names are registered above; TorchSharp would add the fields under their C# names too.
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>The grid's keys and values for the cross-attention, [B, H, P, D/H] each: fixed for a caption, so computed once.</summary>
+    public (Tensor Keys, Tensor Values) GridKeysAndValues(Tensor grid) => multiheadAttn.KeysAndValues(grid);
+
+    /// <summary>
+    /// Teacher forcing over <paramref name="input"/> [B, T, D] with causal self-attention; returns [B, T, D].
+    /// </summary>
+    public Tensor forward(Tensor input, Tensor gridKeys, Tensor gridValues)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (keys, values) = selfAttn.KeysAndValues(input);
+        return Block(input, keys, values, causal: true, gridKeys, gridValues).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The newest position only, <paramref name="input"/> [B, 1, D], against the cached self-attention keys and
+    /// values of the earlier positions [B, H, t, D/H]: returns its output and the caches grown by this position.
+    /// No mask is needed, since every cached position precedes the query.
+    /// </summary>
+    public (Tensor Output, Tensor Keys, Tensor Values) Step(Tensor input, Tensor pastKeys, Tensor pastValues, Tensor gridKeys, Tensor gridValues)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (newKeys, newValues) = selfAttn.KeysAndValues(input);
+        var keys = torch.cat([pastKeys, newKeys], 2);
+        var values = torch.cat([pastValues, newValues], 2);
+        var output = Block(input, keys, values, causal: false, gridKeys, gridValues);
+        return (output.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());
+    }
+
+    // The one code path of both modes, so that a cached step computes exactly what teacher forcing does.
+    private Tensor Block(Tensor input, Tensor keys, Tensor values, bool causal, Tensor gridKeys, Tensor gridValues)
+    {
+        var x = norm1.forward(input + Drop(selfAttn.Attend(selfAttn.Queries(input), keys, values, causal)));
+        x = norm2.forward(x + Drop(multiheadAttn.Attend(multiheadAttn.Queries(x), gridKeys, gridValues, causal: false)));
+        var hidden = linear1.forward(x);
+        hidden = activation == TransformerActivation.GELU ? F.gelu(hidden) : F.relu(hidden);
+        return norm3.forward(x + Drop(linear2.forward(Drop(hidden))));
+    }
+
+    private Tensor Drop(Tensor input) => dropout > 0 ? F.dropout(input, dropout, training) : input;
+}

@@ -1,0 +1,229 @@
+using ImageCaptioning.Torch.Runtime;
+
+namespace ImageCaptioning.Modeling;
+
+/// <summary>
+/// A transformer caption decoder over a grid of image features, with PyTorch-style state_dict names:
+/// feature_proj (the grid to the model dimension), embedding (tokens), positions (learned positions only),
+/// layers.N (each a <c>torch.nn.TransformerDecoderLayer</c>, post-norm) and fc (the vocabulary layer).
+/// </summary>
+/// <remarks>
+/// It reads [B, P, C] grids as <see cref="SoftAttentionCaptionModel"/> does. The grid is projected once,
+/// memory = feature_proj(f); a caption's tokens become embedding(w_t) + position(t), pass through the layers
+/// (causal self-attention, cross-attention to the memory, feed-forward) and fc gives the next-token logits.
+/// Decoding keeps every layer's self-attention keys and values of the positions read so far, so each step reads
+/// only the newest token.
+/// </remarks>
+public sealed class TransformerCaptionModel : torch.nn.Module
+{
+    private readonly Linear featureProj, fc;
+    private readonly Embedding embedding;
+    private readonly Embedding? positions;
+    private readonly ModuleList<TransformerCaptionLayer> layers;
+
+    /// <summary>Builds the model the options describe, with PyTorch's default initialisation.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The options fail <see cref="TransformerCaptionOptions.Validate"/>.</exception>
+    public TransformerCaptionModel(TransformerCaptionOptions options, Device? device = null) : base(nameof(TransformerCaptionModel))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        TorchRuntime.EnsureLoaded();
+        var o = Options = options.Validate();
+        featureProj = this.Register("feature_proj", torch.nn.Linear(o.FeatureDimension, o.ModelDimension));
+        embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.ModelDimension, padding_idx: o.PadId));
+        if (o.Positions == PositionEncoding.Learned)
+            positions = this.Register("positions", torch.nn.Embedding(o.MaxPositions, o.ModelDimension));
+        layers = this.Register("layers", torch.nn.ModuleList(Enumerable.Range(0, o.Layers).Select(_ => new TransformerCaptionLayer(o)).ToArray()));
+        fc = this.Register("fc", torch.nn.Linear(o.ModelDimension, o.VocabularySize));
+        if (device is { } d) this.to(d);
+    }
+
+    /// <summary>The model's shape.</summary>
+    public TransformerCaptionOptions Options { get; }
+
+    /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>
+    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> [B, P, C]
+    /// and returns the next-token logits at every position, [B, T, V]. Position t sees tokens 0..t only, so
+    /// right padding changes nothing before it; positions after a caption's end are computed too and callers mask them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit, or a learned encoding has fewer than T positions.</exception>
+    public Tensor forward(Tensor features, Tensor tokens)
+    {
+        using var scope = torch.NewDisposeScope();
+        return fc.forward(Unroll(features, tokens)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The training loss: mean cross entropy of the next-token logits over the positions whose target is not the
+    /// pad id. <paramref name="inputs"/> and <paramref name="targets"/> are [B, T] int64, right-padded. Only the
+    /// positions with a real target reach the output layer.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
+    public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (!targets.shape.SequenceEqual(inputs.shape))
+            throw new ArgumentException($"targets must have the inputs' shape [{string.Join(", ", inputs.shape)}], got [{string.Join(", ", targets.shape)}]", nameof(targets));
+        using var scope = torch.NewDisposeScope();
+        var hidden = Unroll(features, inputs);
+        // The vocabulary projection is the costliest layer of a position, so it runs only on the rows with a real target.
+        var rows = targets.ne(Options.PadId).reshape(-1).nonzero().squeeze(1);
+        var selected = hidden.reshape(-1, hidden.size(2)).index_select(0, rows);
+        return F.cross_entropy(fc.forward(selected), targets.reshape(-1).index_select(0, rows)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Captions for each image of <paramref name="features"/> [N, P, C], in order, by the strategy of
+    /// <paramref name="options"/> (greedy when null) with the same semantics as <see cref="CaptionDecoder"/>. Every
+    /// step feeds only the newest token against cached keys and values; a caption that emits
+    /// <paramref name="endId"/> stops, and beam search reorders the caches with its beams. The model's training
+    /// mode is restored after.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="features"/> is not [N, P, C] with C the feature dimension.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="startId"/> or <paramref name="endId"/> is not a token id, or a learned encoding has fewer
+    /// positions than the length limit.
+    /// </exception>
+    public IReadOnlyList<DecodedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
+    {
+        CheckFeatures(features);
+        CheckTokenId(startId, nameof(startId));
+        CheckTokenId(endId, nameof(endId));
+        options ??= DecodingOptions.Greedy;
+        if (positions is not null && options.MaxLength > Options.MaxPositions)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, $"MaxLength exceeds the {Options.MaxPositions} learned positions");
+        var sequences = StepDecoding.Run(this, () => BeginDecoding(features), (int)features.size(0), features.device,
+            Options.VocabularySize, startId, endId, options);
+        return sequences.Select(s => new DecodedCaption(s.Tokens, s.LogProbability, s.Finished)).ToArray();
+    }
+
+    /// <summary>The per-step decoder behind <see cref="Decode"/>, one row per image of <paramref name="features"/>; the caller owns it.</summary>
+    internal IStepDecoder BeginDecoding(Tensor features)
+    {
+        CheckFeatures(features);
+        return new StepDecoder(this, features);
+    }
+
+    // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: [B, T, D].
+    private Tensor Unroll(Tensor features, Tensor tokens)
+    {
+        CheckFeatures(features);
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
+            throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
+        if (positions is not null && tokens.size(1) > Options.MaxPositions)
+            throw new ArgumentException($"tokens has {tokens.size(1)} positions, more than the {Options.MaxPositions} learned ones", nameof(tokens));
+        using var scope = torch.NewDisposeScope();
+        var memory = featureProj.forward(features);
+        var x = Embed(tokens, 0);
+        foreach (var layer in layers)
+        {
+            var (keys, values) = layer.GridKeysAndValues(memory);
+            x = layer.forward(x, keys, values);
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
+    // Tokens [B, L] at positions first..first+L-1 to [B, L, D].
+    private Tensor Embed(Tensor tokens, long first)
+    {
+        using var scope = torch.NewDisposeScope();
+        var length = tokens.size(1);
+        var index = torch.arange(first, first + length, dtype: ScalarType.Int64, device: tokens.device);
+        var position = positions is not null ? positions.forward(index) : Sinusoid(index, Options.ModelDimension);
+        var x = embedding.forward(tokens) + position.unsqueeze(0);
+        return (Options.Dropout > 0 ? F.dropout(x, Options.Dropout, training) : x).MoveToOuterDisposeScope();
+    }
+
+    // PE(t, 2i) = sin(t / 10000^(2i/D)), PE(t, 2i+1) = cos(t / 10000^(2i/D)): [L, D] for the positions in index.
+    private static Tensor Sinusoid(Tensor index, int dimension)
+    {
+        using var scope = torch.NewDisposeScope();
+        var frequencies = torch.arange(0, dimension, 2, dtype: ScalarType.Float32, device: index.device).mul(-Math.Log(10000.0) / dimension).exp();
+        var angles = index.to_type(ScalarType.Float32).unsqueeze(1).mul(frequencies.unsqueeze(0));
+        var interleaved = torch.stack([angles.sin(), angles.cos()], 2).reshape(index.size(0), -1);
+        return interleaved.narrow(1, 0, dimension).MoveToOuterDisposeScope();
+    }
+
+    private void CheckFeatures(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.ndim != 3 || features.size(2) != Options.FeatureDimension)
+            throw new ArgumentException($"features must be [N, cells, {Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
+    }
+
+    private void CheckTokenId(int id, string name)
+    {
+        if ((uint)id >= (uint)Options.VocabularySize)
+            throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {Options.VocabularySize}-token vocabulary");
+    }
+
+    // What decoding carries for its rows: per layer, the grid's cross-attention keys and values (fixed, repeated per
+    // beam) and the self-attention keys and values of every position read so far (grown each step). Owns them all.
+    private sealed class StepDecoder : IStepDecoder
+    {
+        private readonly TransformerCaptionModel model;
+        private readonly Tensor[] gridKeys, gridValues, keys, values;
+        private long position;
+
+        public StepDecoder(TransformerCaptionModel model, Tensor features)
+        {
+            this.model = model;
+            var count = model.layers.Count;
+            (gridKeys, gridValues, keys, values) = (new Tensor[count], new Tensor[count], new Tensor[count], new Tensor[count]);
+            using var scope = torch.NewDisposeScope();
+            var memory = model.featureProj.forward(features);
+            var rows = features.size(0);
+            var headWidth = model.Options.ModelDimension / model.Options.Heads;
+            var computed = new (Tensor GridKeys, Tensor GridValues)[count];
+            for (var i = 0; i < count; i++) computed[i] = model.layers[i].GridKeysAndValues(memory);
+            // Detached only once nothing can throw, so that a failure leaves every tensor to the scope.
+            for (var i = 0; i < count; i++)
+            {
+                gridKeys[i] = computed[i].GridKeys.DetachFromDisposeScope();
+                gridValues[i] = computed[i].GridValues.DetachFromDisposeScope();
+                keys[i] = torch.empty([rows, model.Options.Heads, 0, headWidth], dtype: memory.dtype, device: memory.device).DetachFromDisposeScope();
+                values[i] = torch.empty([rows, model.Options.Heads, 0, headWidth], dtype: memory.dtype, device: memory.device).DetachFromDisposeScope();
+            }
+        }
+
+        public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
+        {
+            var x = model.Embed(tokens.unsqueeze(1), position);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var (output, k, v) = model.layers[i].Step(x, keys[i], values[i], gridKeys[i], gridValues[i]);
+                Replace(ref keys[i], k);
+                Replace(ref values[i], v);
+                x = output;
+            }
+            position++;
+            return (model.fc.forward(x.squeeze(1)), null);
+        }
+
+        public void Select(Tensor indices)
+        {
+            using var scope = torch.NewDisposeScope();
+            foreach (var cache in new[] { gridKeys, gridValues, keys, values })
+                for (var i = 0; i < cache.Length; i++) Replace(ref cache[i], cache[i].index_select(0, indices));
+        }
+
+        public void Dispose()
+        {
+            foreach (var cache in new[] { gridKeys, gridValues, keys, values })
+                foreach (var tensor in cache) tensor?.Dispose();
+        }
+
+        private static void Replace(ref Tensor field, Tensor value)
+        {
+            var old = field;
+            field = value.DetachFromDisposeScope();
+            old.Dispose();
+        }
+    }
+}
