@@ -118,9 +118,9 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="startId"/> or <paramref name="endId"/> is not a token id.</exception>
     public IReadOnlyList<AttendedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
     {
-        CheckFeatures(features);
-        CheckTokenId(startId, nameof(startId));
-        CheckTokenId(endId, nameof(endId));
+        GridArguments.CheckFeatures(features, Options.FeatureDimension);
+        GridArguments.CheckTokenId(startId, Options.VocabularySize);
+        GridArguments.CheckTokenId(endId, Options.VocabularySize);
         var sequences = StepDecoding.Run(this, () => new StepDecoder(this, features), (int)features.size(0), features.device,
             Options.VocabularySize, startId, endId, options ?? DecodingOptions.Greedy);
         return sequences.Select(s => new AttendedCaption(s.Tokens, s.Attention, s.Finished, s.LogProbability)).ToArray();
@@ -130,7 +130,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     // hidden state at every position, [B, T, H], and the attention weights, [B, T, P].
     private (Tensor Hidden, Tensor Weights) Unroll(Tensor features, Tensor tokens)
     {
-        CheckFeatures(features);
+        GridArguments.CheckFeatures(features, Options.FeatureDimension);
         ArgumentNullException.ThrowIfNull(tokens);
         if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
             throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
@@ -161,19 +161,6 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     {
         using var mean = features.mean([1]);
         return (initH.forward(mean), initC.forward(mean));
-    }
-
-    private void CheckFeatures(Tensor features)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        if (features.ndim != 3 || features.size(2) != Options.FeatureDimension)
-            throw new ArgumentException($"features must be [N, cells, {Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
-    }
-
-    private void CheckTokenId(int id, string name)
-    {
-        if ((uint)id >= (uint)Options.VocabularySize)
-            throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {Options.VocabularySize}-token vocabulary");
     }
 
     // What decoding carries for its rows: the grid and its projection (repeated per beam), and (h, c). Owns its

@@ -91,9 +91,9 @@ public sealed class TransformerCaptionModel : torch.nn.Module
     /// </exception>
     public IReadOnlyList<DecodedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
     {
-        CheckFeatures(features);
-        CheckTokenId(startId, nameof(startId));
-        CheckTokenId(endId, nameof(endId));
+        GridArguments.CheckFeatures(features, Options.FeatureDimension);
+        GridArguments.CheckTokenId(startId, Options.VocabularySize);
+        GridArguments.CheckTokenId(endId, Options.VocabularySize);
         options ??= DecodingOptions.Greedy;
         if (positions is not null && options.MaxLength > Options.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, $"MaxLength exceeds the {Options.MaxPositions} learned positions");
@@ -105,14 +105,14 @@ public sealed class TransformerCaptionModel : torch.nn.Module
     /// <summary>The per-step decoder behind <see cref="Decode"/>, one row per image of <paramref name="features"/>; the caller owns it.</summary>
     internal IStepDecoder BeginDecoding(Tensor features)
     {
-        CheckFeatures(features);
+        GridArguments.CheckFeatures(features, Options.FeatureDimension);
         return new StepDecoder(this, features);
     }
 
     // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: [B, T, D].
     private Tensor Unroll(Tensor features, Tensor tokens)
     {
-        CheckFeatures(features);
+        GridArguments.CheckFeatures(features, Options.FeatureDimension);
         ArgumentNullException.ThrowIfNull(tokens);
         if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
             throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
@@ -148,19 +148,6 @@ public sealed class TransformerCaptionModel : torch.nn.Module
         var angles = index.to_type(ScalarType.Float32).unsqueeze(1).mul(frequencies.unsqueeze(0));
         var interleaved = torch.stack([angles.sin(), angles.cos()], 2).reshape(index.size(0), -1);
         return interleaved.narrow(1, 0, dimension).MoveToOuterDisposeScope();
-    }
-
-    private void CheckFeatures(Tensor features)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        if (features.ndim != 3 || features.size(2) != Options.FeatureDimension)
-            throw new ArgumentException($"features must be [N, cells, {Options.FeatureDimension}], got [{string.Join(", ", features.shape)}]", nameof(features));
-    }
-
-    private void CheckTokenId(int id, string name)
-    {
-        if ((uint)id >= (uint)Options.VocabularySize)
-            throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {Options.VocabularySize}-token vocabulary");
     }
 
     // What decoding carries for its rows: per layer, the grid's cross-attention keys and values (fixed, repeated per

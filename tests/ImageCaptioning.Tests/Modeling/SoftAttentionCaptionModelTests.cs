@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
@@ -53,24 +52,15 @@ public sealed class SoftAttentionCaptionModelTests
         var real = targetTensor.ne(Pad).unsqueeze(2).to_type(ScalarType.Float32);
         var differences = new List<(string What, double Max)>
         {
-            ("logits", Compare(expected.GetProperty("logits"), logits.mul(real), "logits")),
-            ("attention", Compare(expected.GetProperty("attention"), attention.mul(real), "attention")),
+            ("logits", ReferenceComparison.Compare(expected.GetProperty("logits"), logits.mul(real), "logits")),
+            ("attention", ReferenceComparison.Compare(expected.GetProperty("attention"), attention.mul(real), "attention")),
         };
         var penalty = model.AttentionPenalty(attention, targetTensor.ne(Pad)).ToDouble();
         Assert.That(penalty, Is.EqualTo(expected.GetProperty("penalty").GetDouble()).Within(1e-5), "penalty");
         Assert.That(penalty, Is.GreaterThan(0), "the penalty is part of the compared loss");
 
-        var loss = model.Loss(features, inputTensor, targetTensor);
-        Assert.That(loss.ToDouble(), Is.EqualTo(expected.GetProperty("loss").GetDouble()).Within(1e-5), "loss");
-        differences.Add(("loss", Math.Abs(loss.ToDouble() - expected.GetProperty("loss").GetDouble())));
-        loss.backward();
-        var gradients = expected.GetProperty("gradients");
-        var names = model.named_parameters().Select(p => p.name).ToArray();
-        Assert.That(names, Is.EquivalentTo(gradients.EnumerateObject().Select(p => p.Name)), "parameter names");
-        var gradientMax = model.named_parameters().Max(p => Compare(gradients.GetProperty(p.name), p.parameter.grad!, $"gradient of {p.name}"));
-        differences.Add(("gradients", gradientMax));
-        foreach (var (what, max) in differences)
-            TestContext.Out.WriteLine($"max |C# - PyTorch| {what}: {max.ToString("E2", CultureInfo.InvariantCulture)}");
+        differences.AddRange(ReferenceComparison.LossAndGradients(model, model.Loss(features, inputTensor, targetTensor), expected));
+        ReferenceComparison.Report("", differences);
     }
 
     [Test]
@@ -156,13 +146,5 @@ public sealed class SoftAttentionCaptionModelTests
     {
         var index = tokens.ToList().IndexOf(end);
         return index < 0 ? tokens.Count : index;
-    }
-
-    // Asserts closeness as the other parity tests do and returns the largest absolute difference.
-    private static double Compare(JsonElement expected, Tensor actual, string what)
-    {
-        TensorJson.AssertClose(expected, actual, what, rtol: 1e-5, atol: 1e-5);
-        var values = actual.data<float>().ToArray();
-        return expected.GetProperty("data").EnumerateArray().Select((e, i) => Math.Abs(e.GetDouble() - values[i])).DefaultIfEmpty(0).Max();
     }
 }

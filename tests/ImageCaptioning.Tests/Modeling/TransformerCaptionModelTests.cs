@@ -53,19 +53,10 @@ public sealed class TransformerCaptionModelTests
 
         var logits = model.forward(features, inputTensor);
         var real = targetTensor.ne(Pad).unsqueeze(2).to_type(ScalarType.Float32);
-        var differences = new List<(string What, double Max)> { ("logits", Compare(expected.GetProperty("logits"), logits.mul(real), "logits")) };
+        var differences = new List<(string What, double Max)> { ("logits", ReferenceComparison.Compare(expected.GetProperty("logits"), logits.mul(real), "logits")) };
 
-        var loss = model.Loss(features, inputTensor, targetTensor);
-        Assert.That(loss.ToDouble(), Is.EqualTo(expected.GetProperty("loss").GetDouble()).Within(1e-5), "loss");
-        differences.Add(("loss", Math.Abs(loss.ToDouble() - expected.GetProperty("loss").GetDouble())));
-        loss.backward();
-        var gradients = expected.GetProperty("gradients");
-        var names = model.named_parameters().Select(p => p.name).ToArray();
-        Assert.That(names, Is.EquivalentTo(gradients.EnumerateObject().Select(p => p.Name)), "parameter names");
-        var gradientMax = model.named_parameters().Max(p => Compare(gradients.GetProperty(p.name), p.parameter.grad!, $"gradient of {p.name}"));
-        differences.Add(("gradients", gradientMax));
-        foreach (var (what, max) in differences)
-            TestContext.Out.WriteLine($"{positions}/{activation} max |C# - PyTorch| {what}: {max.ToString("E2", CultureInfo.InvariantCulture)}");
+        differences.AddRange(ReferenceComparison.LossAndGradients(model, model.Loss(features, inputTensor, targetTensor), expected));
+        ReferenceComparison.Report($"{positions}/{activation} ", differences);
     }
 
     [Test]
@@ -200,13 +191,5 @@ public sealed class TransformerCaptionModelTests
         Assert.Throws<ArgumentException>(() => model.forward(grid, tooLong), "more positions than learned");
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Decode(grid, Start, Vocabulary));
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Decode(grid, Start, End, DecodingOptions.Greedy with { MaxLength = 13 }));
-    }
-
-    // Asserts closeness as the other parity tests do and returns the largest absolute difference.
-    private static double Compare(JsonElement expected, Tensor actual, string what)
-    {
-        TensorJson.AssertClose(expected, actual, what, rtol: 1e-5, atol: 1e-5);
-        var values = actual.data<float>().ToArray();
-        return expected.GetProperty("data").EnumerateArray().Select((e, i) => Math.Abs(e.GetDouble() - values[i])).DefaultIfEmpty(0).Max();
     }
 }
