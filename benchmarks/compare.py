@@ -151,12 +151,14 @@ def targets(reference, ours):
 
     # The grid models (attention.py): same target tokens per step and same generated tokens on both sides, so the
     # time ratio is the tokens/s ratio. 1.5× where our design skips work the reference does: logits at padded
-    # positions (transformer training), the prefix re-run of every decoding step (transformer greedy). The
+    # positions (transformer training), the prefix re-run of every decoding step (transformer greedy and beam). The
     # tutorial's soft-attention forward already skips finished captions, and both sides carry (h, c) when decoding.
     for key, what, goal in (("SoftAttentionStep", "soft-attention training tokens/s vs (a) the tutorial's forward", "≥ 1.0×"),
                             ("TransformerStep", "transformer training tokens/s vs (a) logits at every position", "≥ 1.5×"),
                             ("SoftAttentionGreedy", "soft-attention greedy decoding vs (a) carried (h, c)", "≥ 1.0×"),
-                            ("TransformerGreedy", "transformer greedy decoding (KV cache) vs (a) prefix re-run", "≥ 1.5×")):
+                            ("TransformerGreedy", "transformer greedy decoding (KV cache) vs (a) prefix re-run", "≥ 1.5×"),
+                            ("SoftAttentionBeam3", "soft-attention beam-3 decoding vs (a) carried (h, c)", "≥ 1.0×"),
+                            ("TransformerBeam3", "transformer beam-3 decoding (KV cache) vs (a) prefix re-run", "≥ 1.5×")):
         if t(ours, key) and t(reference, key):
             add(what, t(reference, key) / t(ours, key), goal)
 

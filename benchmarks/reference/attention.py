@@ -12,6 +12,8 @@ Cases (the names of AttentionBenchmarks):
   SoftAttentionGreedy  greedy decoding of the 32 images, at most 16 tokens, carrying (h, c)
   TransformerGreedy    greedy decoding as nn.TransformerDecoder users write it: the memory projected once, the whole
                        prefix re-run through the layers every step, the last position's logits taken
+  SoftAttentionBeam3   beam search of width 3 for the 32 images at once, carrying (h, c) per beam (reordered)
+  TransformerBeam3     beam search of width 3, each beam's prefix re-run every step as in TransformerGreedy
 
 For decoding the end token's output bias is set to -1e4 on both sides (random weights would otherwise end captions
 at different steps on each side), so every caption runs to 16 tokens and both sides do the same work.
@@ -103,6 +105,63 @@ def transformer_greedy(model, features):
     return generated
 
 
+def beam_search(step, reorder, images, width):
+    """Batched beam search as the tutorial's caption.py does it per image, here for all images at once: beam b of
+    image i is row i * width + b; log_softmax plus the running scores, topk(width) over width * V per image, the
+    state and histories reordered to the chosen beams. Only beam 0 is live at the first step. With the end token
+    suppressed (see main) no hypothesis ends, so there is no finished-hypothesis bookkeeping. Returns the tokens of
+    each image's best caption."""
+    scores = torch.full((images, width), float("-inf"))
+    scores[:, 0] = 0
+    tokens = torch.full((images * width,), START, dtype=torch.int64)
+    history = torch.empty((images * width, 0), dtype=torch.int64)
+    offsets = (torch.arange(images) * width).unsqueeze(1)
+    for _ in range(MAX_LENGTH):
+        logits = step(tokens, history)
+        total = logits.log_softmax(1).view(images, width, -1) + scores.unsqueeze(2)
+        scores, flat = total.view(images, -1).topk(width, 1)
+        rows = (offsets + torch.div(flat, VOCAB, rounding_mode="floor")).reshape(-1)
+        tokens = (flat % VOCAB).reshape(-1)
+        reorder(rows)
+        history = torch.cat([history[rows], tokens.unsqueeze(1)], dim=1)
+    return history[scores.argmax(1) + offsets.squeeze(1)].numel()
+
+
+def soft_attention_beam(model, features, width=3):
+    grid = features.repeat_interleave(width, 0)
+    mean = grid.mean(dim=1)
+    state = [model.init_h(mean), model.init_c(mean)]
+
+    def step(tokens, _):
+        h, c = state
+        awe, _ = model.attention(grid, h)
+        awe = model.sigmoid(model.f_beta(h)) * awe
+        state[0], state[1] = model.decode_step(torch.cat([model.embedding(tokens), awe], dim=1), (h, c))
+        return model.fc(state[0])
+
+    def reorder(rows):
+        state[0], state[1] = state[0][rows], state[1][rows]
+
+    return beam_search(step, reorder, features.shape[0], width)
+
+
+def transformer_beam(model, features, width=3):
+    memory = model.feature_proj(features).repeat_interleave(width, 0)
+    start = torch.full((memory.shape[0], 1), START, dtype=torch.int64)
+
+    def step(_, history):
+        # The whole prefix (start token and the words so far) through the layers again, as in transformer_greedy.
+        prefix = torch.cat([start, history], dim=1)
+        steps = prefix.size(1)
+        x = model.embedding(prefix) + model.positions(torch.arange(steps)).unsqueeze(0)
+        mask = torch.triu(torch.full((steps, steps), float("-inf")), diagonal=1)
+        for layer in model.layers:
+            x = layer(x, memory, tgt_mask=mask)
+        return model.fc(x[:, -1])
+
+    return beam_search(step, lambda rows: None, features.shape[0], width)
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("IMAGECAPTIONING_NUM_THREADS", os.cpu_count())))
     repeat = int(os.environ.get("IMAGECAPTIONING_REPEAT", "10"))
@@ -143,9 +202,12 @@ def main():
         # As in AttentionBenchmarks: the end token can never win, so every caption runs to the limit on both sides.
         soft.fc.bias[END] = -1e4
         transformer.fc.bias[END] = -1e4
-        for name, fn, model in (("SoftAttentionGreedy", soft_attention_greedy, soft), ("TransformerGreedy", transformer_greedy, transformer)):
+        for name, fn, model, runs in (("SoftAttentionGreedy", soft_attention_greedy, soft, repeat),
+                                      ("TransformerGreedy", transformer_greedy, transformer, repeat),
+                                      ("SoftAttentionBeam3", soft_attention_beam, soft, max(1, repeat // 2)),
+                                      ("TransformerBeam3", transformer_beam, transformer, max(1, repeat // 2))):
             generated = fn(model, features)
-            seconds = median_seconds(lambda: fn(model, features), repeat)
+            seconds = median_seconds(lambda: fn(model, features), runs)
             print(json.dumps({"case": name, "median_s": seconds, "tokens": generated, "tokens_per_s": generated / seconds,
                               "threads": torch.get_num_threads()}), flush=True)
 
