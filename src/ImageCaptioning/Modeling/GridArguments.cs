@@ -19,4 +19,13 @@ internal static class GridArguments
         if ((uint)id >= (uint)vocabulary)
             throw new ArgumentOutOfRangeException(name, id, $"not a token id of the {vocabulary}-token vocabulary");
     }
+
+    /// <summary>Throws unless <paramref name="targets"/> has the shape of <paramref name="inputs"/>, [B, T].</summary>
+    public static void CheckTargets(Tensor inputs, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (!targets.shape.SequenceEqual(inputs.shape))
+            throw new ArgumentException($"targets must have the inputs' shape [{string.Join(", ", inputs.shape)}], got [{string.Join(", ", targets.shape)}]", nameof(targets));
+    }
 }

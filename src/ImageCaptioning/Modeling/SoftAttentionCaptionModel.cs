@@ -68,18 +68,12 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
     public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        if (!targets.shape.SequenceEqual(inputs.shape))
-            throw new ArgumentException($"targets must have the inputs' shape [{string.Join(", ", inputs.shape)}], got [{string.Join(", ", targets.shape)}]", nameof(targets));
+        GridArguments.CheckTargets(inputs, targets);
         using var scope = torch.NewDisposeScope();
         var (hidden, weights) = Unroll(features, inputs);
-        var realTokens = targets.ne(Options.PadId);
-        // The vocabulary projection is the costliest layer of a step, so it runs only on the rows with a real target.
-        var rows = realTokens.reshape(-1).nonzero().squeeze(1);
-        var selected = hidden.reshape(-1, hidden.size(2)).index_select(0, rows);
-        var crossEntropy = F.cross_entropy(fc.forward(selected), targets.reshape(-1).index_select(0, rows));
-        return crossEntropy.add(AttentionPenalty(weights, realTokens)).MoveToOuterDisposeScope();
+        var (rows, realTargets) = RealTargets.Select(hidden, targets, Options.PadId);
+        var crossEntropy = F.cross_entropy(fc.forward(rows), realTargets);
+        return crossEntropy.add(AttentionPenalty(weights, targets.ne(Options.PadId))).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -65,16 +65,10 @@ public sealed class TransformerCaptionModel : torch.nn.Module
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
     public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(targets);
-        if (!targets.shape.SequenceEqual(inputs.shape))
-            throw new ArgumentException($"targets must have the inputs' shape [{string.Join(", ", inputs.shape)}], got [{string.Join(", ", targets.shape)}]", nameof(targets));
+        GridArguments.CheckTargets(inputs, targets);
         using var scope = torch.NewDisposeScope();
-        var hidden = Unroll(features, inputs);
-        // The vocabulary projection is the costliest layer of a position, so it runs only on the rows with a real target.
-        var rows = targets.ne(Options.PadId).reshape(-1).nonzero().squeeze(1);
-        var selected = hidden.reshape(-1, hidden.size(2)).index_select(0, rows);
-        return F.cross_entropy(fc.forward(selected), targets.reshape(-1).index_select(0, rows)).MoveToOuterDisposeScope();
+        var (rows, realTargets) = RealTargets.Select(Unroll(features, inputs), targets, Options.PadId);
+        return F.cross_entropy(fc.forward(rows), realTargets).MoveToOuterDisposeScope();
     }
 
     /// <summary>

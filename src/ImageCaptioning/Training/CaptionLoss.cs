@@ -28,12 +28,8 @@ public static class CaptionLoss
     public static Tensor FullSequence(CaptionModel model, Tensor features, Tensor inputs, Tensor targets, Tensor? featureIndex = null)
     {
         using var scope = torch.NewDisposeScope();
-        var pad = model.Options.PadId;
-        var hidden = model.Hidden(features, inputs, featureIndex);
-        var flatTargets = targets.reshape(-1);
-        var real = flatTargets.ne(pad).nonzero().squeeze(1);
-        var rows = hidden.reshape(-1, hidden.size(2)).index_select(0, real);
-        return model.ProjectionLoss(rows, flatTargets.index_select(0, real)).MoveToOuterDisposeScope();
+        var (rows, realTargets) = RealTargets.Select(model.Hidden(features, inputs, featureIndex), targets, model.Options.PadId);
+        return model.ProjectionLoss(rows, realTargets).MoveToOuterDisposeScope();
     }
 
     /// <summary>
