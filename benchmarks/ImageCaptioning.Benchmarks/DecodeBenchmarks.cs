@@ -16,7 +16,7 @@ namespace ImageCaptioning.Benchmarks;
 public class DecodeBenchmarks
 {
     public const int Images = 64, MaxLength = 30;
-    private CaptionModel model = null!;
+    private LstmCaptionModel model = null!;
     private CaptionDecoder decoder = null!;
     private Tensor features = null!;
     private NotebookCaptionModel handWritten = null!;

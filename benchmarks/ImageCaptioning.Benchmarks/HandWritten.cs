@@ -38,7 +38,7 @@ internal sealed class NotebookCaptionModel : torch.nn.Module<Tensor, Tensor, Ten
     /// The notebook's model holding the library model's weights (the state_dict names are the recipe's on both
     /// sides), so that both decode the same captions and train from the same point.
     /// </summary>
-    public static NotebookCaptionModel CopyOf(CaptionModel model)
+    public static NotebookCaptionModel CopyOf(LstmCaptionModel model)
     {
         var copy = new NotebookCaptionModel(model.Options.VocabularySize, model.Options.FeatureDimension, model.Options.EmbeddingSize,
             model.Options.HiddenSize, model.Options.PadId);

@@ -19,7 +19,7 @@ public class TrainEpochBenchmarks
 {
     private const int Images = 40;
     private CaptionDataset dataset = null!;
-    private CaptionModel model = null!;
+    private LstmCaptionModel model = null!;
 
     [Params(0, 2)]
     public int PrefetchDepth { get; set; }

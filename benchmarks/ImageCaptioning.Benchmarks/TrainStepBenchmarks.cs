@@ -17,7 +17,7 @@ namespace ImageCaptioning.Benchmarks;
 [BenchmarkCategory("train-step")]
 public class TrainStepBenchmarks
 {
-    private CaptionModel model = null!;
+    private LstmCaptionModel model = null!;
     private Adam optimizer = null!;
     private NotebookCaptionModel handWritten = null!;
     private torch.optim.Optimizer handWrittenOptimizer = null!;

@@ -55,4 +55,12 @@ public sealed record DecodingOptions
 /// <param name="LogProbability">Sum of the chosen tokens' log-probabilities (the end token included when emitted);
 /// NaN when <see cref="DecodingOptions.ComputeLogProbability"/> is off.</param>
 /// <param name="Finished">Whether the end token was emitted within the length limit.</param>
-public sealed record DecodedCaption(IReadOnlyList<int> Tokens, double LogProbability, bool Finished);
+public sealed record DecodedCaption(IReadOnlyList<int> Tokens, double LogProbability, bool Finished)
+{
+    /// <summary>
+    /// For a model that attends over grid cells, the weights with which each token was chosen: <c>Attention[i]</c>
+    /// belongs to <c>Tokens[i]</c>, one weight per cell (see <see cref="CaptionModel.AttentionGrid"/>), summing to 1.
+    /// Empty for models that do not attend.
+    /// </summary>
+    public IReadOnlyList<float[]> Attention { get; init; } = [];
+}

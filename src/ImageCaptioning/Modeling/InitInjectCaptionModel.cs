@@ -3,7 +3,7 @@ namespace ImageCaptioning.Modeling;
 /// <summary>
 /// The recipe's init-inject decoder with its state_dict names: img_to_h, img_to_c, embedding, lstm, fc.
 /// </summary>
-internal sealed class InitInjectCaptionModel : CaptionModel
+internal sealed class InitInjectCaptionModel : LstmCaptionModel
 {
     private readonly Linear imgToH, imgToC, fc;
     private readonly Embedding embedding;

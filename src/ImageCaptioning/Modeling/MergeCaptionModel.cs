@@ -4,7 +4,7 @@ namespace ImageCaptioning.Modeling;
 /// The Keras recipe's merge decoder: image → Dense + ReLU, caption → Embedding → LSTM, added, then Dense + ReLU
 /// and the output layer. Names: img_fc, embedding, lstm, decoder_fc, fc.
 /// </summary>
-internal sealed class MergeCaptionModel : CaptionModel
+internal sealed class MergeCaptionModel : LstmCaptionModel
 {
     private readonly Linear imgFc, decoderFc, fc;
     private readonly Embedding embedding;

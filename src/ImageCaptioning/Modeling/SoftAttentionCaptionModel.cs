@@ -1,5 +1,3 @@
-using ImageCaptioning.Torch.Runtime;
-
 namespace ImageCaptioning.Modeling;
 
 /// <summary>
@@ -13,22 +11,29 @@ namespace ImageCaptioning.Modeling;
 /// carries includes the grid. A flattened channels-last grid [B, P·C] becomes its input by
 /// <c>reshape(B, -1, C)</c>. Each step: α = softmax over P of full_att(ReLU(encoder_att(f) + decoder_att(h))),
 /// context = sigmoid(f_beta(h)) ⊙ Σ_p α_p·f_p, (h, c) = decode_step([embedding(word); context], (h, c)),
-/// logits = fc(dropout(h)); h and c start as init_h and init_c of the mean cell.
+/// logits = fc(dropout(h)); h and c start as init_h and init_c of the mean cell. With a trainable
+/// <see cref="ImageEncoder"/> (registered as <c>encoder</c>), the rows are pixels and the grid is the encoder's output,
+/// computed in the training graph.
 /// </remarks>
-public sealed class SoftAttentionCaptionModel : torch.nn.Module
+public sealed class SoftAttentionCaptionModel : CaptionModel
 {
     private readonly AdditiveAttention attention;
     private readonly Embedding embedding;
     private readonly LSTMCell decodeStep;
     private readonly Linear initH, initC, fBeta, fc;
+    private readonly ImageEncoder? encoder;
 
     /// <summary>Builds the model the options describe, with PyTorch's default initialisation.</summary>
+    /// <param name="options">The decoder's shape.</param>
+    /// <param name="encoder">A trainable encoder whose grids the decoder reads (the model takes ownership), or null to read feature rows.</param>
+    /// <param name="device">Where the model goes; the CPU when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options fail <see cref="SoftAttentionOptions.Validate"/>.</exception>
-    public SoftAttentionCaptionModel(SoftAttentionOptions options, Device? device = null) : base(nameof(SoftAttentionCaptionModel))
+    /// <exception cref="ArgumentException">The encoder's grid does not have the options' cells and channels.</exception>
+    public SoftAttentionCaptionModel(SoftAttentionOptions options, ImageEncoder? encoder = null, Device? device = null) : base(nameof(SoftAttentionCaptionModel))
     {
         ArgumentNullException.ThrowIfNull(options);
-        TorchRuntime.EnsureLoaded();
         var o = Options = options.Validate();
+        ModelArguments.CheckEncoder(encoder, o.GridCells, o.FeatureDimension);
         attention = this.Register("attention", new AdditiveAttention(o.FeatureDimension, o.HiddenSize, o.AttentionSize));
         embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.EmbeddingSize, padding_idx: o.PadId));
         decodeStep = this.Register("decode_step", torch.nn.LSTMCell(o.EmbeddingSize + o.FeatureDimension, o.HiddenSize));
@@ -36,11 +41,27 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         initC = this.Register("init_c", torch.nn.Linear(o.FeatureDimension, o.HiddenSize));
         fBeta = this.Register("f_beta", torch.nn.Linear(o.HiddenSize, o.FeatureDimension));
         fc = this.Register("fc", torch.nn.Linear(o.HiddenSize, o.VocabularySize));
+        if (encoder is not null) this.encoder = this.Register("encoder", encoder);
         if (device is { } d) this.to(d);
     }
 
     /// <summary>The model's shape.</summary>
     public SoftAttentionOptions Options { get; }
+
+    /// <inheritdoc/>
+    public override int VocabularySize => Options.VocabularySize;
+
+    /// <inheritdoc/>
+    public override int PadId => Options.PadId;
+
+    /// <summary>The encoder's input width, or <see cref="SoftAttentionOptions.GridCells"/> × <see cref="SoftAttentionOptions.FeatureDimension"/>.</summary>
+    public override int InputDimension => encoder?.InputDimension ?? Options.GridCells * Options.FeatureDimension;
+
+    /// <inheritdoc/>
+    public override ImageEncoder? Encoder => encoder;
+
+    /// <inheritdoc/>
+    public override (int Rows, int Columns)? AttentionGrid => ModelArguments.SquareGrid(encoder?.Cells ?? Options.GridCells);
 
     /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
     protected override void RegisterComponents()
@@ -48,32 +69,76 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
     }
 
     /// <summary>
-    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> [B, P, C] and
-    /// returns the next-token logits at every position, [B, T, V], and the attention weights with which each
-    /// position was read, [B, T, P]. Positions after a caption's end are computed too; callers mask them.
+    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> (a grid
+    /// [B, P, C], flattened grids [B, P·C], or pixel rows for the encoder) and returns the next-token logits at every
+    /// position, [B, T, V], and the attention weights with which each position was read, [B, T, P]. Positions after a
+    /// caption's end are computed too; callers mask them.
     /// </summary>
     public (Tensor Logits, Tensor Attention) forward(Tensor features, Tensor tokens)
     {
         using var scope = torch.NewDisposeScope();
-        var (hidden, weights) = Unroll(features, tokens);
-        return (fc.forward(hidden).MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        var grid = ModelArguments.Grid(features, encoder, Options.FeatureDimension);
+        CheckTokens(grid, tokens);
+        var (h, c) = InitialState(grid);
+        var projected = attention.ProjectFeatures(grid);
+        var embedded = embedding.forward(tokens);
+        var length = tokens.size(1);
+        var outputs = new Tensor[length];
+        var weights = new Tensor[length];
+        for (var t = 0; t < length; t++)
+            (outputs[t], weights[t], h, c) = Advance(grid, projected, embedded.select(1, t), h, c);
+        return (fc.forward(torch.stack(outputs, 1)).MoveToOuterDisposeScope(), torch.stack(weights, 1).MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The training loss: mean cross entropy of the next-token logits over the positions whose target is not the
-    /// pad id, plus <see cref="AttentionPenalty"/> over those positions. <paramref name="inputs"/> and
-    /// <paramref name="targets"/> are [B, T] int64, right-padded. Only the positions with a real target reach the
-    /// output layer, as with <see cref="CaptionModel.ProjectionLoss"/>.
+    /// pad id, plus <see cref="AttentionPenalty"/> over those positions. Sequences are bucketed by length: the rows
+    /// are sorted longest first and step t runs the attention and the LSTM only on the rows that still have a real
+    /// target at t or later, so padding costs no recurrent work, and only the real positions reach the output layer.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
-    public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
+    /// <exception cref="ArgumentException">The shapes do not fit the model or each other.</exception>
+    public override Tensor Loss(Tensor features, Tensor inputs, Tensor targets, Tensor? featureIndex = null)
     {
-        GridArguments.CheckTargets(inputs, targets);
+        ModelArguments.CheckTargets(inputs, targets);
         using var scope = torch.NewDisposeScope();
-        var (hidden, weights) = Unroll(features, inputs);
-        var (rows, realTargets) = RealTargets.Select(hidden, targets, Options.PadId);
-        var crossEntropy = F.cross_entropy(fc.forward(rows), realTargets);
-        return crossEntropy.add(AttentionPenalty(weights, targets.ne(Options.PadId))).MoveToOuterDisposeScope();
+        var images = ModelArguments.Grid(features, encoder, Options.FeatureDimension);
+        var grid = Rows(images, featureIndex);
+        CheckTokens(grid, inputs);
+
+        var real = targets.ne(Options.PadId);
+        var length = inputs.size(1);
+        // A row's recurrence must run up to its last real target, wherever padding sits before it.
+        var positions = torch.arange(1, length + 1, dtype: ScalarType.Int64, device: targets.device);
+        var (lastReal, order) = real.to_type(ScalarType.Int64).mul(positions).amax([1]).sort(descending: true);
+        var active = new long[lastReal.size(0)];
+        lastReal.cpu().CopyTo<long>(active);
+
+        grid = grid.index_select(0, order);
+        real = real.index_select(0, order);
+        var sortedTargets = targets.index_select(0, order);
+        var embedded = embedding.forward(inputs.index_select(0, order));
+        var projected = attention.ProjectFeatures(grid);
+        var (h, c) = InitialState(grid);
+        var rows = new List<Tensor>();
+        var rowTargets = new List<Tensor>();
+        var received = torch.zeros([grid.size(0), grid.size(1)], dtype: grid.dtype, device: grid.device);
+        for (var t = 0; t < length; t++)
+        {
+            var count = active.Count(last => last > t);
+            if (count == 0) break;
+            var (output, weights, h1, c1) = Advance(grid.narrow(0, 0, count), projected.narrow(0, 0, count),
+                embedded.narrow(0, 0, count).select(1, t), h.narrow(0, 0, count), c.narrow(0, 0, count));
+            (h, c) = (h1, c1);
+            var mask = real.narrow(0, 0, count).select(1, t);
+            rows.Add(output.index_select(0, mask.nonzero().squeeze(1)));
+            rowTargets.Add(sortedTargets.narrow(0, 0, count).select(1, t).masked_select(mask));
+            var scored = weights.mul(mask.unsqueeze(1).to_type(weights.dtype));
+            received = received.add(count == received.size(0) ? scored : F.pad(scored, [0, 0, 0, received.size(0) - count]));
+        }
+        if (rows.Count == 0) throw new ArgumentException("targets holds no real token", nameof(targets));
+        var crossEntropy = F.cross_entropy(fc.forward(torch.cat(rows, 0)), torch.cat(rowTargets, 0));
+        var penalty = received.sub(1).square().sum(1).mean().mul(Options.AttentionRegularization);
+        return crossEntropy.add(penalty).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -91,87 +156,51 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         return received.sub(1).square().sum(1).mean().mul(Options.AttentionRegularization).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Greedy captions for each image of <paramref name="features"/> [N, P, C], in order, each with the attention
-    /// weights of every chosen word: <see cref="Decode"/> with greedy options of that length limit.
-    /// </summary>
-    public IReadOnlyList<AttendedCaption> Greedy(Tensor features, int startId, int endId, int maxLength)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
-        return Decode(features, startId, endId, DecodingOptions.Greedy with { MaxLength = maxLength });
-    }
+    internal override IStepDecoder BeginDecoding(Tensor features) => new StepDecoder(this, features);
 
-    /// <summary>
-    /// Captions for each image of <paramref name="features"/> [N, P, C], in order, by the strategy of
-    /// <paramref name="options"/> (greedy when null) with the same semantics as <see cref="CaptionDecoder"/>: each
-    /// caption carries the attention weights with which each of its words was chosen. Every step feeds only the
-    /// newest word and carries (h, c); a caption that emits <paramref name="endId"/> stops, and beam search
-    /// reorders the state and the attention rows with its beams. The model's training mode is restored after.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="features"/> is not [N, P, C] with C the feature dimension.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="startId"/> or <paramref name="endId"/> is not a token id.</exception>
-    public IReadOnlyList<AttendedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
-    {
-        GridArguments.CheckFeatures(features, Options.FeatureDimension);
-        GridArguments.CheckTokenId(startId, Options.VocabularySize);
-        GridArguments.CheckTokenId(endId, Options.VocabularySize);
-        var sequences = StepDecoding.Run(this, () => new StepDecoder(this, features), (int)features.size(0), features.device,
-            Options.VocabularySize, startId, endId, options ?? DecodingOptions.Greedy);
-        return sequences.Select(s => new AttendedCaption(s.Tokens, s.Attention, s.Finished, s.LogProbability)).ToArray();
-    }
+    private protected override void CheckRows(Tensor features) => ModelArguments.CheckGridInput(features, encoder, Options.FeatureDimension);
 
-    // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: the dropped-out
-    // hidden state at every position, [B, T, H], and the attention weights, [B, T, P].
-    private (Tensor Hidden, Tensor Weights) Unroll(Tensor features, Tensor tokens)
+    private static void CheckTokens(Tensor grid, Tensor tokens)
     {
-        GridArguments.CheckFeatures(features, Options.FeatureDimension);
         ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
-            throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
-        using var scope = torch.NewDisposeScope();
-        var projected = attention.ProjectFeatures(features);
-        var (h, c) = InitialState(features);
-        var embedded = embedding.forward(tokens);
-        var length = tokens.size(1);
-        var outputs = new Tensor[length];
-        var weights = new Tensor[length];
-        for (var t = 0; t < length; t++)
-            (outputs[t], weights[t], h, c) = Advance(features, projected, embedded.select(1, t), h, c);
-        return (torch.stack(outputs, 1).MoveToOuterDisposeScope(), torch.stack(weights, 1).MoveToOuterDisposeScope());
+        if (tokens.ndim != 2 || tokens.size(0) != grid.size(0))
+            throw new ArgumentException($"tokens must be [{grid.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
     }
 
     // One word for every row: attend with the state before the word, then read the word and the gated context.
-    // Returns the state the output layer reads (dropped out in training) rather than logits, for Unroll's sake.
-    private (Tensor Output, Tensor Weights, Tensor H, Tensor C) Advance(Tensor features, Tensor projected, Tensor embedded, Tensor h, Tensor c)
+    // Returns the state the output layer reads (dropped out in training) rather than logits, so that the loss can
+    // project only the rows it scores.
+    private (Tensor Output, Tensor Weights, Tensor H, Tensor C) Advance(Tensor grid, Tensor projected, Tensor embedded, Tensor h, Tensor c)
     {
-        var (context, weights) = attention.forward(features, projected, h);
+        var (context, weights) = attention.forward(grid, projected, h);
         var gated = fBeta.forward(h).sigmoid().mul(context);
         var (h1, c1) = decodeStep.forward(torch.cat([embedded, gated], 1), (h, c));
         var output = Options.Dropout > 0 ? F.dropout(h1, Options.Dropout, training) : h1;
         return (output, weights, h1, c1);
     }
 
-    private (Tensor H, Tensor C) InitialState(Tensor features)
+    private (Tensor H, Tensor C) InitialState(Tensor grid)
     {
-        using var mean = features.mean([1]);
+        using var mean = grid.mean([1]);
         return (initH.forward(mean), initC.forward(mean));
     }
 
     // What decoding carries for its rows: the grid and its projection (repeated per beam), and (h, c). Owns its
-    // tensors (the caller's features only through an alias).
+    // tensors.
     private sealed class StepDecoder : IStepDecoder
     {
         private readonly SoftAttentionCaptionModel model;
-        private Tensor features, projected, h, c;
+        private Tensor grid, projected, h, c;
 
         public StepDecoder(SoftAttentionCaptionModel model, Tensor features)
         {
             this.model = model;
             using var scope = torch.NewDisposeScope();
-            var (h0, c0) = model.InitialState(features);
-            var projection = model.attention.ProjectFeatures(features);
+            var images = ModelArguments.Grid(features, model.encoder, model.Options.FeatureDimension);
+            var (h0, c0) = model.InitialState(images);
+            var projection = model.attention.ProjectFeatures(images);
             // Detached only once nothing can throw, so that a failure leaves every tensor to the scope.
-            this.features = features.alias().DetachFromDisposeScope();
+            grid = images.DetachFromDisposeScope();
             projected = projection.DetachFromDisposeScope();
             h = h0.DetachFromDisposeScope();
             c = c0.DetachFromDisposeScope();
@@ -179,7 +208,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
 
         public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
         {
-            var (output, weights, h1, c1) = model.Advance(features, projected, model.embedding.forward(tokens), h, c);
+            var (output, weights, h1, c1) = model.Advance(grid, projected, model.embedding.forward(tokens), h, c);
             var logits = model.fc.forward(output);
             Replace(ref h, h1);
             Replace(ref c, c1);
@@ -189,7 +218,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
         public void Select(Tensor indices)
         {
             using var scope = torch.NewDisposeScope();
-            Replace(ref features, features.index_select(0, indices));
+            Replace(ref grid, grid.index_select(0, indices));
             Replace(ref projected, projected.index_select(0, indices));
             Replace(ref h, h.index_select(0, indices));
             Replace(ref c, c.index_select(0, indices));
@@ -197,7 +226,7 @@ public sealed class SoftAttentionCaptionModel : torch.nn.Module
 
         public void Dispose()
         {
-            features.Dispose();
+            grid.Dispose();
             projected.Dispose();
             h.Dispose();
             c.Dispose();

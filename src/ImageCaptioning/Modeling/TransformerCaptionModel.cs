@@ -1,5 +1,3 @@
-using ImageCaptioning.Torch.Runtime;
-
 namespace ImageCaptioning.Modeling;
 
 /// <summary>
@@ -14,31 +12,49 @@ namespace ImageCaptioning.Modeling;
 /// Decoding keeps every layer's self-attention keys and values of the positions read so far, so each step reads
 /// only the newest token.
 /// </remarks>
-public sealed class TransformerCaptionModel : torch.nn.Module
+public sealed class TransformerCaptionModel : CaptionModel
 {
     private readonly Linear featureProj, fc;
     private readonly Embedding embedding;
     private readonly Embedding? positions;
     private readonly ModuleList<TransformerCaptionLayer> layers;
+    private readonly ImageEncoder? encoder;
 
     /// <summary>Builds the model the options describe, with PyTorch's default initialisation.</summary>
+    /// <param name="options">The decoder's shape.</param>
+    /// <param name="encoder">A trainable encoder whose grids the decoder reads (the model takes ownership), or null to read feature rows.</param>
+    /// <param name="device">Where the model goes; the CPU when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">The options fail <see cref="TransformerCaptionOptions.Validate"/>.</exception>
-    public TransformerCaptionModel(TransformerCaptionOptions options, Device? device = null) : base(nameof(TransformerCaptionModel))
+    /// <exception cref="ArgumentException">The encoder's grid does not have the options' cells and channels.</exception>
+    public TransformerCaptionModel(TransformerCaptionOptions options, ImageEncoder? encoder = null, Device? device = null) : base(nameof(TransformerCaptionModel))
     {
         ArgumentNullException.ThrowIfNull(options);
-        TorchRuntime.EnsureLoaded();
         var o = Options = options.Validate();
+        ModelArguments.CheckEncoder(encoder, o.GridCells, o.FeatureDimension);
         featureProj = this.Register("feature_proj", torch.nn.Linear(o.FeatureDimension, o.ModelDimension));
         embedding = this.Register("embedding", torch.nn.Embedding(o.VocabularySize, o.ModelDimension, padding_idx: o.PadId));
         if (o.Positions == PositionEncoding.Learned)
             positions = this.Register("positions", torch.nn.Embedding(o.MaxPositions, o.ModelDimension));
         layers = this.Register("layers", torch.nn.ModuleList(Enumerable.Range(0, o.Layers).Select(_ => new TransformerCaptionLayer(o)).ToArray()));
         fc = this.Register("fc", torch.nn.Linear(o.ModelDimension, o.VocabularySize));
+        if (encoder is not null) this.encoder = this.Register("encoder", encoder);
         if (device is { } d) this.to(d);
     }
 
     /// <summary>The model's shape.</summary>
     public TransformerCaptionOptions Options { get; }
+
+    /// <inheritdoc/>
+    public override int VocabularySize => Options.VocabularySize;
+
+    /// <inheritdoc/>
+    public override int PadId => Options.PadId;
+
+    /// <summary>The encoder's input width, or <see cref="TransformerCaptionOptions.GridCells"/> × <see cref="TransformerCaptionOptions.FeatureDimension"/>.</summary>
+    public override int InputDimension => encoder?.InputDimension ?? Options.GridCells * Options.FeatureDimension;
+
+    /// <inheritdoc/>
+    public override ImageEncoder? Encoder => encoder;
 
     /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
     protected override void RegisterComponents()
@@ -46,67 +62,45 @@ public sealed class TransformerCaptionModel : torch.nn.Module
     }
 
     /// <summary>
-    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> [B, P, C]
-    /// and returns the next-token logits at every position, [B, T, V]. Position t sees tokens 0..t only, so
+    /// Teacher forcing: reads <paramref name="tokens"/> [B, T] int64 against <paramref name="features"/> (a grid
+    /// [B, P, C], flattened grids [B, P·C], or pixel rows for the encoder) and returns the next-token logits at every position, [B, T, V]. Position t sees tokens 0..t only, so
     /// right padding changes nothing before it; positions after a caption's end are computed too and callers mask them.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit, or a learned encoding has fewer than T positions.</exception>
     public Tensor forward(Tensor features, Tensor tokens)
     {
         using var scope = torch.NewDisposeScope();
-        return fc.forward(Unroll(features, tokens)).MoveToOuterDisposeScope();
+        return fc.forward(Unroll(ModelArguments.Grid(features, encoder, Options.FeatureDimension), tokens)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// The training loss: mean cross entropy of the next-token logits over the positions whose target is not the
-    /// pad id. <paramref name="inputs"/> and <paramref name="targets"/> are [B, T] int64, right-padded. Only the
-    /// positions with a real target reach the output layer.
+    /// pad id. Every position is read in one pass (causal self-attention), and only the positions with a real target
+    /// reach the output layer.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="inputs"/> differ in shape.</exception>
-    public Tensor Loss(Tensor features, Tensor inputs, Tensor targets)
+    /// <exception cref="ArgumentException">The shapes do not fit the model or each other.</exception>
+    public override Tensor Loss(Tensor features, Tensor inputs, Tensor targets, Tensor? featureIndex = null)
     {
-        GridArguments.CheckTargets(inputs, targets);
+        ModelArguments.CheckTargets(inputs, targets);
         using var scope = torch.NewDisposeScope();
-        var (rows, realTargets) = RealTargets.Select(Unroll(features, inputs), targets, Options.PadId);
+        var grid = Rows(ModelArguments.Grid(features, encoder, Options.FeatureDimension), featureIndex);
+        var (rows, realTargets) = RealTargets.Select(Unroll(grid, inputs), targets, Options.PadId);
         return F.cross_entropy(fc.forward(rows), realTargets).MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Captions for each image of <paramref name="features"/> [N, P, C], in order, by the strategy of
-    /// <paramref name="options"/> (greedy when null) with the same semantics as <see cref="CaptionDecoder"/>. Every
-    /// step feeds only the newest token against cached keys and values; a caption that emits
-    /// <paramref name="endId"/> stops, and beam search reorders the caches with its beams. The model's training
-    /// mode is restored after.
-    /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="features"/> is not [N, P, C] with C the feature dimension.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">
-    /// <paramref name="startId"/> or <paramref name="endId"/> is not a token id, or a learned encoding has fewer
-    /// positions than the length limit.
-    /// </exception>
-    public IReadOnlyList<DecodedCaption> Decode(Tensor features, int startId, int endId, DecodingOptions? options = null)
+    internal override IStepDecoder BeginDecoding(Tensor features) => new StepDecoder(this, features);
+
+    private protected override void CheckRows(Tensor features) => ModelArguments.CheckGridInput(features, encoder, Options.FeatureDimension);
+
+    private protected override void CheckDecoding(DecodingOptions options)
     {
-        GridArguments.CheckFeatures(features, Options.FeatureDimension);
-        GridArguments.CheckTokenId(startId, Options.VocabularySize);
-        GridArguments.CheckTokenId(endId, Options.VocabularySize);
-        options ??= DecodingOptions.Greedy;
         if (positions is not null && options.MaxLength > Options.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, $"MaxLength exceeds the {Options.MaxPositions} learned positions");
-        var sequences = StepDecoding.Run(this, () => BeginDecoding(features), (int)features.size(0), features.device,
-            Options.VocabularySize, startId, endId, options);
-        return sequences.Select(s => new DecodedCaption(s.Tokens, s.LogProbability, s.Finished)).ToArray();
-    }
-
-    /// <summary>The per-step decoder behind <see cref="Decode"/>, one row per image of <paramref name="features"/>; the caller owns it.</summary>
-    internal IStepDecoder BeginDecoding(Tensor features)
-    {
-        GridArguments.CheckFeatures(features, Options.FeatureDimension);
-        return new StepDecoder(this, features);
     }
 
     // Teacher forcing up to the output layer, so that Loss can project only the rows it scores: [B, T, D].
     private Tensor Unroll(Tensor features, Tensor tokens)
     {
-        GridArguments.CheckFeatures(features, Options.FeatureDimension);
         ArgumentNullException.ThrowIfNull(tokens);
         if (tokens.ndim != 2 || tokens.size(0) != features.size(0))
             throw new ArgumentException($"tokens must be [{features.size(0)}, T], got [{string.Join(", ", tokens.shape)}]", nameof(tokens));
@@ -158,8 +152,8 @@ public sealed class TransformerCaptionModel : torch.nn.Module
             var count = model.layers.Count;
             (gridKeys, gridValues, keys, values) = (new Tensor[count], new Tensor[count], new Tensor[count], new Tensor[count]);
             using var scope = torch.NewDisposeScope();
-            var memory = model.featureProj.forward(features);
-            var rows = features.size(0);
+            var memory = model.featureProj.forward(ModelArguments.Grid(features, model.encoder, model.Options.FeatureDimension));
+            var rows = memory.size(0);
             var headWidth = model.Options.ModelDimension / model.Options.Heads;
             var computed = new (Tensor GridKeys, Tensor GridValues)[count];
             for (var i = 0; i < count; i++) computed[i] = model.layers[i].GridKeysAndValues(memory);

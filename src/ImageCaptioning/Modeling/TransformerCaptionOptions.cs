@@ -32,6 +32,12 @@ public sealed record TransformerCaptionOptions
     /// <summary>Channels of one grid cell of the encoder output: 512 for VGG16 conv5_3, 2048 for ResNet-101.</summary>
     public int FeatureDimension { get; init => field = OptionGuard.AtLeast(value, 1); } = 512;
 
+    /// <summary>
+    /// Grid cells per image in the rows the model reads from a dataset (a row holds P·<see cref="FeatureDimension"/>
+    /// floats, channels-last): 196 for a 14×14 grid. A grid passed as [N, P, C] may have any number of cells.
+    /// </summary>
+    public int GridCells { get; init => field = OptionGuard.AtLeast(value, 1); } = 196;
+
     /// <summary>Width of every token's representation inside the decoder (d_model); a multiple of <see cref="Heads"/>.</summary>
     public int ModelDimension { get; init => field = OptionGuard.AtLeast(value, 1); } = 512;
 

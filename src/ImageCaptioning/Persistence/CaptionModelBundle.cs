@@ -52,12 +52,12 @@ public sealed class CaptionModelBundle : IDisposable
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (!TokenizerConfig.CanStore(vocabulary))
             throw new ArgumentException($"a bundle can store a {nameof(WordTokenizer)}, a {nameof(WordPieceTokenizer)} or a mapped vocabulary, not a {vocabulary.Tokenizer.GetType().Name}'s own ids", nameof(vocabulary));
-        if (vocabulary.VocabularySize != model.Options.VocabularySize)
-            throw new ArgumentException($"the vocabulary has {vocabulary.VocabularySize} ids but the model's has {model.Options.VocabularySize}", nameof(vocabulary));
-        if (vocabulary.PadId != model.Options.PadId)
-            throw new ArgumentException($"the vocabulary's pad id is {vocabulary.PadId} but the model's is {model.Options.PadId}", nameof(vocabulary));
-        if (featureExtractor is not null && featureExtractor.Dimension != model.Options.FeatureDimension)
-            throw new ArgumentException($"the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {model.Options.FeatureDimension}", nameof(featureExtractor));
+        if (vocabulary.VocabularySize != model.VocabularySize)
+            throw new ArgumentException($"the vocabulary has {vocabulary.VocabularySize} ids but the model's has {model.VocabularySize}", nameof(vocabulary));
+        if (vocabulary.PadId != model.PadId)
+            throw new ArgumentException($"the vocabulary's pad id is {vocabulary.PadId} but the model's is {model.PadId}", nameof(vocabulary));
+        if (featureExtractor is not null && featureExtractor.Dimension != model.InputDimension)
+            throw new ArgumentException($"the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {model.InputDimension}", nameof(featureExtractor));
         Model = model;
         Vocabulary = vocabulary;
         Decoding = decoding ?? DecodingOptions.Greedy;

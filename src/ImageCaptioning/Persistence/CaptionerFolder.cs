@@ -41,13 +41,13 @@ internal static class CaptionerFolder
             {
                 Format = CurrentFormat,
                 LibraryVersion = LibraryVersion.Current,
-                Model = bundle.Model.Options,
                 Tokenizer = TokenizerConfig.From(bundle.Vocabulary),
                 Decoding = bundle.Decoding,
                 FeatureExtractor = bundle.FeatureExtractor is { } extractor ? FeatureExtractorConfig.From(extractor) : null,
                 Captioner = settings is null ? null : CaptionerConfig.From(settings),
                 Sha256 = HashedFiles.ToDictionary(name => name, name => FileDigest.Sha256(Path.Combine(staging, name))),
             };
+            ModelConfig.Write(config, bundle.Model);
             AtomicFile.Write(Path.Combine(staging, ConfigFileName), stream => JsonSerializer.Serialize(stream, config, FolderConfig.Json));
         });
     }
@@ -97,19 +97,17 @@ internal static class CaptionerFolder
             }
         }
         var vocabulary = config.Tokenizer!.ReadVocabulary(vocabularyPath, configPath, tokenizer);
-        var modelOptions = Invalid(configPath, "model", () => config.Model!.Validate());
         var decoding = config.Decoding ?? DecodingOptions.Greedy;
         var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
-        if (vocabulary.VocabularySize != modelOptions.VocabularySize)
-            throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {vocabulary.VocabularySize} tokens but {ConfigFileName} gives the model {modelOptions.VocabularySize}");
-        if (vocabulary.PadId != modelOptions.PadId)
-            throw new InvalidDataException($"{vocabularyPath}: the tokenizer's pad id is {vocabulary.PadId} but {ConfigFileName} gives the model {modelOptions.PadId}");
-        if (featureExtractor is not null && featureExtractor.Dimension != modelOptions.FeatureDimension)
-            throw new InvalidDataException($"{configPath}: the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {modelOptions.FeatureDimension}");
-
-        var model = CaptionModel.Create(modelOptions);
+        var model = ModelConfig.Create(config, configPath);
         try
         {
+            if (vocabulary.VocabularySize != model.VocabularySize)
+                throw new InvalidDataException($"{vocabularyPath}: the vocabulary has {vocabulary.VocabularySize} tokens but {ConfigFileName} gives the model {model.VocabularySize}");
+            if (vocabulary.PadId != model.PadId)
+                throw new InvalidDataException($"{vocabularyPath}: the tokenizer's pad id is {vocabulary.PadId} but {ConfigFileName} gives the model {model.PadId}");
+            if (featureExtractor is not null && featureExtractor.Dimension != model.InputDimension)
+                throw new InvalidDataException($"{configPath}: the feature extractor gives {featureExtractor.Dimension}-float features but the model reads {model.InputDimension}");
             using (var weights = Safetensors.Load(modelPath))
                 model.LoadStateDict(weights, strict: true, sourceName: modelPath);
             if (device is { } target) model.to(target);
@@ -128,7 +126,7 @@ internal static class CaptionerFolder
         var config = ReadJson<FolderConfig>(path, "bundle configuration");
         if (config.Format is < 1 or > CurrentFormat)
             throw new InvalidDataException($"{path}: unsupported bundle format {config.Format} (this library reads formats 1 to {CurrentFormat})");
-        if (config.Model is null) throw new InvalidDataException($"{path}: the configuration lacks 'model'");
+        ModelConfig.CheckOneArchitecture(config, path);
         if (config.Tokenizer is null) throw new InvalidDataException($"{path}: the configuration lacks 'tokenizer'");
         return config;
     }
@@ -149,7 +147,8 @@ internal static class CaptionerFolder
     private static T ReadJson<T>(string path, string what) where T : class => JsonFile.Read<T>(path, FolderConfig.Json, what);
 
     // A setting that fails validation is reported against the configuration file and section it came from.
-    private static T Invalid<T>(string path, string section, Func<T> read)
+    /// <summary>Runs <paramref name="read"/>, turning an invalid setting into an error that names the file and section.</summary>
+    internal static T Invalid<T>(string path, string section, Func<T> read)
     {
         try
         {

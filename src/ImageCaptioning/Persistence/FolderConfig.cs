@@ -17,7 +17,17 @@ internal sealed class FolderConfig
 
     public int Format { get; set; }
     public string? LibraryVersion { get; set; }
+    /// <summary>A Show-and-Tell model's options (the only kind formats 1 and 2 had); null for the other architectures.</summary>
     public CaptionModelOptions? Model { get; set; }
+
+    /// <summary>A soft-attention model's options, or null.</summary>
+    public SoftAttentionOptions? SoftAttention { get; set; }
+
+    /// <summary>A transformer model's options, or null.</summary>
+    public TransformerCaptionOptions? Transformer { get; set; }
+
+    /// <summary>The trainable encoder inside the model, or null when the model reads cached features.</summary>
+    public EncoderConfig? Encoder { get; set; }
     public TokenizerConfig? Tokenizer { get; set; }
     public DecodingOptions? Decoding { get; set; }
     public FeatureExtractorConfig? FeatureExtractor { get; set; }

@@ -228,9 +228,9 @@ public sealed class Captioner : IDisposable
                 extractor = FeatureNetworks.Create(network, weights, options,
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
-            if (extractor is not null && extractor.Dimension != bundle.Model.Options.FeatureDimension)
+            if (extractor is not null && extractor.Dimension != bundle.Model.InputDimension)
             {
-                var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.Options.FeatureDimension}";
+                var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.InputDimension}";
                 if (!owns) throw new ArgumentException(mismatch, nameof(extractor));
                 extractor.Dispose();
                 throw new InvalidDataException($"{settingsPath}: {mismatch}");

@@ -18,25 +18,24 @@ public enum LossMode
     Prefix,
 }
 
-/// <summary>Cross-entropy losses of a <see cref="CaptionModel"/>, averaged over target tokens.</summary>
+/// <summary>Cross-entropy losses of a caption model, averaged over target tokens.</summary>
 public static class CaptionLoss
 {
     /// <summary>
-    /// Full-sequence loss. <paramref name="inputs"/> and <paramref name="targets"/> are [B, T] int64; positions
-    /// whose target is the pad id do not count and are not projected to the vocabulary.
+    /// Full-sequence loss: <see cref="CaptionModel.Loss"/>. <paramref name="inputs"/> and <paramref name="targets"/>
+    /// are [B, T] int64; positions whose target is the pad id do not count and are not projected to the vocabulary.
     /// </summary>
     public static Tensor FullSequence(CaptionModel model, Tensor features, Tensor inputs, Tensor targets, Tensor? featureIndex = null)
     {
-        using var scope = torch.NewDisposeScope();
-        var (rows, realTargets) = RealTargets.Select(model.Hidden(features, inputs, featureIndex), targets, model.Options.PadId);
-        return model.ProjectionLoss(rows, realTargets).MoveToOuterDisposeScope();
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Loss(features, inputs, targets, featureIndex);
     }
 
     /// <summary>
     /// The recipe's prefix loss. <paramref name="prefixes"/> is [B, T] right-padded with the pad id,
     /// <paramref name="nextWords"/> is [B]. Only the last real position of each prefix is projected.
     /// </summary>
-    public static Tensor Prefix(CaptionModel model, Tensor features, Tensor prefixes, Tensor nextWords, Tensor? featureIndex = null)
+    public static Tensor Prefix(LstmCaptionModel model, Tensor features, Tensor prefixes, Tensor nextWords, Tensor? featureIndex = null)
     {
         using var scope = torch.NewDisposeScope();
         var pad = model.Options.PadId;

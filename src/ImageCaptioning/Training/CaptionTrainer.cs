@@ -38,12 +38,14 @@ public sealed partial class CaptionTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         Options = options.Validate();
+        if (options.Mode == LossMode.Prefix && model is not LstmCaptionModel)
+            throw new ArgumentException($"{nameof(CaptionTrainerOptions.Mode)} {LossMode.Prefix} trains the Show-and-Tell models ({nameof(LstmCaptionModel)}); a {model.GetType().Name} trains with {LossMode.FullSequence}", nameof(options));
         Model = model;
         this.logger = logger ?? NullLogger.Instance;
         this.progress = progress;
         device = options.Device ?? torch.CPU;
         model.to(device);
-        optimizer = torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        optimizer = CreateOptimizer(model, options);
     }
 
     /// <summary>The validated options.</summary>
@@ -105,6 +107,23 @@ public sealed partial class CaptionTrainer : IDisposable
         return Finish(TrainingStopReason.Completed);
     }
 
+    // A trainable encoder's parameters form their own group at EncoderLearningRate; its frozen ones are left out.
+    private static Adam CreateOptimizer(CaptionModel model, CaptionTrainerOptions options)
+    {
+        if (model.Encoder is not { } encoder)
+            return torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        var encoderParameters = new HashSet<Parameter>(encoder.parameters(), ReferenceEqualityComparer.Instance);
+        var decoder = model.parameters().Where(p => !encoderParameters.Contains(p)).ToArray();
+        var groups = new List<Adam.ParamGroup>
+        {
+            new(decoder, new Adam.Options { LearningRate = options.LearningRate }),
+        };
+        var trainable = encoder.TrainableParameters().ToArray();
+        if (trainable.Length > 0)
+            groups.Add(new Adam.ParamGroup(trainable, new Adam.Options { LearningRate = options.EncoderLearningRate ?? options.LearningRate }));
+        return torch.optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+    }
+
     /// <summary>Frees the optimiser state (the model stays the caller's).</summary>
     public void Dispose() => optimizer.Dispose();
 
@@ -112,7 +131,7 @@ public sealed partial class CaptionTrainer : IDisposable
     {
         var watch = Stopwatch.StartNew();
         using var batch = batches.Next();
-        var tokens = CountTargets(batch.Targets, Model.Options.PadId);
+        var tokens = CountTargets(batch.Targets, Model.PadId);
         if (tokens == 0) return (0, 0, watch.Elapsed.TotalSeconds);
         double loss;
         using (var scope = torch.NewDisposeScope())
@@ -129,8 +148,8 @@ public sealed partial class CaptionTrainer : IDisposable
     }
 
     private Tensor Loss(BatchTensors batch) => Options.Mode == LossMode.FullSequence
-        ? CaptionLoss.FullSequence(Model, batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex)
-        : CaptionLoss.Prefix(Model, batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex);
+        ? Model.Loss(batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex)
+        : CaptionLoss.Prefix((LstmCaptionModel)Model, batch.Features, batch.Tokens, batch.Targets, batch.FeatureIndex);
 
     private void EndEpoch(TrainingCheckpoint current, ICaptionDataset? validation, ValidationCaptions? bleuSet, CheckpointStore? store)
     {
@@ -180,7 +199,7 @@ public sealed partial class CaptionTrainer : IDisposable
             for (var index = 0; index < validation.Count; index++)
             {
                 using var batch = validation[index];
-                var count = CountTargets(batch.Targets, Model.Options.PadId);
+                var count = CountTargets(batch.Targets, Model.PadId);
                 if (count == 0) continue;
                 using var scope = torch.NewDisposeScope();
                 using var tensors = batch.ToTensors(device);
@@ -240,9 +259,9 @@ public sealed partial class CaptionTrainer : IDisposable
         var expected = Options.Mode == LossMode.FullSequence ? CaptionDatasetMode.FullSequence : CaptionDatasetMode.PrefixExpansion;
         if (dataset.Mode != expected)
             throw new ArgumentException($"{nameof(CaptionTrainerOptions.Mode)} {Options.Mode} needs a {expected} dataset, but the {name} dataset is {dataset.Mode}", name);
-        var shape = Model.Options;
-        if (dataset.FeatureDimension != shape.FeatureDimension)
-            throw new ArgumentException($"the {name} dataset has {dataset.FeatureDimension}-float features but the model reads {shape.FeatureDimension}", name);
+        var shape = Model;
+        if (dataset.FeatureDimension != shape.InputDimension)
+            throw new ArgumentException($"the {name} dataset has {dataset.FeatureDimension}-float features but the model reads {shape.InputDimension}", name);
         if (dataset.Vocabulary.VocabularySize > shape.VocabularySize)
             throw new ArgumentException($"the {name} dataset's vocabulary has {dataset.Vocabulary.VocabularySize} ids but the model only {shape.VocabularySize}", name);
         if (dataset.Vocabulary.PadId != shape.PadId)

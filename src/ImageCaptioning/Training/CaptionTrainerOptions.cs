@@ -16,6 +16,13 @@ public sealed record CaptionTrainerOptions
     /// <summary>Adam's learning rate; the recipe's 1e-3 by default.</summary>
     public double LearningRate { get; init => field = OptionGuard.Positive(value); } = 1e-3;
 
+    /// <summary>
+    /// Adam's learning rate for the trainable parameters of the model's <see cref="Modeling.CaptionModel.Encoder"/>
+    /// (fine-tuned pretrained blocks usually want a smaller one, as in sgrvinod's tutorial: 1e-4 against 4e-4); null
+    /// uses <see cref="LearningRate"/>. Ignored for a model without an encoder.
+    /// </summary>
+    public double? EncoderLearningRate { get; init => field = value is { } rate ? OptionGuard.Positive(rate) : null; }
+
     /// <summary>Adam's first-moment decay.</summary>
     public double Beta1 { get; init => field = OptionGuard.Require(value, value is >= 0 and < 1, "must be within [0, 1)"); } = 0.9;
 
@@ -100,6 +107,8 @@ public sealed record CaptionTrainerOptions
         new(nameof(GradientClipNorm), GradientClipNorm is { } clip ? Format(clip) : "off"),
         new(nameof(Mode), Mode.ToString()),
         new(nameof(Seed), Seed.ToString(CultureInfo.InvariantCulture)),
+        // Only when set, so that checkpoints written before the setting existed keep their hash.
+        .. (EncoderLearningRate is { } encoderRate ? [new KeyValuePair<string, string>(nameof(EncoderLearningRate), Format(encoderRate))] : Array.Empty<KeyValuePair<string, string>>()),
     ];
 
     /// <summary>SHA-256 of <see cref="ResultAffectingSettings"/>, hex.</summary>

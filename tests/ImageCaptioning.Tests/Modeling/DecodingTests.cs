@@ -8,7 +8,7 @@ public sealed class DecodingTests
 {
     private const int Vocabulary = 30, Start = 2, End = 3, Dim = 16;
 
-    private static CaptionModel NewModel(CaptionArchitecture architecture = CaptionArchitecture.InitInject, int seed = 7)
+    private static LstmCaptionModel NewModel(CaptionArchitecture architecture = CaptionArchitecture.InitInject, int seed = 7)
     {
         torch.manual_seed(seed);
         var model = CaptionModel.Create(new CaptionModelOptions

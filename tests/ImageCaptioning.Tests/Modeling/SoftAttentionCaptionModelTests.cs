@@ -82,7 +82,7 @@ public sealed class SoftAttentionCaptionModelTests
         using var model = new SoftAttentionCaptionModel(Small());
         var features = torch.randn([3, Cells, Channels]);
         const int End = 2, MaxLength = 7;
-        var captions = model.Greedy(features, Start, End, MaxLength);
+        var captions = model.Decode(features, Start, End, DecodingOptions.Greedy with { MaxLength = MaxLength });
         Assert.That(model.training, Is.True, "greedy restores training mode");
         for (var i = 0; i < captions.Count; i++)
         {
@@ -111,14 +111,14 @@ public sealed class SoftAttentionCaptionModelTests
         using (torch.no_grad()) model.named_parameters().Single(p => p.name == "fc.bias").parameter[Pad].fill_(-1e4);
         var features = torch.randn([4, Cells, Channels]);
         const int MaxLength = 8;
-        var full = model.Greedy(features, Start, Pad, MaxLength);
+        var full = model.Decode(features, Start, Pad, DecodingOptions.Greedy with { MaxLength = MaxLength });
         Assert.That(full.Select(c => c.Tokens.Count), Is.All.EqualTo(MaxLength));
         Assert.That(full.Select(c => c.Finished), Is.All.False);
 
         // An end token that ends some captions at different steps while others continue.
         var end = full.SelectMany(c => c.Tokens).Distinct().First(w =>
             full.Select(c => Cut(c.Tokens, w)).Distinct().Count() > 1 && full.Any(c => !c.Tokens.Contains(w)));
-        var ended = model.Greedy(features, Start, end, MaxLength);
+        var ended = model.Decode(features, Start, end, DecodingOptions.Greedy with { MaxLength = MaxLength });
         for (var i = 0; i < full.Count; i++)
         {
             var cut = Cut(full[i].Tokens, end);
@@ -136,10 +136,10 @@ public sealed class SoftAttentionCaptionModelTests
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SoftAttentionOptions { Dropout = 1 })!.ParamName, Is.EqualTo("Dropout"));
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new SoftAttentionCaptionModel(new SoftAttentionOptions { VocabularySize = 10, PadId = 10 }))!.ParamName, Is.EqualTo("PadId"));
         using var model = new SoftAttentionCaptionModel(Small());
-        using var flat = torch.zeros(2, Cells * Channels);
-        Assert.Throws<ArgumentException>(() => model.forward(flat, torch.zeros(2, 3, ScalarType.Int64)), "a flattened grid is reshaped by the caller");
+        using var flat = torch.zeros(2, Cells * Channels + 1);
+        Assert.Throws<ArgumentException>(() => model.forward(flat, torch.zeros(2, 3, ScalarType.Int64)), "a row that is no whole number of cells");
         using var grid = torch.zeros(2, Cells, Channels);
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.Greedy(grid, Start, Vocabulary, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Decode(grid, Start, Vocabulary, DecodingOptions.Greedy with { MaxLength = 5 }));
     }
 
     private static int Cut(IReadOnlyList<int> tokens, int end)

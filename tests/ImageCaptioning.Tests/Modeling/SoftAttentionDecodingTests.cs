@@ -33,7 +33,7 @@ public sealed class SoftAttentionDecodingTests
 
     // The caption read whole: the sum of the log-probabilities of its tokens (and of the end token when it ended),
     // and the attention row of each token.
-    private static (double LogProbability, float[][] Attention) TeacherForced(SoftAttentionCaptionModel model, Tensor features, int image, AttendedCaption caption)
+    private static (double LogProbability, float[][] Attention) TeacherForced(SoftAttentionCaptionModel model, Tensor features, int image, DecodedCaption caption)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -140,7 +140,7 @@ public sealed class SoftAttentionDecodingTests
         using var scope = torch.NewDisposeScope();
         using var model = NewModel();
         var features = torch.randn([1, Cells, Channels]).expand(32, Cells, Channels).contiguous();
-        IReadOnlyList<AttendedCaption> Sample(double temperature, long seed, int topK = 0) =>
+        IReadOnlyList<DecodedCaption> Sample(double temperature, long seed, int topK = 0) =>
             model.Decode(features, Start, End, new DecodingOptions { Strategy = DecodingStrategy.Sample, Temperature = temperature, Seed = seed, TopK = topK, MaxLength = 10 });
 
         var first = Sample(1.0, 4);
@@ -160,7 +160,7 @@ public sealed class SoftAttentionDecodingTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = NewModel();
-        using var flat = torch.zeros(2, Cells * Channels);
+        using var flat = torch.zeros(2, Cells * Channels + 1);
         Assert.Throws<ArgumentException>(() => model.Decode(flat, Start, End, Beam(2)));
         using var grid = torch.zeros(2, Cells, Channels);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Decode(grid, Vocabulary, End, Beam(2)));

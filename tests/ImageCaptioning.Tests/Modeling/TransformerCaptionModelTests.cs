@@ -184,9 +184,9 @@ public sealed class TransformerCaptionModelTests
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new TransformerCaptionModel(Small() with { PadId = Vocabulary }))!.ParamName, Is.EqualTo("PadId"));
         using var model = new TransformerCaptionModel(Small());
         using var grid = torch.zeros(2, Cells, Channels);
-        using var flat = torch.zeros(2, Cells * Channels);
+        using var flat = torch.zeros(2, Cells * Channels + 1);
         using var tokens = torch.zeros(2, 3, ScalarType.Int64);
-        Assert.Throws<ArgumentException>(() => model.forward(flat, tokens), "a flattened grid is reshaped by the caller");
+        Assert.Throws<ArgumentException>(() => model.forward(flat, tokens), "a row that is no whole number of cells");
         using var tooLong = torch.zeros(2, 13, ScalarType.Int64);
         Assert.Throws<ArgumentException>(() => model.forward(grid, tooLong), "more positions than learned");
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Decode(grid, Start, Vocabulary));

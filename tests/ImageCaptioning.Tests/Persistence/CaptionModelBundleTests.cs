@@ -44,7 +44,7 @@ public sealed class CaptionModelBundleTests
 
         using var loaded = CaptionModelBundle.Load(folder);
         Assert.That(loaded.Model.training, Is.False);
-        Assert.That(loaded.Model.Options, Is.EqualTo(original.Model.Options));
+        Assert.That(((LstmCaptionModel)loaded.Model).Options, Is.EqualTo(((LstmCaptionModel)original.Model).Options));
         Assert.That(loaded.Decoding, Is.EqualTo(original.Decoding));
         Assert.That(loaded.FeatureExtractor!.Name, Is.EqualTo(Extractor.Name));
         Assert.That(loaded.FeatureExtractor.Dimension, Is.EqualTo(Extractor.Dimension));
@@ -59,7 +59,7 @@ public sealed class CaptionModelBundleTests
         var features = torch.randn([5, TinyCaptionTask.Dimension]);
         var tokens = torch.randint(1, task.Tokenizer.VocabularySize, [5, 7]);
         using (torch.no_grad())
-            Assert.That(loaded.Model.forward(features, tokens).ToArray<float>(), Is.EqualTo(original.Model.forward(features, tokens).ToArray<float>()));
+            Assert.That(((LstmCaptionModel)loaded.Model).forward(features, tokens).ToArray<float>(), Is.EqualTo(((LstmCaptionModel)original.Model).forward(features, tokens).ToArray<float>()));
         var captions = loaded.Caption(features);
         Assert.That(captions, Is.EqualTo(original.Caption(features)));
         Assert.That(loaded.Caption(features, DecodingOptions.Greedy), Is.EqualTo(original.Caption(features, DecodingOptions.Greedy)));

@@ -156,7 +156,7 @@ public sealed class PipelineStageTests
 
         Assert.That(trained.Result.History, Has.Count.EqualTo(2));
         Assert.That(trained.Result.History.Select(e => e.ValidationLoss), Has.All.Not.Null);
-        Assert.That((trained.Model.Options.VocabularySize, trained.Model.Options.FeatureDimension, trained.Model.Options.PadId),
+        Assert.That((trained.Model.VocabularySize, trained.Model.InputDimension, trained.Model.PadId),
             Is.EqualTo((datasets.Vocabulary.VocabularySize, 4, datasets.Vocabulary.PadId)));
     }
 
