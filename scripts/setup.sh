@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # independent references for the parity tests (run with /usr/bin/python3)
   python3-torch python3-torchvision python3-nltk python3-pil python3-numpy
+  # headless browser for the HTML report's rendering tests (run as /usr/bin/chromium)
+  chromium
 )
 
 missing=()
