@@ -20,6 +20,7 @@ public sealed partial class CaptionPipelineBuilder
     private string? featureCache;
     private TokenizerChoice tokenizer = new(null, 1);
     private Func<CaptionModelOptions, CaptionModelOptions> configureModel = o => o;
+    private readonly List<ModelChoice> gridModels = [];
     private Device? device;
     private ILoggerFactory? loggerFactory;
     private IProgress<PipelineProgress>? progress;
@@ -163,6 +164,33 @@ public sealed partial class CaptionPipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Trains the soft-attention decoder of Show, Attend and Tell over grid features (VGG16 conv5_3, ResNet-50's last
+    /// block, or a trainable encoder's grid): <c>WithModel(new SoftAttentionOptions { HiddenSize = 256 })</c>. The
+    /// vocabulary size, pad id and grid (cells and channels) are filled in by the pipeline; with cached features,
+    /// <see cref="SoftAttentionOptions.FeatureDimension"/> must be the extractor's channels per cell.
+    /// </summary>
+    public CaptionPipelineBuilder WithModel(SoftAttentionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Mutate();
+        gridModels.Add(new ModelChoice.SoftAttention(options));
+        return this;
+    }
+
+    /// <summary>
+    /// Trains the transformer decoder over grid features: <c>WithModel(new TransformerCaptionOptions { Layers = 2 })</c>.
+    /// The vocabulary size, pad id and grid are filled in by the pipeline; with cached features,
+    /// <see cref="TransformerCaptionOptions.FeatureDimension"/> must be the extractor's channels per cell.
+    /// </summary>
+    public CaptionPipelineBuilder WithModel(TransformerCaptionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Mutate();
+        gridModels.Add(new ModelChoice.Transformer(options));
+        return this;
+    }
+
     /// <summary>Runs extraction, training and captioning on <paramref name="target"/> (default: CUDA when available, else CPU).</summary>
     public CaptionPipelineBuilder WithDevice(Device target)
     {
@@ -232,9 +260,12 @@ public sealed partial class CaptionPipelineBuilder
         if (network is not null && weights.Kind == CnnWeightsKind.File && !File.Exists(weights.Path))
             throw new FileNotFoundException($"the weights file '{weights.Path}' passed to With{network} does not exist", weights.Path);
         var modelOptions = configureModel(new CaptionModelOptions()) ?? throw new InvalidOperationException("the WithModel function returned null");
+        if (gridModels.Count > 1)
+            throw new InvalidOperationException($"more than one architecture ({string.Join(", ", gridModels.Select(m => m.Name))}): call WithModel with one kind of options");
+        ModelChoice model = gridModels.Count == 1 ? gridModels[0] : new ModelChoice.ShowAndTell(modelOptions);
         extractorOptions = extractorOptions with { Device = extractorOptions.Device ?? device };
         return new CaptionPipelineDefinition(sources[0], network, weights, customExtractor, extractorOptions, featureCache, tokenizer,
-            modelOptions, device, loggerFactory, progress, seed, (train, validation), reading);
+            model, device, loggerFactory, progress, seed, (train, validation), reading);
     }
 
     /// <summary>Builds and trains: <c>Train(o =&gt; o with { Epochs = 20 })</c>.</summary>

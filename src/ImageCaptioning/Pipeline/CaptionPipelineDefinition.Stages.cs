@@ -94,10 +94,7 @@ public sealed partial class CaptionPipelineDefinition
     internal TrainedModel TrainModel(PipelineDatasets datasets, int featureDimension, PipelineTrainingOptions options, Device device, CancellationToken cancellationToken)
     {
         var vocabulary = datasets.Vocabulary;
-        var model = CaptionModel.Create(ModelOptions with
-        {
-            VocabularySize = vocabulary.VocabularySize, FeatureDimension = featureDimension, PadId = vocabulary.PadId,
-        }, device);
+        var model = Model.Create(vocabulary.VocabularySize, vocabulary.PadId, featureDimension, encoder: null, device);
         try
         {
             var trainerOptions = new CaptionTrainerOptions

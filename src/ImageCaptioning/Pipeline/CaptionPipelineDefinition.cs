@@ -23,12 +23,12 @@ public sealed partial class CaptionPipelineDefinition
     private readonly CaptionReaderOptions reading;
 
     internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, CnnWeights weights, IFeatureExtractor? customExtractor,
-        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, CaptionModelOptions model, Device? device,
+        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, ModelChoice model, Device? device,
         ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
         (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
             (source, network, weights, customExtractor, extractorOptions, featureCache, tokenizer);
-        (ModelOptions, Device, this.loggerFactory, this.progress, Seed, this.split) =
+        (Model, Device, this.loggerFactory, this.progress, Seed, this.split) =
             (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
         this.reading = reading;
     }
@@ -39,8 +39,10 @@ public sealed partial class CaptionPipelineDefinition
     /// <summary>The CNN's weights.</summary>
     public CnnWeights Weights { get; }
 
-    /// <summary>The model shape before the pipeline fills in vocabulary size, feature dimension and pad id.</summary>
-    public CaptionModelOptions ModelOptions { get; }
+    /// <summary>The Show-and-Tell model's shape (from <c>WithModel(m =&gt; ...)</c>), or null when another architecture was chosen.</summary>
+    public CaptionModelOptions? ModelOptions => (Model as ModelChoice.ShowAndTell)?.Options;
+
+    internal ModelChoice Model { get; }
 
     /// <summary>The device, or null for CUDA when available, else CPU.</summary>
     public Device? Device { get; }

@@ -156,9 +156,43 @@ public sealed class Captioner : IDisposable
     {
         var corpus = Corpus(part) ?? throw new InvalidOperationException("a loaded captioner keeps no dataset: evaluate right after training, or caption files with Caption(...)");
         if (corpus.ImageIds.Count == 0) throw new InvalidOperationException($"the {part} split is empty");
-        var features = store ?? throw new InvalidOperationException("no feature store");
         var ids = corpus.ImageIds;
-        var hypotheses = new List<string>(ids.Count);
+        var hypotheses = DecodeCached(ids, options).Select(caption => bundle.Vocabulary.Decode(caption.Tokens)).ToList();
+        var marks = new[] { settings.Cleaning.StartMark, settings.Cleaning.EndMark }.OfType<string>().ToArray();
+        var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].Select(c => WithoutMarks(c, marks)).ToList()));
+        var result = CaptionMetrics.Evaluate(items, new CaptionEvaluationOptions { Tokenizer = new EvaluationTokenizerOptions { SequenceMarks = marks } });
+        logger.LogInformation("{Part}: BLEU-1 {B1:F3} BLEU-2 {B2:F3} BLEU-3 {B3:F3} BLEU-4 {B4:F3} CIDEr-D {Cider:F3} on {Count} images",
+            part, result.Bleu.Bleu1, result.Bleu.Bleu2, result.Bleu.Bleu3, result.Bleu.Bleu4, result.CiderD, ids.Count);
+        return result;
+    }
+
+    /// <summary>
+    /// An HTML page with each image beside its generated and reference captions (images linked, not copied); for a
+    /// model that attends over a grid, a strip under each caption shows each word's attention over the image.
+    /// </summary>
+    public void WriteReport(string path, CaptionEvaluationResult result, int maxImages = 60, string title = "Caption report")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(result);
+        var attention = new Dictionary<string, CaptionAttention>(StringComparer.Ordinal);
+        if (bundle.Model.AttentionGrid is { } grid && store is not null)
+        {
+            var ids = result.Images.Take(maxImages).Select(i => i.ImageId).Where(id => store.TryGetRow(id, out _)).ToList();
+            var captions = DecodeCached(ids, options: null);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var words = captions[i].Tokens.Select(token => bundle.Vocabulary.Decode([token])).ToArray();
+                attention[ids[i]] = new CaptionAttention(words, grid.Rows, grid.Columns, captions[i].Attention);
+            }
+        }
+        HtmlReport.Write(path, title, result, maxImages, id => ImagePath(id), id => attention.GetValueOrDefault(id));
+    }
+
+    // Decodes images of the feature cache (zeroed for a zero-feature captioner), in order, batch by batch.
+    private List<DecodedCaption> DecodeCached(IReadOnlyList<string> ids, DecodingOptions? options)
+    {
+        var features = store ?? throw new InvalidOperationException("no feature store");
+        var captions = new List<DecodedCaption>(ids.Count);
         var buffer = new float[EvaluationBatch * features.Dimension];
         var rows = new int[EvaluationBatch];
         for (var start = 0; start < ids.Count; start += EvaluationBatch)
@@ -170,22 +204,9 @@ public sealed class Captioner : IDisposable
             if (settings.ZeroImageFeatures) values.Clear();
             else ((IFeatureSource)features).Read(rows.AsSpan(0, count), values);
             using var scope = torch.NewDisposeScope();
-            hypotheses.AddRange(bundle.Caption(TensorSpan.Create((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options));
+            captions.AddRange(bundle.CreateDecoder().Decode(TensorSpan.Create((ReadOnlySpan<float>)values, [count, features.Dimension], DeviceOfModel()), options ?? bundle.Decoding));
         }
-        var marks = new[] { settings.Cleaning.StartMark, settings.Cleaning.EndMark }.OfType<string>().ToArray();
-        var items = ids.Select((id, i) => (id, hypotheses[i], (IReadOnlyList<string>)corpus[id].Select(c => WithoutMarks(c, marks)).ToList()));
-        var result = CaptionMetrics.Evaluate(items, new CaptionEvaluationOptions { Tokenizer = new EvaluationTokenizerOptions { SequenceMarks = marks } });
-        logger.LogInformation("{Part}: BLEU-1 {B1:F3} BLEU-2 {B2:F3} BLEU-3 {B3:F3} BLEU-4 {B4:F3} CIDEr-D {Cider:F3} on {Count} images",
-            part, result.Bleu.Bleu1, result.Bleu.Bleu2, result.Bleu.Bleu3, result.Bleu.Bleu4, result.CiderD, ids.Count);
-        return result;
-    }
-
-    /// <summary>An HTML page with each image beside its generated and reference captions (images linked, not copied).</summary>
-    public void WriteReport(string path, CaptionEvaluationResult result, int maxImages = 60, string title = "Caption report")
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        ArgumentNullException.ThrowIfNull(result);
-        HtmlReport.Write(path, title, result, maxImages, id => ImagePath(id));
+        return captions;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Text;
@@ -143,7 +144,9 @@ public sealed class PipelineBuilderTests
     public void NullArgumentsAreRejectedImmediately()
     {
         Assert.Throws<ArgumentException>(() => CaptionPipeline.Create().WithFlickr8k(" "));
-        Assert.Throws<ArgumentNullException>(() => CaptionPipeline.Create().WithModel(null!));
+        Assert.Throws<ArgumentNullException>(() => CaptionPipeline.Create().WithModel((Func<CaptionModelOptions, CaptionModelOptions>)null!));
+        Assert.Throws<ArgumentNullException>(() => CaptionPipeline.Create().WithModel((SoftAttentionOptions)null!));
+        Assert.Throws<ArgumentNullException>(() => CaptionPipeline.Create().WithModel((TransformerCaptionOptions)null!));
         Assert.Throws<ArgumentOutOfRangeException>(() => CaptionPipeline.Create().WithWordTokenizer(0));
     }
 }

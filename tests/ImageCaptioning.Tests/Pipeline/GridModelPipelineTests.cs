@@ -1,0 +1,91 @@
+using ImageCaptioning.Modeling;
+using ImageCaptioning.Pipeline;
+using ImageCaptioning.Synthetic;
+using ImageCaptioning.Testing;
+using ImageCaptioning.Vision;
+using NUnit.Framework;
+
+namespace ImageCaptioning.Tests.Pipeline;
+
+/// <summary>
+/// The grid architectures through the whole pipeline: cached VGG16 conv5_3 grids → soft attention or the
+/// transformer → evaluation, a report with attention strips, save, load and caption.
+/// </summary>
+[TestFixture]
+public sealed class GridModelPipelineTests
+{
+    private TempDirectory dir = null!;
+    private SyntheticDataset data = null!;
+
+    [OneTimeSetUp]
+    public void Generate()
+    {
+        dir = new TempDirectory();
+        data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = 30, ImageSize = 32, Seed = 4 }).Generate(dir.File("data"));
+    }
+
+    [OneTimeTearDown]
+    public void Delete() => dir.Dispose();
+
+    private static FeatureExtractorOptions Small => new() { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32) }, BatchSize = 8, Device = torch.CPU };
+
+    private Captioner Train(CaptionPipelineBuilder builder, string cache, Vgg16SpatialFeatureExtractor extractor) => builder
+        .WithFeatureExtractor(extractor)
+        .WithFlickr8k(data.Directory)
+        .WithFeatureCache(dir.File(cache))
+        .WithSplit(0.7, 0.1)
+        .WithDevice(torch.CPU)
+        .WithSeed(3)
+        .Train(o => o with { Epochs = 2, BatchSize = 16, ValidationBleu = true });
+
+    private static IEnumerable<TestCaseData> Architectures()
+    {
+        yield return new TestCaseData((Func<CaptionPipelineBuilder, CaptionPipelineBuilder>)(b => b.WithModel(new SoftAttentionOptions { EmbeddingSize = 16, HiddenSize = 16, AttentionSize = 16 })), true)
+            .SetName("SoftAttention");
+        yield return new TestCaseData((Func<CaptionPipelineBuilder, CaptionPipelineBuilder>)(b => b.WithModel(new TransformerCaptionOptions { ModelDimension = 16, Heads = 2, Layers = 1, FeedForwardSize = 32 })), false)
+            .SetName("Transformer");
+    }
+
+    [TestCaseSource(nameof(Architectures))]
+    public void TrainsEvaluatesReportsSavesAndLoads(Func<CaptionPipelineBuilder, CaptionPipelineBuilder> architecture, bool attends)
+    {
+        using var extractor = Vgg16SpatialFeatureExtractor.CreateRandom(6, Small);
+        using var captioner = Train(architecture(CaptionPipeline.Create()), "cache-" + attends, extractor);
+        var model = captioner.Bundle.Model;
+        Assert.That(model.InputDimension, Is.EqualTo(extractor.Dimension), "the pipeline sized the grid from the extractor: 2×2 cells of 512 channels");
+        Assert.That(captioner.Training!.History, Has.Count.EqualTo(2));
+        Assert.That(captioner.Training.History.Select(e => e.TrainLoss), Has.All.GreaterThan(0));
+
+        var result = captioner.Evaluate();
+        Assert.That(result.Images, Has.Count.EqualTo(6));
+        var report = dir.File($"report-{attends}/report.html");
+        captioner.WriteReport(report, result);
+        var html = File.ReadAllText(report);
+        Assert.That(html.Contains("<figure", StringComparison.Ordinal), Is.EqualTo(attends), "attention strips exactly for the model that attends");
+
+        var images = captioner.ImageIds(SplitPart.Test).Take(3).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == captioner.ImageIds(SplitPart.Test)[0]).Hypothesis));
+
+        captioner.Save(dir.File("model-" + attends));
+        using var loaded = Captioner.Load(dir.File("model-" + attends), torch.CPU, extractor: extractor);
+        Assert.That(loaded.Bundle.Model.GetType(), Is.EqualTo(model.GetType()));
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions), "the saved model captions as the trained one");
+    }
+
+    [Test]
+    public void ChannelsThatDoNotDivideTheFeaturesAreRefusedNamingTheSetting()
+    {
+        using var extractor = Vgg16SpatialFeatureExtractor.CreateRandom(6, Small);
+        var error = Assert.Throws<InvalidOperationException>(() => Train(CaptionPipeline.Create().WithModel(new SoftAttentionOptions { FeatureDimension = 300 }), "cache-bad", extractor));
+        Assert.That(error!.Message, Does.Contain("FeatureDimension").And.Contain("2048"));
+    }
+
+    [Test]
+    public void TwoArchitecturesAreRefusedAtBuild()
+    {
+        var builder = CaptionPipeline.Create().WithResNet50().WithFlickr8k(data.Directory)
+            .WithModel(new SoftAttentionOptions()).WithModel(new TransformerCaptionOptions());
+        Assert.That(Assert.Throws<InvalidOperationException>(() => builder.Build())!.Message, Does.Contain("more than one architecture"));
+    }
+}
