@@ -41,12 +41,21 @@ internal readonly struct NGram : IEquatable<NGram>
     public static Dictionary<NGram, int> Count(int[] sentence, int maxOrder)
     {
         var counts = new Dictionary<NGram, int>();
+        CountInto(sentence, maxOrder, counts);
+        return counts;
+    }
+
+    /// <summary>
+    /// <see cref="Count"/> into a caller's dictionary, which must be empty for the order to be precook's: scoring
+    /// many captions reuses one dictionary instead of allocating one per caption.
+    /// </summary>
+    public static void CountInto(int[] sentence, int maxOrder, Dictionary<NGram, int> counts)
+    {
         for (var order = 1; order <= maxOrder; order++)
         {
             for (var start = 0; start + order <= sentence.Length; start++)
                 CollectionsMarshal.GetValueRefOrAddDefault(counts, new NGram(sentence, start, order), out _)++;
         }
-        return counts;
     }
 }
 

@@ -12,6 +12,12 @@ Definition, for n = 1..4, with N images and the captions given as token lists:
 
 Usage: eval_ciderd.py CORPORA.json  (same input as eval_bleu_nltk.py)
 Output: [{"score": corpus score, "images": [per-image score, ...]}, ...]
+
+Usage: eval_ciderd.py --fixed-df REWARDS.json, the self-critical reward: df and N come from the given references (one
+list per image) alone, as self-critical.pytorch's CiderD(df='coco-train-idxs'), and each candidate is scored against
+the references of its image, however many candidates name the same image.
+Input: [{"references": [[ref tokens, ...] per image], "candidates": [tokens, ...], "images": [image index per candidate]}]
+Output: [{"scores": [per-candidate score, ...]}, ...]
 """
 import json
 import math
@@ -30,8 +36,7 @@ def ngram_counts(tokens):
     return counts
 
 
-def score_corpus(hypotheses, references):
-    images = len(hypotheses)
+def document_frequencies(references):
     df = {}
     for refs in references:
         grams = set()
@@ -39,19 +44,27 @@ def score_corpus(hypotheses, references):
             grams.update(ngram_counts(ref))
         for gram in grams:
             df[gram] = df.get(gram, 0) + 1
+    return df
+
+
+def score_candidates(references, candidates, images):
+    """Each candidate against references[its image], with df and N = len(references) from the references alone."""
+    image_count = len(references)
+    df = document_frequencies(references)
 
     def vector(tokens):
         g = {}
         norm_sq = [0.0] * N_MAX
         for gram, tf in ngram_counts(tokens).items():
-            weight = tf * (math.log(images) - math.log(max(1, df.get(gram, 0))))
+            weight = tf * (math.log(image_count) - math.log(max(1, df.get(gram, 0))))
             g[gram] = weight
             norm_sq[len(gram) - 1] += weight * weight
         bigrams = max(0, len(tokens) - 1)
         return g, [math.sqrt(x) for x in norm_sq], bigrams
 
     scores = []
-    for hyp, refs in zip(hypotheses, references):
+    for hyp, image in zip(candidates, images):
+        refs = references[image]
         g_c, norm_c, len_c = vector(hyp)
         total = 0.0
         for ref in refs:
@@ -64,10 +77,21 @@ def score_corpus(hypotheses, references):
                     dot /= norm_c[n - 1] * norm_s[n - 1]
                 total += dot * penalty / N_MAX / len(refs)
         scores.append(10.0 * total)
+    return scores
+
+
+def score_corpus(hypotheses, references):
+    """Corpus mode: hypothesis i is the one candidate of image i."""
+    scores = score_candidates(references, hypotheses, range(len(hypotheses)))
     return {"score": sum(scores) / len(scores), "images": scores}
 
 
 def main():
+    if sys.argv[1] == "--fixed-df":
+        with open(sys.argv[2], encoding="utf-8") as f:
+            cases = json.load(f)
+        json.dump([{"scores": score_candidates(c["references"], c["candidates"], c["images"])} for c in cases], sys.stdout)
+        return
     with open(sys.argv[1], encoding="utf-8") as f:
         corpora = json.load(f)
     json.dump([score_corpus(c["hypotheses"], c["references"]) for c in corpora], sys.stdout)
