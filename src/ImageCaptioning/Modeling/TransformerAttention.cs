@@ -66,6 +66,18 @@ internal sealed class TransformerAttention : torch.nn.Module
         return outProj.forward(merged).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The attention weights of <paramref name="queries"/> [B, H, L, D/H] over <paramref name="keys"/> [B, H, S, D/H],
+    /// averaged over the heads as <c>torch.nn.MultiheadAttention</c> averages them: [B, L, S], each row summing to 1.
+    /// SDPA does not return them, so they are computed apart, for the decoding steps that report attention.
+    /// </summary>
+    public Tensor Weights(Tensor queries, Tensor keys)
+    {
+        using var scope = torch.NewDisposeScope();
+        var scores = queries.matmul(keys.transpose(2, 3)).div(Math.Sqrt(dimension / heads));
+        return scores.softmax(3).mean([1]).MoveToOuterDisposeScope();
+    }
+
     private Tensor SplitHeads(Tensor input)
     {
         using var split = input.reshape(input.size(0), input.size(1), heads, dimension / heads);

@@ -47,23 +47,27 @@ internal sealed class TransformerCaptionLayer : torch.nn.Module
     /// <summary>
     /// The newest position only, <paramref name="input"/> [B, 1, D], against the cached self-attention keys and
     /// values of the earlier positions [B, H, t, D/H]: returns its output and the caches grown by this position.
-    /// No mask is needed, since every cached position precedes the query.
+    /// No mask is needed, since every cached position precedes the query. With <paramref name="gridWeights"/>, it also
+    /// returns the cross-attention weights over the grid cells, averaged over heads: [B, P].
     /// </summary>
-    public (Tensor Output, Tensor Keys, Tensor Values) Step(Tensor input, Tensor pastKeys, Tensor pastValues, Tensor gridKeys, Tensor gridValues)
+    public (Tensor Output, Tensor Keys, Tensor Values, Tensor? GridWeights) Step(Tensor input, Tensor pastKeys, Tensor pastValues, Tensor gridKeys, Tensor gridValues, bool gridWeights = false)
     {
         using var scope = torch.NewDisposeScope();
         var (newKeys, newValues) = selfAttn.KeysAndValues(input);
         var keys = torch.cat([pastKeys, newKeys], 2);
         var values = torch.cat([pastValues, newValues], 2);
-        var output = Block(input, keys, values, causal: false, gridKeys, gridValues);
-        return (output.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());
+        Tensor? weights = null;
+        var output = Block(input, keys, values, causal: false, gridKeys, gridValues, gridWeights ? q => weights = multiheadAttn.Weights(q, gridKeys).squeeze(1) : null);
+        return (output.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), weights?.MoveToOuterDisposeScope());
     }
 
     // The one code path of both modes, so that a cached step computes exactly what teacher forcing does.
-    private Tensor Block(Tensor input, Tensor keys, Tensor values, bool causal, Tensor gridKeys, Tensor gridValues)
+    private Tensor Block(Tensor input, Tensor keys, Tensor values, bool causal, Tensor gridKeys, Tensor gridValues, Action<Tensor>? readGridQueries = null)
     {
         var x = norm1.forward(input + Drop(selfAttn.Attend(selfAttn.Queries(input), keys, values, causal)));
-        x = norm2.forward(x + Drop(multiheadAttn.Attend(multiheadAttn.Queries(x), gridKeys, gridValues, causal: false)));
+        var gridQueries = multiheadAttn.Queries(x);
+        readGridQueries?.Invoke(gridQueries);
+        x = norm2.forward(x + Drop(multiheadAttn.Attend(gridQueries, gridKeys, gridValues, causal: false)));
         var hidden = linear1.forward(x);
         hidden = activation == TransformerActivation.GELU ? F.gelu(hidden) : F.relu(hidden);
         return norm3.forward(x + Drop(linear2.forward(Drop(hidden))));

@@ -56,6 +56,9 @@ public sealed class TransformerCaptionModel : CaptionModel
     /// <inheritdoc/>
     public override ImageEncoder? Encoder => encoder;
 
+    /// <summary>The grid of the last layer's cross-attention weights, which decoding reports per word (averaged over heads).</summary>
+    public override (int Rows, int Columns)? AttentionGrid => ModelArguments.SquareGrid(encoder?.Cells ?? Options.GridCells);
+
     /// <summary>Keeps the state_dict names above when this model becomes a child of another module (TorchSharp would add its fields under their C# names).</summary>
     protected override void RegisterComponents()
     {
@@ -170,15 +173,19 @@ public sealed class TransformerCaptionModel : CaptionModel
         public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
         {
             var x = model.Embed(tokens.unsqueeze(1), position);
+            Tensor? weights = null;
             for (var i = 0; i < keys.Length; i++)
             {
-                var (output, k, v) = model.layers[i].Step(x, keys[i], values[i], gridKeys[i], gridValues[i]);
+                // The last layer's cross-attention is the one nearest the word chosen, so it is the one reported.
+                var last = i == keys.Length - 1;
+                var (output, k, v, w) = model.layers[i].Step(x, keys[i], values[i], gridKeys[i], gridValues[i], gridWeights: last && !torch.is_grad_enabled());
                 Replace(ref keys[i], k);
                 Replace(ref values[i], v);
                 x = output;
+                if (last) weights = w;
             }
             position++;
-            return (model.fc.forward(x.squeeze(1)), null);
+            return (model.fc.forward(x.squeeze(1)), weights);
         }
 
         public void Select(Tensor indices)

@@ -64,14 +64,15 @@ public sealed class GridModelInputTests
         Assert.That(fromRows.Select(c => c.LogProbability), Is.EqualTo(fromGrid.Select(c => c.LogProbability)).Within(1e-5));
     }
 
-    [Test]
-    public void SoftAttentionReportsItsGridAndOneAttentionRowPerWord()
+    [TestCaseSource(nameof(Models))]
+    public void DecodingReportsTheGridAndOneAttentionRowPerWord(Func<CaptionModel> create)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(9);
-        using var model = (SoftAttentionCaptionModel)((Func<CaptionModel>)Models().First().Arguments[0]!)();
+        using var model = create();
         Assert.That(model.AttentionGrid, Is.EqualTo((2, 2)));
-        var captions = model.Decode(torch.randn([2, Cells * Channels]), Start, End, DecodingOptions.Greedy with { MaxLength = 5 });
+        var captions = model.Decode(torch.randn([2, Cells * Channels]), Start, End, DecodingOptions.Greedy with { MaxLength = 5 })
+            .Concat(model.Decode(torch.randn([2, Cells * Channels]), Start, End, new DecodingOptions { Strategy = DecodingStrategy.Beam, BeamWidth = 2, MaxLength = 5 }));
         foreach (var caption in captions)
         {
             Assert.That(caption.Attention, Has.Count.EqualTo(caption.Tokens.Count));
