@@ -17,7 +17,7 @@ public sealed partial class DependencyDirectionTests
     /// <summary>Used by every stage and using none: the root namespace's guards, file writing.</summary>
     private static readonly string[] Foundation = ["IO", "Concurrency"];
 
-    private static readonly string[] DataFlow = ["Text", "Vision", "Data", "Features", "Modeling", "Evaluation", "Training", "Persistence", "Pipeline"];
+    private static readonly string[] DataFlow = ["Text", "Vision", "Data", "Features", "Modeling", "Encoders", "Evaluation", "Training", "Persistence", "Pipeline"];
 
     private static readonly string Core = Path.Combine(DotnetCommand.RepositoryRoot, "src", "ImageCaptioning");
 

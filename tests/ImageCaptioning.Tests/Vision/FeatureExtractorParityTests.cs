@@ -86,6 +86,45 @@ public sealed class FeatureExtractorParityTests
         AssertMatchesTorchvision(extractor, "vgg16_conv5_3", "vgg16 conv5_3");
     }
 
+    [Test]
+    public void ResNet50_layer4_matches_torchvision_children_before_the_pool_channels_last()
+    {
+        using var extractor = ResNet50SpatialFeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), Cpu);
+        Assert.That((extractor.Name, extractor.GridHeight, extractor.GridWidth, extractor.CellChannels, extractor.Dimension),
+            Is.EqualTo(("resnet50-layer4", 7, 7, 2048, 7 * 7 * 2048)));
+        AssertMatchesTorchvision(extractor, "resnet50_layer4", "resnet50 layer4");
+    }
+
+    [TestCase(FeatureNetwork.ResNet50Layer4, "resnet50-layer4", 7 * 7 * 2048)]
+    [TestCase(FeatureNetwork.Vgg16Conv5_3, "vgg16-conv5_3", 14 * 14 * 512)]
+    public void The_grid_networks_are_built_by_name(FeatureNetwork network, string name, int dimension)
+    {
+        var path = reference.File(network == FeatureNetwork.ResNet50Layer4 ? "resnet50.zip.pth" : "vgg16.zip.pth");
+        using var extractor = FeatureNetworks.Create(network, CnnWeights.FromFile(path), Cpu, new ListLogger());
+        Assert.That((extractor.Name, extractor.Dimension), Is.EqualTo((name, dimension)));
+        using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
+        using var features = extractor.Forward(inputs);
+        FeatureAssert.Close(features.ToArray<float>(), Expected(network == FeatureNetwork.ResNet50Layer4 ? "resnet50_layer4" : "vgg16_conv5_3"), Tolerance, name);
+    }
+
+    [Test]
+    public void The_grid_extractors_refuse_a_transform_without_a_cell()
+    {
+        var tiny = Cpu with { Transform = new ImageTransformOptions { Resize = ImageResize.To(24, 24) } };
+        var exception = Assert.Throws<ArgumentException>(() => ResNet50SpatialFeatureExtractor.CreateRandom(1, tiny).Dispose())!;
+        Assert.That(exception.Message, Does.Contain("24x24").And.Contain("ResNet-50's layer4").And.Contain("at least 32x32"));
+        tiny = Cpu with { Transform = new ImageTransformOptions { Resize = ImageResize.To(15, 40) } };
+        exception = Assert.Throws<ArgumentException>(() => Vgg16SpatialFeatureExtractor.CreateRandom(1, tiny).Dispose())!;
+        Assert.That(exception.Message, Does.Contain("VGG16's conv5_3").And.Contain("at least 16x16"));
+
+        // Sides that 32 does not divide: each of the five halvings rounds up, as the strided convolutions do.
+        using var odd = ResNet50SpatialFeatureExtractor.CreateRandom(1, Cpu with { Transform = new ImageTransformOptions { Resize = ImageResize.To(100, 70) } });
+        Assert.That((odd.GridHeight, odd.GridWidth), Is.EqualTo((3, 4)));
+        using var zeros = torch.zeros(1, 3, 70, 100);
+        using var grid = odd.Forward(zeros);
+        Assert.That(grid.shape, Is.EqualTo(new long[] { 1, 3 * 4 * 2048 }));
+    }
+
     [TestCase("zip")]
     [TestCase("legacy")]
     public void ResNet50_pooled_features_match_torchvision(string format)

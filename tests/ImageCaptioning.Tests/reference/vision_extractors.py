@@ -13,6 +13,7 @@ Writes into OUT_DIR:
   vgg16_fc7.f32                           [N, 4096]: vgg16 with classifier[6] = Identity, eval mode
   vgg16_conv5_3.f32                       [N, 14, 14, 512]: features[:30], channels last
   resnet50_pool.f32                       [N, 2048]: resnet50 with fc = Identity, eval mode
+  resnet50_layer4.f32                     [N, 7, 7, 2048]: children()[:-2] (through layer4), channels last
   manifest.json                           {"images": [...], "outputs": {name: shape}}
 """
 import json
@@ -86,6 +87,8 @@ def main(out_dir):
                 module.num_batches_tracked.fill_(7)
     save_both(resnet.state_dict(), out_dir, "resnet50")
     with torch.no_grad():
+        trunk = torch.nn.Sequential(*list(resnet.children())[:-2])
+        write(trunk(inputs).permute(0, 2, 3, 1).numpy(), out_dir, "resnet50_layer4", outputs)
         resnet.fc = torch.nn.Identity()
         write(resnet(inputs).numpy(), out_dir, "resnet50_pool", outputs)
 

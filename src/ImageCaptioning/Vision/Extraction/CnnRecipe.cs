@@ -36,6 +36,22 @@ internal sealed class CnnRecipe<TNetwork>(string model, string extractorName, Fu
                 extractorName, seed);
         }, extractor);
 
+    /// <summary>
+    /// The extractor over the network with <paramref name="weights"/>; <see cref="CnnWeightsKind.HubCacheOrRandom"/>
+    /// is decided by whether the first of the pretrained file names is in the hub cache.
+    /// </summary>
+    public TExtractor FromWeights<TExtractor>(CnnWeights weights, ILogger? logger, Func<TNetwork, ILogger, TExtractor> extractor)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var resolved = weights.Resolve(pretrainedFileNames[0]);
+        return resolved.Kind switch
+        {
+            CnnWeightsKind.File => FromFile(resolved.Path!, logger, extractor),
+            CnnWeightsKind.Random => CreateRandom(resolved.Seed, logger, extractor),
+            _ => FromDefaultLocation(logger, extractor),
+        };
+    }
+
     private TExtractor Build<TExtractor>(ILogger logger, Action<TNetwork, ILogger> setWeights, Func<TNetwork, ILogger, TExtractor> extractor)
     {
         var network = create();

@@ -12,9 +12,12 @@ public sealed class ResNet50FeatureExtractor : FeatureExtractor
     /// <summary>Values per image.</summary>
     public const int FeatureDimension = ResNet50.PooledChannels;
 
-    private static readonly CnnRecipe<ResNet50> Recipe = new("ResNet-50", "ResNet-50", () => new ResNet50(includeClassifier: false),
-        new HashSet<string>(["fc.weight", "fc.bias"], StringComparer.Ordinal), normalLinear: false, PretrainedWeights.ResNet50FileNames,
-        "torchvision.models.resnet50(weights='IMAGENET1K_V1')");
+    private static readonly CnnRecipe<ResNet50> Recipe = ResNet50Recipe("ResNet-50", ResNet50Output.Pooled);
+
+    /// <summary>The ResNet-50 recipe, shared with <see cref="ResNet50SpatialFeatureExtractor"/> but for where its network stops.</summary>
+    internal static CnnRecipe<ResNet50> ResNet50Recipe(string extractorName, ResNet50Output output) =>
+        new("ResNet-50", extractorName, () => new ResNet50(output), new HashSet<string>(["fc.weight", "fc.bias"], StringComparer.Ordinal),
+            normalLinear: false, PretrainedWeights.ResNet50FileNames, "torchvision.models.resnet50(weights='IMAGENET1K_V1')");
 
     private ResNet50FeatureExtractor(ResNet50 network, FeatureExtractorOptions? options, ILogger? logger)
         : base(network, "resnet50-avgpool", FeatureDimension, options, logger)

@@ -1,6 +1,22 @@
 
 namespace ImageCaptioning.Vision;
 
+/// <summary>What a <see cref="ResNet50"/> computes.</summary>
+public enum ResNet50Output
+{
+    /// <summary>The full torchvision network: ImageNet logits from <c>fc</c>.</summary>
+    Logits,
+
+    /// <summary>Without <c>fc</c>: the 2048 globally average-pooled values.</summary>
+    Pooled,
+
+    /// <summary>
+    /// The last block's map before the pool: <c>layer4</c>'s output <c>[B, 2048, H', W']</c>, each side halved (rounding
+    /// up) five times (7×7 for 224×224 inputs, 2×2 for 64×64).
+    /// </summary>
+    Layer4,
+}
+
 /// <summary>
 /// torchvision's <c>resnet50</c> with its exact state_dict keys (<c>conv1</c>, <c>bn1</c>,
 /// <c>layer1.0.conv1</c> … <c>layer4.2.bn3</c>, <c>layerN.0.downsample.0/1</c>, <c>fc</c>). The stride of a
@@ -15,9 +31,20 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     /// Builds the network with PyTorch's default initialisation. Without <paramref name="includeClassifier"/> the
     /// <c>fc</c> layer is left out and <see cref="forward"/> returns the 2048 pooled values.
     /// </summary>
-    public ResNet50(bool includeClassifier = true, int numClasses = 1000) : base(nameof(ResNet50))
+    public ResNet50(bool includeClassifier = true, int numClasses = 1000)
+        : this(includeClassifier ? ResNet50Output.Logits : ResNet50Output.Pooled, numClasses)
+    {
+    }
+
+    /// <summary>
+    /// Builds the network that stops at <paramref name="output"/>, with PyTorch's default initialisation; only
+    /// <see cref="ResNet50Output.Logits"/> has the <c>fc</c> keys.
+    /// </summary>
+    public ResNet50(ResNet50Output output, int numClasses = 1000) : base(nameof(ResNet50))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
+        if (!Enum.IsDefined(output)) throw new ArgumentOutOfRangeException(nameof(output), output, "not a ResNet50Output");
+        Output = output;
         conv1 = this.Register("conv1", torch.nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false));
         bn1 = this.Register("bn1", torch.nn.BatchNorm2d(64));
         relu = this.Register("relu", torch.nn.ReLU(inplace: true));
@@ -28,7 +55,18 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
         layer3 = this.Register("layer3", MakeLayer(ref inplanes, 256, 6, 2));
         layer4 = this.Register("layer4", MakeLayer(ref inplanes, 512, 3, 2));
         avgpool = this.Register("avgpool", torch.nn.AdaptiveAvgPool2d(1));
-        if (includeClassifier) fc = this.Register("fc", torch.nn.Linear(PooledChannels, numClasses));
+        if (output == ResNet50Output.Logits) fc = this.Register("fc", torch.nn.Linear(PooledChannels, numClasses));
+    }
+
+    /// <summary>Where the network stops.</summary>
+    public ResNet50Output Output { get; }
+
+    /// <summary>
+    /// Keeps the torchvision names above when this network becomes a child of another module (TorchSharp would add
+    /// its properties' backing fields as children again, duplicating the state_dict's keys).
+    /// </summary>
+    protected override void RegisterComponents()
+    {
     }
 
     /// <summary>The 7×7 stem convolution.</summary>
@@ -58,10 +96,13 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     /// <summary>The global average pool.</summary>
     public AdaptiveAvgPool2d avgpool { get; }
 
-    /// <summary>The ImageNet classifier, or null when left out.</summary>
+    /// <summary>The ImageNet classifier; null unless <see cref="Output"/> is <see cref="ResNet50Output.Logits"/>.</summary>
     public Linear? fc { get; }
 
-    /// <summary>Maps normalised images <c>[B, 3, H, W]</c> to logits, or to pooled features <c>[B, 2048]</c> without <c>fc</c>.</summary>
+    /// <summary>
+    /// Maps normalised images <c>[B, 3, H, W]</c> to logits, to pooled features <c>[B, 2048]</c>, or to the
+    /// <c>layer4</c> map <c>[B, 2048, H', W']</c>, as <see cref="Output"/> says.
+    /// </summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
@@ -69,8 +110,20 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
         var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(blocked ? MkldnnInference.ToMkldnn(input) : input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
         if (blocked) x = MkldnnInference.ToDense(x);
+        if (Output == ResNet50Output.Layer4) return x.MoveToOuterDisposeScope();
         var pooled = avgpool.forward(x).flatten(1);
         return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The size of the <see cref="ResNet50Output.Layer4"/> map for an input of <paramref name="height"/> ×
+    /// <paramref name="width"/>: the stem's convolution and max-pool and the first 3×3 convolutions of
+    /// <c>layer2</c>–<c>layer4</c> each map a side n to ⌊(n − 1) / 2⌋ + 1.
+    /// </summary>
+    internal static (int Height, int Width) Layer4Grid(int height, int width)
+    {
+        for (var i = 0; i < 5; i++) (height, width) = ((height - 1) / 2 + 1, (width - 1) / 2 + 1);
+        return (height, width);
     }
 
     private static Sequential MakeLayer(ref int inplanes, int planes, int blocks, int stride)
@@ -107,6 +160,11 @@ public sealed class Bottleneck : torch.nn.Module<Tensor, Tensor>
         bn3 = this.Register("bn3", torch.nn.BatchNorm2d(planes * Expansion));
         relu = this.Register("relu", torch.nn.ReLU(inplace: true));
         if (downsample is not null) this.downsample = this.Register("downsample", downsample);
+    }
+
+    /// <summary>Keeps the torchvision names above, as <see cref="ResNet50"/> does.</summary>
+    protected override void RegisterComponents()
+    {
     }
 
     /// <summary>1×1 reduction.</summary>

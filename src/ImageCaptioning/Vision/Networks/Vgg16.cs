@@ -71,6 +71,17 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     /// <summary>Where the network stops.</summary>
     public Vgg16Output Output { get; }
 
+    /// <summary>
+    /// Keeps the torchvision names above when this network becomes a child of another module (TorchSharp would add
+    /// its properties' backing fields as children again, duplicating the state_dict's keys).
+    /// </summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>The size of the <see cref="Vgg16Output.Conv5_3"/> map for an input of <paramref name="height"/> × <paramref name="width"/>: four 2×2 max-pools, each rounding down.</summary>
+    internal static (int Height, int Width) Conv5_3Grid(int height, int width) => (height >> 4, width >> 4);
+
     /// <summary>The convolutional trunk (<c>features.*</c>).</summary>
     public Sequential features { get; }
 
