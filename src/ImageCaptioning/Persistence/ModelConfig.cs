@@ -1,3 +1,4 @@
+using ImageCaptioning.Encoders;
 using ImageCaptioning.Modeling;
 
 namespace ImageCaptioning.Persistence;
@@ -70,6 +71,5 @@ internal static class ModelConfig
     private static ImageEncoderDescription Description(EncoderConfig config, string path) =>
         new(config.Kind ?? throw new InvalidDataException($"{path}: 'encoder' lacks 'kind'"), config.Settings ?? new Dictionary<string, string>());
 
-    private static ImageEncoder CreateEncoder(ImageEncoderDescription description) =>
-        throw new ArgumentException($"unknown encoder kind '{description.Kind}'");
+    private static ImageEncoder CreateEncoder(ImageEncoderDescription description) => ImageEncoders.Create(description);
 }

@@ -1,3 +1,4 @@
+using ImageCaptioning.Encoders;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
 using ImageCaptioning.Vision;
@@ -21,6 +22,7 @@ public sealed partial class CaptionPipelineBuilder
     private TokenizerChoice tokenizer = new(null, 1);
     private Func<CaptionModelOptions, CaptionModelOptions> configureModel = o => o;
     private readonly List<ModelChoice> gridModels = [];
+    private EncoderChoice? encoder;
     private Device? device;
     private ILoggerFactory? loggerFactory;
     private IProgress<PipelineProgress>? progress;
@@ -191,6 +193,36 @@ public sealed partial class CaptionPipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Trains a small CNN from scratch inside the model, for images without pretrained weights:
+    /// <c>WithEncoder(new SmallCnnEncoderOptions { InputSize = 64 })</c>. The images are decoded and resized to the
+    /// encoder's input once (their pixels are cached, as features would be) and the CNN computes their grid in every
+    /// training step. Needs a grid model (<c>WithModel(SoftAttentionOptions)</c> or <c>WithModel(TransformerCaptionOptions)</c>)
+    /// and replaces the feature extractor (do not call WithVgg16, WithResNet50 or WithFeatureExtractor).
+    /// </summary>
+    public CaptionPipelineBuilder WithEncoder(SmallCnnEncoderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Mutate();
+        featureChoices.Add(nameof(WithEncoder));
+        encoder = new EncoderChoice.SmallCnn(options.Validate());
+        return this;
+    }
+
+    /// <summary>
+    /// Fine-tunes the last <see cref="PretrainedCnnEncoderOptions.TrainableBlocks"/> blocks of ResNet-50 or VGG16
+    /// inside the model, with their own learning rate (<see cref="PipelineTrainingOptions.EncoderLearningRate"/>), as
+    /// sgrvinod's tutorial does. The rest is as for <see cref="WithEncoder(SmallCnnEncoderOptions)"/>.
+    /// </summary>
+    public CaptionPipelineBuilder WithEncoder(PretrainedCnnEncoderOptions options, CnnWeights? weights = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Mutate();
+        featureChoices.Add(nameof(WithEncoder));
+        encoder = new EncoderChoice.Pretrained(options.Validate(), weights ?? CnnWeights.HubCache);
+        return this;
+    }
+
     /// <summary>Runs extraction, training and captioning on <paramref name="target"/> (default: CUDA when available, else CPU).</summary>
     public CaptionPipelineBuilder WithDevice(Device target)
     {
@@ -246,7 +278,7 @@ public sealed partial class CaptionPipelineBuilder
         if (sources.Count > 1)
             throw new InvalidOperationException($"more than one caption source ({string.Join(", ", sources.Select(s => s.Description))}): call only one of WithFlickr8k, WithCoco, WithKarpathySplits or WithCaptions");
         if (featureChoices.Count == 0)
-            throw new InvalidOperationException("no feature extractor: call WithVgg16(), WithResNet50() or WithFeatureExtractor(extractor)");
+            throw new InvalidOperationException("no feature extractor: call WithVgg16(), WithResNet50(), WithFeatureExtractor(extractor) or WithEncoder(...)");
         if (featureChoices.Count > 1)
             throw new InvalidOperationException($"more than one feature extractor ({string.Join(", ", featureChoices)}): call only one of them");
         var (train, validation) = splitFractions ?? (0.8, 0);
@@ -263,9 +295,11 @@ public sealed partial class CaptionPipelineBuilder
         if (gridModels.Count > 1)
             throw new InvalidOperationException($"more than one architecture ({string.Join(", ", gridModels.Select(m => m.Name))}): call WithModel with one kind of options");
         ModelChoice model = gridModels.Count == 1 ? gridModels[0] : new ModelChoice.ShowAndTell(modelOptions);
+        if (encoder is not null && model is ModelChoice.ShowAndTell)
+            throw new InvalidOperationException("WithEncoder needs a grid model: call WithModel(new SoftAttentionOptions { ... }) or WithModel(new TransformerCaptionOptions { ... }); the Show-and-Tell models read cached feature vectors");
         extractorOptions = extractorOptions with { Device = extractorOptions.Device ?? device };
         return new CaptionPipelineDefinition(sources[0], network, weights, customExtractor, extractorOptions, featureCache, tokenizer,
-            model, device, loggerFactory, progress, seed, (train, validation), reading);
+            model, encoder, device, loggerFactory, progress, seed, (train, validation), reading);
     }
 
     /// <summary>Builds and trains: <c>Train(o =&gt; o with { Epochs = 20 })</c>.</summary>

@@ -45,12 +45,14 @@ public sealed partial class CaptionPipelineDefinition
     {
         var imagePaths = ImagePaths(corpus.ImageIds);
         var ownsExtractor = customExtractor is null;
-        var extractor = customExtractor ?? FeatureNetworks.Create(Network!.Value, Weights, extractorOptions with { Device = device },
-            loggerFactory.CreateLogger("ImageCaptioning.Vision"));
+        var visionLogger = loggerFactory.CreateLogger("ImageCaptioning.Vision");
+        var extractor = customExtractor
+            ?? (Encoder is { } encoder ? encoder.PixelExtractor(extractorOptions with { Device = device }, visionLogger) : null)
+            ?? FeatureNetworks.Create(Network!.Value, Weights, extractorOptions with { Device = device }, visionLogger);
         FeatureStore? store = null;
         try
         {
-            var weightsTag = customExtractor is null ? FeatureNetworks.Resolve(Network!.Value, Weights).Tag : "custom";
+            var weightsTag = customExtractor is not null ? "custom" : Encoder is not null ? "decoded" : FeatureNetworks.Resolve(Network!.Value, Weights).Tag;
             // One folder per extractor and weights under the cache root: features of different weights never mix.
             var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
             store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);
@@ -94,12 +96,22 @@ public sealed partial class CaptionPipelineDefinition
     internal TrainedModel TrainModel(PipelineDatasets datasets, int featureDimension, PipelineTrainingOptions options, Device device, CancellationToken cancellationToken)
     {
         var vocabulary = datasets.Vocabulary;
-        var model = Model.Create(vocabulary.VocabularySize, vocabulary.PadId, featureDimension, encoder: null, device);
+        var encoder = Encoder?.Create(loggerFactory.CreateLogger("ImageCaptioning.Encoders"));
+        CaptionModel model;
+        try
+        {
+            model = Model.Create(vocabulary.VocabularySize, vocabulary.PadId, featureDimension, encoder, device);
+        }
+        catch
+        {
+            encoder?.Dispose();
+            throw;
+        }
         try
         {
             var trainerOptions = new CaptionTrainerOptions
             {
-                Epochs = options.Epochs, LearningRate = options.LearningRate, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
+                Epochs = options.Epochs, LearningRate = options.LearningRate, EncoderLearningRate = options.EncoderLearningRate, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
                 Patience = options.Patience, CheckpointDirectory = options.CheckpointDirectory, ValidationBleu = options.ValidationBleu,
                 Seed = Seed, Device = device, PrefetchDepth = options.PrefetchDepth,
             };

@@ -23,7 +23,7 @@ public sealed partial class CaptionPipelineDefinition
     private readonly CaptionReaderOptions reading;
 
     internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, CnnWeights weights, IFeatureExtractor? customExtractor,
-        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, ModelChoice model, Device? device,
+        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, ModelChoice model, EncoderChoice? encoder, Device? device,
         ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
         (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
@@ -31,6 +31,7 @@ public sealed partial class CaptionPipelineDefinition
         (Model, Device, this.loggerFactory, this.progress, Seed, this.split) =
             (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
         this.reading = reading;
+        Encoder = encoder;
     }
 
     /// <summary>The built-in CNN, or null for a custom extractor.</summary>
@@ -43,6 +44,8 @@ public sealed partial class CaptionPipelineDefinition
     public CaptionModelOptions? ModelOptions => (Model as ModelChoice.ShowAndTell)?.Options;
 
     internal ModelChoice Model { get; }
+
+    internal EncoderChoice? Encoder { get; }
 
     /// <summary>The device, or null for CUDA when available, else CPU.</summary>
     public Device? Device { get; }

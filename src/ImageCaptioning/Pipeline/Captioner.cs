@@ -249,6 +249,13 @@ public sealed class Captioner : IDisposable
                 extractor = FeatureNetworks.Create(network, weights, options,
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             }
+            else if (extractor is null && bundle.Model.Encoder is not null)
+            {
+                // The encoder is in the model: the extractor only decodes and transforms, as it did for training.
+                var options = new FeatureExtractorOptions { Transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224, Device = device };
+                if (decoder is not null) options = options with { Decoder = decoder };
+                extractor = new PixelFeatureExtractor(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
+            }
             if (extractor is not null && extractor.Dimension != bundle.Model.InputDimension)
             {
                 var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.InputDimension}";

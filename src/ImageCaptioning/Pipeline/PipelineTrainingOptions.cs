@@ -17,6 +17,9 @@ public sealed record PipelineTrainingOptions
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init => field = OptionGuard.Positive(value); } = 1e-3;
 
+    /// <summary>Adam's learning rate for a trainable encoder (<c>WithEncoder</c>); null uses <see cref="LearningRate"/>.</summary>
+    public double? EncoderLearningRate { get; init => field = value is { } rate ? OptionGuard.Positive(rate) : null; }
+
     /// <summary>Global gradient-norm clipping; null turns it off.</summary>
     public double? GradientClipNorm { get; init => field = OptionGuard.Require(value, value is null or > 0, "must be positive (or null for no clipping)"); } = 5.0;
 

@@ -112,15 +112,10 @@ public sealed partial class CaptionTrainer : IDisposable
     {
         if (model.Encoder is not { } encoder)
             return torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
-        var encoderParameters = new HashSet<Parameter>(encoder.parameters(), ReferenceEqualityComparer.Instance);
-        var decoder = model.parameters().Where(p => !encoderParameters.Contains(p)).ToArray();
-        var groups = new List<Adam.ParamGroup>
-        {
-            new(decoder, new Adam.Options { LearningRate = options.LearningRate }),
-        };
+        var decoder = model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
+        var groups = new List<Adam.ParamGroup> { new(decoder, lr: options.LearningRate) };
         var trainable = encoder.TrainableParameters().ToArray();
-        if (trainable.Length > 0)
-            groups.Add(new Adam.ParamGroup(trainable, new Adam.Options { LearningRate = options.EncoderLearningRate ?? options.LearningRate }));
+        if (trainable.Length > 0) groups.Add(new Adam.ParamGroup(trainable, lr: options.EncoderLearningRate ?? options.LearningRate));
         return torch.optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
     }
 

@@ -1,3 +1,4 @@
+using ImageCaptioning.Encoders;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Synthetic;
@@ -72,6 +73,44 @@ public sealed class GridModelPipelineTests
         using var loaded = Captioner.Load(dir.File("model-" + attends), torch.CPU, extractor: extractor);
         Assert.That(loaded.Bundle.Model.GetType(), Is.EqualTo(model.GetType()));
         Assert.That(loaded.Caption(images), Is.EqualTo(captions), "the saved model captions as the trained one");
+    }
+
+    [Test]
+    public void ASmallCnnTrainsInsideTheModelAndTheSavedCaptionerRebuildsItsPixelInput()
+    {
+        using var captioner = CaptionPipeline.Create()
+            .WithEncoder(new SmallCnnEncoderOptions { InputSize = 32, Widths = [8, 16] })
+            .WithModel(new SoftAttentionOptions { EmbeddingSize = 16, HiddenSize = 16, AttentionSize = 16 })
+            .WithFlickr8k(data.Directory)
+            .WithFeatureCache(dir.File("cache-encoder"))
+            .WithSplit(0.7, 0.1)
+            .WithDevice(torch.CPU)
+            .WithSeed(3)
+            .Train(o => o with { Epochs = 2, BatchSize = 16, EncoderLearningRate = 3e-3, CheckpointDirectory = dir.File("checkpoints-encoder") });
+        var model = captioner.Bundle.Model;
+        Assert.That(model.Encoder, Is.InstanceOf<SmallCnnEncoder>());
+        Assert.That(model.InputDimension, Is.EqualTo(3 * 32 * 32), "the cache holds pixels, the encoder computes the grid");
+        Assert.That(model.AttentionGrid, Is.EqualTo((8, 8)));
+        Assert.That(model.state_dict().Keys, Has.Some.StartsWith("encoder.layers."));
+
+        var result = captioner.Evaluate();
+        var images = captioner.ImageIds(SplitPart.Test).Take(3).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        Assert.That(captions[0], Is.EqualTo(result.Images.First(i => i.ImageId == captioner.ImageIds(SplitPart.Test)[0]).Hypothesis));
+
+        captioner.Save(dir.File("model-encoder"));
+        using var loaded = Captioner.Load(dir.File("model-encoder"), torch.CPU);
+        Assert.That(loaded.Bundle.Model.Encoder, Is.InstanceOf<SmallCnnEncoder>());
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions), "the loaded captioner decodes pixels and runs the same encoder");
+    }
+
+    [Test]
+    public void AnEncoderNeedsAGridModel()
+    {
+        var builder = CaptionPipeline.Create().WithEncoder(new SmallCnnEncoderOptions()).WithFlickr8k(data.Directory);
+        Assert.That(Assert.Throws<InvalidOperationException>(() => builder.Build())!.Message, Does.Contain("WithEncoder needs a grid model"));
+        var both = CaptionPipeline.Create().WithEncoder(new SmallCnnEncoderOptions()).WithVgg16().WithFlickr8k(data.Directory).WithModel(new SoftAttentionOptions());
+        Assert.That(Assert.Throws<InvalidOperationException>(() => both.Build())!.Message, Does.Contain("more than one feature extractor"));
     }
 
     [Test]
