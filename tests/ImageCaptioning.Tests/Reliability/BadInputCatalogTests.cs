@@ -188,6 +188,8 @@ public sealed class BadInputCatalogTests
         yield return Bundle("config.json format 3", b => EditJson(Path.Combine(b, "config.json"), j => j["format"] = 3), "config.json");
         yield return Bundle("config.json with 0 LSTM layers", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["layers"] = 0), "config.json");
         yield return Bundle("config.json with another hidden size than the weights", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["hiddenSize"] = 20), "model.safetensors");
+        yield return Bundle("config.json with two architectures", b => EditJson(Path.Combine(b, "config.json"), j => j["transformer"] = new System.Text.Json.Nodes.JsonObject { ["vocabularySize"] = 26 }), "config.json");
+        yield return Bundle("config.json with an encoder for a Show-and-Tell model", b => EditJson(Path.Combine(b, "config.json"), j => j["encoder"] = new System.Text.Json.Nodes.JsonObject { ["kind"] = "small-cnn" }), "config.json");
         yield return Bundle("model.safetensors with 64 bytes flipped", b => Tamper.FlipTensorBytes(Path.Combine(b, "model.safetensors")), "model.safetensors");
         yield return Bundle("model.safetensors truncated", b => Truncate(Path.Combine(b, "model.safetensors"), 100), "model.safetensors");
         yield return Bundle("vocab.txt with two tokens swapped", b => SwapLines(Path.Combine(b, "vocab.txt")), "vocab.txt");
