@@ -149,5 +149,5 @@ internal static class Demo
 
     public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128] };
 
-    public static SoftAttentionOptions Decoder { get; } = new() { EmbeddingSize = 64, HiddenSize = 256, AttentionSize = 128, AttentionRegularization = 1 };
+    public static SoftAttentionOptions Decoder { get; } = new() { EmbeddingSize = 64, HiddenSize = 256, AttentionSize = 128, AttentionRegularization = 0 };
 }
