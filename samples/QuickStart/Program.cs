@@ -32,11 +32,12 @@ var encoderSize = new Option<int>("--encoder-size", () => Demo.EncoderSize, "Sid
 var batch = new Option<int>("--batch", () => 64, "Captions per training batch.");
 var learningRate = new Option<double>("--lr", () => Demo.LearningRate, "Adam's learning rate for the main model.");
 var maxObjects = new Option<int>("--max-objects", () => 3, "The most shapes in an image (1 to 9).");
+var captions = new Option<int>("--captions", () => Demo.CaptionsPerImage, $"Captions per image (1 to {SyntheticDatasetOptions.MaxCaptionsPerImage}), each a different phrasing; the first is the canonical one.");
 var noComparison = new Option<bool>("--no-comparison", "Train only the main model: skip the recipe model and the control.");
 
 var command = new RootCommand("The demo: synthetic captioned images; a CNN + soft-attention captioner against the VGG16 + LSTM recipe and a zero-feature control; BLEU-1..4, CIDEr-D and scene accuracy on held-out images; an HTML report with attention heat-maps.")
 {
-    output, images, epochs, recipeEpochs, imageSize, encoderSize, batch, learningRate, maxObjects, noComparison,
+    output, images, epochs, recipeEpochs, imageSize, encoderSize, batch, learningRate, maxObjects, captions, noComparison,
 };
 images.AddValidator(r =>
 {
@@ -53,6 +54,7 @@ encoderSize.AddValidator(r =>
 OptionRules.Range(images, 1, 1_000_000);
 OptionRules.Range(imageSize, 32, 2048);
 OptionRules.Range(maxObjects, 1, 9);
+OptionRules.Range(captions, 1, SyntheticDatasetOptions.MaxCaptionsPerImage);
 foreach (var option in new Option[] { epochs, recipeEpochs, batch }) OptionRules.Range(option, 1);
 OptionRules.Positive(learningRate);
 command.SetHandler(context =>
@@ -60,7 +62,7 @@ command.SetHandler(context =>
     var parsed = context.ParseResult;
     var settings = new DemoSettings(Path.GetFullPath(parsed.GetValueForOption(output)!), parsed.GetValueForOption(images), parsed.GetValueForOption(epochs),
         parsed.GetValueForOption(recipeEpochs), parsed.GetValueForOption(imageSize), parsed.GetValueForOption(encoderSize), parsed.GetValueForOption(batch),
-        parsed.GetValueForOption(learningRate), parsed.GetValueForOption(maxObjects), !parsed.GetValueForOption(noComparison));
+        parsed.GetValueForOption(learningRate), parsed.GetValueForOption(maxObjects), parsed.GetValueForOption(captions), !parsed.GetValueForOption(noComparison));
     context.ExitCode = Run(settings);
 });
 return await BadInput.RunAsync(command, args);
@@ -75,7 +77,7 @@ static int Run(DemoSettings s)
         .AddFilter("ImageCaptioning.Training", LogLevel.Warning));
 
     // 1. Data: JPEG files and captions.txt in the Flickr8k layout, so the real reading path runs.
-    var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = s.Images, ImageSize = s.ImageSize, MaxObjectCount = s.MaxObjects, Seed = 1 })
+    var data = new SyntheticCaptionedImages(new SyntheticDatasetOptions { ImageCount = s.Images, ImageSize = s.ImageSize, MaxObjectCount = s.MaxObjects, CaptionsPerImage = s.Captions, Seed = 1 })
         .Generate(Path.Combine(s.Output, "data"), loggerFactory.CreateLogger("QuickStart"));
     Console.WriteLine($"dataset: {data.Images.Count} images in {data.Directory} ({clock.Elapsed.TotalSeconds:F0} s)");
 
@@ -139,15 +141,15 @@ static int Run(DemoSettings s)
 
 /// <summary>What the command line chose.</summary>
 internal sealed record DemoSettings(string Output, int Images, int Epochs, int RecipeEpochs, int ImageSize, int EncoderSize, int Batch,
-    double LearningRate, int MaxObjects, bool Comparison);
+    double LearningRate, int MaxObjects, int Captions, bool Comparison);
 
 /// <summary>The demo's defaults and targets, in one place.</summary>
 internal static class Demo
 {
-    public const int Images = 2000, ImageSize = 64, EncoderSize = 48, Epochs = 6, RecipeEpochs = 8;
+    public const int Images = 2000, ImageSize = 64, EncoderSize = 48, Epochs = 6, RecipeEpochs = 8, CaptionsPerImage = 5;
     public const double LearningRate = 0.002, ObjectTarget = 0.9, GainTarget = 0.2;
 
-    public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128] };
+    public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128], Downsampling = SmallCnnDownsampling.MaxPool };
 
     public static SoftAttentionOptions Decoder { get; } = new() { EmbeddingSize = 64, HiddenSize = 256, AttentionSize = 128, AttentionRegularization = 0 };
 }

@@ -12,6 +12,7 @@ internal sealed class EncoderSettings
     public const string InputSize = "inputSize";
     public const string Widths = "widths";
     public const string ConvolutionsPerStage = "convolutionsPerStage";
+    public const string Downsampling = "downsampling";
     public const string BatchNorm = "batchNorm";
     public const string Network = "network";
     public const string TrainableBlocks = "trainableBlocks";

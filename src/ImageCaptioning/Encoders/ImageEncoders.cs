@@ -21,13 +21,14 @@ public static class ImageEncoders
             case SmallCnnEncoder.Kind:
             {
                 var settings = new EncoderSettings(description, EncoderSettings.InputSize, EncoderSettings.Widths,
-                    EncoderSettings.ConvolutionsPerStage, EncoderSettings.BatchNorm);
+                    EncoderSettings.ConvolutionsPerStage, EncoderSettings.BatchNorm, EncoderSettings.Downsampling);
                 return new SmallCnnEncoder(settings.Options(s => new SmallCnnEncoderOptions
                 {
                     InputSize = s.Int(EncoderSettings.InputSize),
                     Widths = s.Ints(EncoderSettings.Widths),
                     ConvolutionsPerStage = s.Int(EncoderSettings.ConvolutionsPerStage),
                     BatchNorm = s.Bool(EncoderSettings.BatchNorm),
+                    Downsampling = s.Enum<SmallCnnDownsampling>(EncoderSettings.Downsampling),
                 }.Validate()));
             }
             case PretrainedCnnEncoder.Kind:

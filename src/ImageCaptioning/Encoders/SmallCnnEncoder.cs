@@ -28,11 +28,13 @@ public sealed class SmallCnnEncoder : ImageEncoder
         {
             for (var i = 0; i < Options.ConvolutionsPerStage; i++)
             {
-                modules.Add(torch.nn.Conv2d(channels, width, 3, stride: i == 0 ? 2 : 1, padding: 1, bias: !Options.BatchNorm));
+                var stride = i == 0 && Options.Downsampling == SmallCnnDownsampling.StridedConvolution ? 2 : 1;
+                modules.Add(torch.nn.Conv2d(channels, width, 3, stride: stride, padding: 1, bias: !Options.BatchNorm));
                 if (Options.BatchNorm) modules.Add(torch.nn.BatchNorm2d(width));
                 modules.Add(torch.nn.ReLU(inplace: true));
                 channels = width;
             }
+            if (Options.Downsampling == SmallCnnDownsampling.MaxPool) modules.Add(torch.nn.MaxPool2d(2));
         }
 
         layers = this.Register("layers", torch.nn.Sequential(modules));
@@ -62,6 +64,7 @@ public sealed class SmallCnnEncoder : ImageEncoder
         [EncoderSettings.Widths] = string.Join(',', Options.Widths.Select(w => w.ToString(CultureInfo.InvariantCulture))),
         [EncoderSettings.ConvolutionsPerStage] = Options.ConvolutionsPerStage.ToString(CultureInfo.InvariantCulture),
         [EncoderSettings.BatchNorm] = Options.BatchNorm ? "true" : "false",
+        [EncoderSettings.Downsampling] = Options.Downsampling.ToString(),
     });
 
     /// <summary>Maps pixel rows <c>[N, 3·S·S]</c> (<see cref="PixelFeatureExtractor"/>'s) to the grid <c>[N, (S/2^stages)², last width]</c>.</summary>

@@ -33,6 +33,13 @@ public sealed record SmallCnnEncoderOptions
     public int ConvolutionsPerStage { get; init => field = OptionGuard.AtLeast(value, 1); } = 1;
 
     /// <summary>
+    /// How each stage halves the side: a stride-2 first convolution (the default, cheapest), or stride-1 convolutions
+    /// at the stage's resolution followed by a 2×2 max-pool, which costs about four times the convolution work and
+    /// keeps small shapes' edges for the pool to pick.
+    /// </summary>
+    public SmallCnnDownsampling Downsampling { get; init => field = OptionGuard.Defined(value); } = SmallCnnDownsampling.StridedConvolution;
+
+    /// <summary>
     /// Whether a batch norm follows each convolution (which then has no bias). Default true: trained from scratch with
     /// the decoder's learning rate, the normalised stages train in fewer epochs; the batches' images are distinct, so
     /// their statistics are those of real images.
@@ -54,4 +61,14 @@ public sealed record SmallCnnEncoderOptions
                 $"InputSize must be a multiple of 2^{Stages} so that each of the {Stages} stages halves an even side");
         return this;
     }
+}
+
+/// <summary>How a <see cref="SmallCnnEncoder"/> stage halves the side of its input.</summary>
+public enum SmallCnnDownsampling
+{
+    /// <summary>The stage's first convolution has stride 2.</summary>
+    StridedConvolution,
+
+    /// <summary>The stage's convolutions have stride 1, and a 2×2 max-pool ends the stage.</summary>
+    MaxPool,
 }

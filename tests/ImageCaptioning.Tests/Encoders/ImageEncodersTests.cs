@@ -15,6 +15,8 @@ public sealed class ImageEncodersTests
     private static IEnumerable<TestCaseData> Encoders()
     {
         yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder())).SetArgDisplayNames("small-cnn defaults");
+        yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder(new SmallCnnEncoderOptions { InputSize = 32, Widths = [4, 8], Downsampling = SmallCnnDownsampling.MaxPool })))
+            .SetArgDisplayNames("small-cnn with max-pool stages");
         yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder(new SmallCnnEncoderOptions
         {
             InputSize = 24, Widths = [3, 5, 7], ConvolutionsPerStage = 3, BatchNorm = false,

@@ -18,6 +18,8 @@ public sealed class SmallCnnEncoderTests
     {
         yield return new TestCaseData(new SmallCnnEncoderOptions { InputSize = 16, Widths = [4, 6, 8], ConvolutionsPerStage = 2 }).SetArgDisplayNames("batch-norm, 2 convolutions a stage");
         yield return new TestCaseData(new SmallCnnEncoderOptions { InputSize = 12, Widths = [5, 7], BatchNorm = false }).SetArgDisplayNames("no batch norm, 3x3 grid");
+        yield return new TestCaseData(new SmallCnnEncoderOptions { InputSize = 16, Widths = [4, 6], Downsampling = SmallCnnDownsampling.MaxPool })
+            .SetArgDisplayNames("max-pool stages, 4x4 grid");
     }
 
     [TestCaseSource(nameof(Shapes))]
@@ -47,7 +49,7 @@ public sealed class SmallCnnEncoderTests
         var spec = new JsonObject
         {
             ["widths"] = new JsonArray(options.Widths.Select(w => (JsonNode)w).ToArray()), ["convolutionsPerStage"] = options.ConvolutionsPerStage,
-            ["batchNorm"] = options.BatchNorm, ["inputSize"] = options.InputSize, ["state"] = state,
+            ["batchNorm"] = options.BatchNorm, ["downsampling"] = options.Downsampling.ToString(), ["inputSize"] = options.InputSize, ["state"] = state,
             ["rows"] = TensorJson.Encode(rows), ["upstream"] = TensorJson.Encode(upstream),
         };
         using var dir = new TempDirectory();

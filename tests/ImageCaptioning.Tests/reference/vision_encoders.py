@@ -56,12 +56,16 @@ def small_cnn(spec_path):
         spec = json.load(f)
     layers, channels = [], 3
     for width in spec["widths"]:
+        pool = spec.get("downsampling") == "MaxPool"
         for i in range(spec["convolutionsPerStage"]):
-            layers.append(nn.Conv2d(channels, width, 3, stride=2 if i == 0 else 1, padding=1, bias=not spec["batchNorm"]))
+            stride = 2 if i == 0 and not pool else 1
+            layers.append(nn.Conv2d(channels, width, 3, stride=stride, padding=1, bias=not spec["batchNorm"]))
             if spec["batchNorm"]:
                 layers.append(nn.BatchNorm2d(width))
             layers.append(nn.ReLU(inplace=True))
             channels = width
+        if pool:
+            layers.append(nn.MaxPool2d(2))
     model = nn.Module()
     model.layers = nn.Sequential(*layers)
     model.load_state_dict({k: tensor(v) for k, v in spec["state"].items()}, strict=True)
