@@ -113,7 +113,7 @@ public sealed partial class CaptionPipelineDefinition
             {
                 Epochs = options.Epochs, LearningRate = options.LearningRate, EncoderLearningRate = options.EncoderLearningRate, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
                 Patience = options.Patience, CheckpointDirectory = options.CheckpointDirectory, ValidationBleu = options.ValidationBleu,
-                Seed = Seed, Device = device, PrefetchDepth = options.PrefetchDepth,
+                Seed = Seed, Device = device, PrefetchDepth = options.PrefetchDepth, SelfCritical = options.SelfCritical,
             };
             using var trainer = new CaptionTrainer(model, trainerOptions, loggerFactory.CreateLogger("ImageCaptioning.Training"),
                 new ProgressRelay<TrainingProgress>(p => Report(PipelineStage.Training, p.GlobalStep, (long)p.Epochs * p.StepsPerEpoch,

@@ -41,6 +41,14 @@ public sealed record PipelineTrainingOptions
     /// </summary>
     public bool ZeroImageFeatures { get; init; }
 
+    /// <summary>
+    /// Self-critical sequence training after the <see cref="Epochs"/> cross-entropy epochs
+    /// (<see cref="Training.CaptionTrainerOptions.SelfCritical"/>): captions sampled from the model, rewarded with their
+    /// CIDEr-D against the training captions. Null (the default) trains with cross-entropy only; needs
+    /// <see cref="LossMode.FullSequence"/>.
+    /// </summary>
+    public SelfCriticalOptions? SelfCritical { get; init; }
+
     /// <summary>Training batches built ahead on a worker thread (<see cref="Training.CaptionTrainerOptions.PrefetchDepth"/>); 0 builds each on the training thread. Results do not depend on it.</summary>
     public int PrefetchDepth { get; init => field = OptionGuard.Require(value, value >= 0, "must be 0 (no prefetching) or more"); } = 2;
 

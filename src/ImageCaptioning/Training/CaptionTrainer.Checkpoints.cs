@@ -26,6 +26,9 @@ public sealed partial class CaptionTrainer
 
         var resumed = CheckpointStore.ReadState(path);
         CheckSettings(resumed, path);
+        // What the run goes on with; differs from what was recorded only in self-critical settings that did not bind yet.
+        resumed.Options = Options.ResultAffectingSettings().ToDictionary();
+        resumed.OptionsHash = Options.Hash();
         CheckpointStore.RestoreTensors(path, resumed, Model, optimizer, device);
         RestoreRandomState(resumed, path);
         stateSource = path;
@@ -54,16 +57,26 @@ public sealed partial class CaptionTrainer
         return last is not null && File.Exists(last) ? last : null;
     }
 
+    // The self-critical settings change nothing before the first self-critical step, so until then a checkpoint
+    // neither records them bindingly nor refuses other ones.
     private void CheckSettings(TrainingCheckpoint checkpoint, string path)
     {
-        foreach (var (name, value) in Options.ResultAffectingSettings())
+        var binding = checkpoint.SelfCriticalStartEpoch is not null;
+        bool Binds(string name) => binding || !CaptionTrainerOptions.IsSelfCriticalSetting(name);
+        var settings = Options.ResultAffectingSettings();
+        foreach (var (name, value) in settings.Where(pair => Binds(pair.Key)))
         {
             if (!checkpoint.Options.TryGetValue(name, out var saved))
                 throw new InvalidDataException($"{path}: the checkpoint does not record the setting {name}");
             if (saved != value)
                 throw new CheckpointMismatchException(path, $"{path} was trained with {name} = {saved}, but the options say {value}: resume with the same settings, or start a new run");
         }
-        if (checkpoint.OptionsHash != Options.Hash())
+        foreach (var (name, saved) in checkpoint.Options)
+        {
+            if (Binds(name) && !settings.Any(pair => pair.Key == name))
+                throw new CheckpointMismatchException(path, $"{path} was trained with {name} = {saved}, but the options do not set it: resume with the same settings, or start a new run");
+        }
+        if (checkpoint.OptionsHash != CaptionTrainerOptions.Hash(checkpoint.Options))
             throw new InvalidDataException($"{path}: the recorded settings do not match their hash; the checkpoint was edited or damaged");
     }
 

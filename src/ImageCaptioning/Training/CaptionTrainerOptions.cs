@@ -68,6 +68,13 @@ public sealed record CaptionTrainerOptions
     /// </summary>
     public bool ValidationBleu { get; init; }
 
+    /// <summary>
+    /// Self-critical sequence training after the cross-entropy epochs: <see cref="SelfCriticalOptions.Epochs"/> more
+    /// epochs that sample captions and reinforce those whose CIDEr-D beats a baseline (see <see cref="CaptionTrainer"/>);
+    /// null (the default) trains with cross-entropy only. Needs <see cref="LossMode.FullSequence"/>.
+    /// </summary>
+    public SelfCriticalOptions? SelfCritical { get; init; }
+
     /// <summary>Seeds libtorch's generator (dropout) when training starts from scratch.</summary>
     public long Seed { get; init; }
 
@@ -82,20 +89,32 @@ public sealed record CaptionTrainerOptions
     public int PrefetchDepth { get; init => field = OptionGuard.Require(value, value >= 0, "must be 0 (no prefetching) or more"); } = 2;
 
     /// <summary>
-    /// Checks what depends on the machine rather than on a value: that a CUDA <see cref="Device"/> exists here. The
-    /// trainer calls it; each setting is checked as it is set.
+    /// Checks what depends on the machine rather than on a value, that a CUDA <see cref="Device"/> exists here, and
+    /// how settings combine: self-critical training needs <see cref="LossMode.FullSequence"/>, and its
+    /// <see cref="SelfCriticalBaseline.MeanOfOtherSamples"/> baseline at least 2 samples per image. The trainer calls
+    /// it; each setting is checked as it is set.
     /// </summary>
-    /// <exception cref="ArgumentException">The CUDA device is not available.</exception>
+    /// <exception cref="ArgumentException">The CUDA device is not available, or two settings do not combine; the message names them.</exception>
     public CaptionTrainerOptions Validate()
     {
         if (Device is { type: DeviceType.CUDA } cuda && (!torch.cuda.is_available() || cuda.index >= torch.cuda.device_count()))
             throw new ArgumentException($"{nameof(Device)} {cuda} is not available (CUDA devices: {torch.cuda.device_count()})", nameof(Device));
+        if (SelfCritical is { } selfCritical)
+        {
+            // Sampling whole captions needs a model that reads whole captions; prefix samples are one next token each.
+            if (Mode != LossMode.FullSequence)
+                throw new ArgumentException($"{nameof(SelfCritical)} training samples whole captions and needs {nameof(Mode)} {LossMode.FullSequence}, not {Mode}", nameof(SelfCritical));
+            if (selfCritical.Baseline == SelfCriticalBaseline.MeanOfOtherSamples && selfCritical.SamplesPerImage < 2)
+                throw new ArgumentException($"{nameof(SelfCritical)}.{nameof(SelfCriticalOptions.Baseline)} {SelfCriticalBaseline.MeanOfOtherSamples} needs {nameof(SelfCritical)}.{nameof(SelfCriticalOptions.SamplesPerImage)} of at least 2, not {selfCritical.SamplesPerImage}", nameof(SelfCritical));
+        }
         return this;
     }
 
     /// <summary>
     /// The settings that change what training computes, as (name, value) pairs: a checkpoint records them and
     /// resuming with different values is refused. Epochs, patience, paths, validation BLEU and the device may change.
+    /// The self-critical ones are named <c>SelfCritical.*</c> (<see cref="IsSelfCriticalSetting"/>) and listed only when
+    /// <see cref="SelfCritical"/> is set, so that checkpoints written without it keep their hash.
     /// </summary>
     internal IReadOnlyList<KeyValuePair<string, string>> ResultAffectingSettings() =>
     [
@@ -109,14 +128,33 @@ public sealed record CaptionTrainerOptions
         new(nameof(Seed), Seed.ToString(CultureInfo.InvariantCulture)),
         // Only when set, so that checkpoints written before the setting existed keep their hash.
         .. (EncoderLearningRate is { } encoderRate ? [new KeyValuePair<string, string>(nameof(EncoderLearningRate), Format(encoderRate))] : Array.Empty<KeyValuePair<string, string>>()),
+        .. (SelfCritical is { } selfCritical ? SelfCriticalSettings(selfCritical) : []),
     ];
 
+    /// <summary>Whether <paramref name="name"/> is one of the self-critical settings of <see cref="ResultAffectingSettings"/>.</summary>
+    internal static bool IsSelfCriticalSetting(string name) => name.StartsWith(SelfCriticalPrefix, StringComparison.Ordinal);
+
     /// <summary>SHA-256 of <see cref="ResultAffectingSettings"/>, hex.</summary>
-    internal string Hash()
+    internal string Hash() => Hash(ResultAffectingSettings());
+
+    /// <summary>SHA-256 of (name, value) pairs in their order, hex: what a checkpoint's recorded settings must hash to.</summary>
+    internal static string Hash(IEnumerable<KeyValuePair<string, string>> settings)
     {
-        var text = string.Join('\n', ResultAffectingSettings().Select(pair => $"{pair.Key}={pair.Value}"));
+        var text = string.Join('\n', settings.Select(pair => $"{pair.Key}={pair.Value}"));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
+
+    private const string SelfCriticalPrefix = nameof(SelfCritical) + ".";
+
+    // Its epochs are left out: like the cross-entropy epochs, they may grow when a run is resumed.
+    private static KeyValuePair<string, string>[] SelfCriticalSettings(SelfCriticalOptions options) =>
+    [
+        new(SelfCriticalPrefix + nameof(SelfCriticalOptions.LearningRate), Format(options.LearningRate)),
+        new(SelfCriticalPrefix + nameof(SelfCriticalOptions.SamplesPerImage), options.SamplesPerImage.ToString(CultureInfo.InvariantCulture)),
+        new(SelfCriticalPrefix + nameof(SelfCriticalOptions.MaxLength), options.MaxLength.ToString(CultureInfo.InvariantCulture)),
+        new(SelfCriticalPrefix + nameof(SelfCriticalOptions.Temperature), Format(options.Temperature)),
+        new(SelfCriticalPrefix + nameof(SelfCriticalOptions.Baseline), options.Baseline.ToString()),
+    ];
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -56,12 +56,37 @@ internal sealed class TrainingCheckpoint
 
     public double EpochSeconds { get; set; }
 
+    /// <summary>Σ rewards of the captions sampled in <see cref="Epoch"/>'s finished steps, in a self-critical epoch.</summary>
+    public double EpochRewardSum { get; set; }
+
+    /// <summary>Σ baselines of those captions.</summary>
+    public double EpochBaselineSum { get; set; }
+
+    /// <summary>Σ lengths of those captions, their end tokens not counted.</summary>
+    public long EpochSampleLengthSum { get; set; }
+
+    /// <summary>Captions sampled in <see cref="Epoch"/>'s finished steps.</summary>
+    public long EpochSamples { get; set; }
+
     public List<EpochMetrics> History { get; set; } = [];
+
+    /// <summary>
+    /// The epoch (from 0) at which self-critical training began, fixed once it has: the self-critical epochs run from
+    /// it, whatever the cross-entropy epochs are set to on a later resume. Null while training is still (or only)
+    /// cross-entropy, and in checkpoints written before self-critical training existed.
+    /// </summary>
+    public int? SelfCriticalStartEpoch { get; set; }
 
     /// <summary>The epoch (from 1) with the best monitored loss so far.</summary>
     public int? BestEpoch { get; set; }
 
     public double? BestLoss { get; set; }
+
+    /// <summary>
+    /// During self-critical training, the score a self-critical epoch must beat to become the best (validation CIDEr-D,
+    /// or the mean training reward without a validation set); null until one is known.
+    /// </summary>
+    public double? BestSelfCriticalScore { get; set; }
 
     public int EpochsWithoutImprovement { get; set; }
 

@@ -6,8 +6,9 @@ using ImageCaptioning.Text;
 namespace ImageCaptioning.Training;
 
 /// <summary>
-/// The validation images (features once each) with their reference captions, gathered from a dataset's batches,
-/// for scoring captions decoded from the images alone.
+/// The images of a dataset (features once each, when kept) with their reference captions, gathered from its batches:
+/// the validation images, for scoring captions decoded from the images alone, and the training images, whose
+/// references as token ids are the self-critical reward's (<see cref="Reward"/>).
 /// </summary>
 internal sealed class ValidationCaptions
 {
@@ -16,12 +17,17 @@ internal sealed class ValidationCaptions
     private readonly float[] features;
     private readonly int dimension;
     private readonly List<IReadOnlyList<IReadOnlyList<string>>> references;
+    private readonly List<IReadOnlyList<int[]>> referenceIds;
+    private readonly Dictionary<string, int> rows;
 
-    private ValidationCaptions(float[] features, int dimension, List<IReadOnlyList<IReadOnlyList<string>>> references, int maxLength)
+    private ValidationCaptions(float[] features, int dimension, List<IReadOnlyList<IReadOnlyList<string>>> references,
+        List<IReadOnlyList<int[]>> referenceIds, Dictionary<string, int> rows, int maxLength)
     {
         this.features = features;
         this.dimension = dimension;
         this.references = references;
+        this.referenceIds = referenceIds;
+        this.rows = rows;
         MaxLength = maxLength;
     }
 
@@ -33,21 +39,28 @@ internal sealed class ValidationCaptions
     /// <summary>
     /// Reads batch 0..Count-1 of the dataset's current epoch. Full-sequence samples are whole captions; prefix samples
     /// of one caption come together and in order, the last one (prefix + next word) being the whole caption.
+    /// <paramref name="keepFeatures"/> false keeps only the references (a training set's features may not fit in memory
+    /// twice), and the captions can then not be decoded.
     /// </summary>
-    public static ValidationCaptions Collect(ICaptionDataset dataset)
+    public static ValidationCaptions Collect(ICaptionDataset dataset, bool keepFeatures = true)
     {
         var vocabulary = dataset.Vocabulary;
         var dimension = dataset.FeatureDimension;
         var rows = new Dictionary<string, int>(StringComparer.Ordinal);
         var featureValues = new List<float>();
         var references = new List<List<IReadOnlyList<string>>>();
+        var referenceIds = new List<List<int[]>>();
         var pending = new List<int>();
         var pendingRow = -1;
         var prefixSamples = dataset.Mode == CaptionDatasetMode.PrefixExpansion;
 
         void Flush()
         {
-            if (pendingRow >= 0) references[pendingRow].Add(Words(vocabulary, pending));
+            if (pendingRow >= 0)
+            {
+                references[pendingRow].Add(Words(vocabulary, pending));
+                referenceIds[pendingRow].Add([.. pending.Where(id => id != vocabulary.StartId && id != vocabulary.EndId && id != vocabulary.PadId)]);
+            }
             pending.Clear();
             pendingRow = -1;
         }
@@ -63,8 +76,10 @@ internal sealed class ValidationCaptions
                 {
                     row = rows.Count;
                     rows.Add(ids[u], row);
-                    foreach (var value in batch.Features.Slice(u * dimension, dimension)) featureValues.Add(value);
+                    if (keepFeatures)
+                        foreach (var value in batch.Features.Slice(u * dimension, dimension)) featureValues.Add(value);
                     references.Add([]);
+                    referenceIds.Add([]);
                 }
                 localRows[u] = row;
             }
@@ -94,13 +109,25 @@ internal sealed class ValidationCaptions
             }
         }
         Flush();
-        return new ValidationCaptions([.. featureValues], dimension, [.. references], Math.Max(1, dataset.Statistics.MaxLength - 1));
+        return new ValidationCaptions(keepFeatures ? [.. featureValues] : [], dimension, [.. references], [.. referenceIds], rows,
+            Math.Max(1, dataset.Statistics.MaxLength - 1));
     }
 
-    /// <summary>Corpus BLEU-4 of greedy captions of every image against its references.</summary>
-    public double Bleu4(CaptionModel model, CaptionVocabulary vocabulary, Device device)
+    /// <summary>The index of image <paramref name="imageId"/> among <see cref="ImageCount"/>: its image index in <see cref="Reward"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The dataset had no caption of that image.</exception>
+    public int IndexOf(string imageId) =>
+        rows.TryGetValue(imageId, out var row) ? row : throw new KeyNotFoundException($"the dataset has no caption of image '{imageId}'");
+
+    /// <summary>
+    /// The CIDEr-D reward over these images: each image's references as the model's token ids without the start,
+    /// end and pad marks, with document frequencies over all of them.
+    /// </summary>
+    public CiderDReward Reward() => new(referenceIds);
+
+    /// <summary>Greedy captions of every image, as words; needs the features (see <see cref="Collect"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> GreedyCaptions(CaptionModel model, CaptionVocabulary vocabulary, Device device)
     {
-        if (ImageCount == 0) return 0;
+        if (features.Length != ImageCount * dimension) throw new InvalidOperationException("the images' features were not kept");
         var decoder = new CaptionDecoder(model, vocabulary.StartId, vocabulary.EndId);
         var options = DecodingOptions.Greedy with { MaxLength = MaxLength };
         var hypotheses = new List<IReadOnlyList<string>>(ImageCount);
@@ -111,8 +138,14 @@ internal sealed class ValidationCaptions
             var chunk = TensorSpan.Create<float>(features.AsSpan(first * dimension, count * dimension), [count, dimension], device);
             foreach (var caption in decoder.Decode(chunk, options)) hypotheses.Add(Words(vocabulary, caption.Tokens));
         }
-        return Bleu.Corpus(hypotheses, references).Bleu4;
+        return hypotheses;
     }
+
+    /// <summary>Corpus BLEU-4 of <paramref name="captions"/> (one per image, in order) against the references.</summary>
+    public double Bleu4(IReadOnlyList<IReadOnlyList<string>> captions) => ImageCount == 0 ? 0 : Bleu.Corpus(captions, references).Bleu4;
+
+    /// <summary>Corpus CIDEr-D of <paramref name="captions"/> against the references, as coco-caption scores a test set.</summary>
+    public double CiderD(IReadOnlyList<IReadOnlyList<string>> captions) => ImageCount == 0 ? 0 : Evaluation.CiderD.Compute(captions, references).Score;
 
     private static string[] Words(CaptionVocabulary vocabulary, IEnumerable<int> ids) =>
         vocabulary.Decode(ids).Split(' ', StringSplitOptions.RemoveEmptyEntries);
