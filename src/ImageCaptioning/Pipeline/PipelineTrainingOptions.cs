@@ -20,6 +20,9 @@ public sealed record PipelineTrainingOptions
     /// <summary>Adam's learning rate for a trainable encoder (<c>WithEncoder</c>); null uses <see cref="LearningRate"/>.</summary>
     public double? EncoderLearningRate { get; init => field = value is { } rate ? OptionGuard.Positive(rate) : null; }
 
+    /// <summary>Multiplies the learning rates after each cross-entropy epoch (<see cref="Training.CaptionTrainerOptions.LearningRateDecay"/>). Default 1.</summary>
+    public double LearningRateDecay { get; init => field = OptionGuard.Require(value, value is > 0 and <= 1, "must be within (0, 1]"); } = 1;
+
     /// <summary>Global gradient-norm clipping; null turns it off.</summary>
     public double? GradientClipNorm { get; init => field = OptionGuard.Require(value, value is null or > 0, "must be positive (or null for no clipping)"); } = 5.0;
 

@@ -124,7 +124,7 @@ public sealed partial class CaptionTrainer : IDisposable
                 if (current.SelfCriticalStartEpoch is null) BeginSelfCritical(current);
                 references ??= SelfCriticalReferences.Collect(train);
             }
-            ApplyLearningRates(phase);
+            ApplyLearningRates(phase, current.Epoch);
             using (var batches = new TrainingBatches(train, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
             {
                 for (var step = current.StepInEpoch; step < train.Count; step++)
@@ -168,13 +168,14 @@ public sealed partial class CaptionTrainer : IDisposable
     // Adam's moments carry over from the cross-entropy epochs (as a self-critical.pytorch run continued with
     // --start_from does); only the step size changes, for every group in proportion. Set before every epoch, because
     // a resumed optimiser state brings back the rates it was saved with.
-    private void ApplyLearningRates(TrainingPhase phase)
+    private void ApplyLearningRates(TrainingPhase phase, int epoch)
     {
         var index = 0;
+        var decay = Math.Pow(Options.LearningRateDecay, epoch);
         foreach (var group in optimizer.ParamGroups)
         {
             var rate = crossEntropyRates[index++];
-            group.LearningRate = phase == TrainingPhase.CrossEntropy ? rate
+            group.LearningRate = phase == TrainingPhase.CrossEntropy ? rate * decay
                 : rate == Options.LearningRate ? Options.SelfCritical!.LearningRate
                 : Options.SelfCritical!.LearningRate * (rate / Options.LearningRate);
         }

@@ -23,6 +23,12 @@ public sealed record CaptionTrainerOptions
     /// </summary>
     public double? EncoderLearningRate { get; init => field = value is { } rate ? OptionGuard.Positive(rate) : null; }
 
+    /// <summary>
+    /// Multiplies every cross-entropy learning rate after each epoch: epoch e (from 0) trains at rate × decay^e, as
+    /// sgrvinod's tutorial shrinks its rates by 0.8. Default 1 (constant). Self-critical epochs keep their own rate.
+    /// </summary>
+    public double LearningRateDecay { get; init => field = OptionGuard.Require(value, value is > 0 and <= 1, "must be within (0, 1]"); } = 1;
+
     /// <summary>Adam's first-moment decay.</summary>
     public double Beta1 { get; init => field = OptionGuard.Require(value, value is >= 0 and < 1, "must be within [0, 1)"); } = 0.9;
 
@@ -127,6 +133,7 @@ public sealed record CaptionTrainerOptions
         new(nameof(Mode), Mode.ToString()),
         new(nameof(Seed), Seed.ToString(CultureInfo.InvariantCulture)),
         // Only when set, so that checkpoints written before the setting existed keep their hash.
+        .. (LearningRateDecay != 1 ? [new KeyValuePair<string, string>(nameof(LearningRateDecay), Format(LearningRateDecay))] : Array.Empty<KeyValuePair<string, string>>()),
         .. (EncoderLearningRate is { } encoderRate ? [new KeyValuePair<string, string>(nameof(EncoderLearningRate), Format(encoderRate))] : Array.Empty<KeyValuePair<string, string>>()),
         .. (SelfCritical is { } selfCritical ? SelfCriticalSettings(selfCritical) : []),
     ];
