@@ -115,7 +115,8 @@ static int Run(DemoSettings s)
     {
         Captioner Recipe(bool zeroImageFeatures) => Pipeline()
             .WithVgg16(CnnWeights.HubCacheOrRandom(seed: 7))
-            .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(s.ImageSize, s.ImageSize) } })
+            // 32×32 keeps the recipe's extraction within the demo's time; its random-weight fc7 carries little of the image at any size.
+            .WithFeatureExtractorOptions(o => o with { Transform = ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(Demo.RecipeImageSize, Demo.RecipeImageSize) } })
             .WithModel(m => m with { EmbeddingSize = 256, HiddenSize = 256 })
             .Train(o => o with { Epochs = s.RecipeEpochs, BatchSize = s.Batch, LearningRate = 0.002, ZeroImageFeatures = zeroImageFeatures });
         foreach (var (title, zero) in new[] { ("recipe (VGG16 fc7 + init-inject LSTM)", false), ("control (recipe, image features zeroed)", true) })
@@ -146,8 +147,8 @@ internal sealed record DemoSettings(string Output, int Images, int Epochs, int R
 /// <summary>The demo's defaults and targets, in one place.</summary>
 internal static class Demo
 {
-    public const int Images = 3000, ImageSize = 64, EncoderSize = 48, Epochs = 5, RecipeEpochs = 8, CaptionsPerImage = 5;
-    public const double LearningRate = 0.002, LearningRateDecay = 0.7, ObjectTarget = 0.9, GainTarget = 0.2;
+    public const int Images = 3000, ImageSize = 64, EncoderSize = 48, Epochs = 5, RecipeEpochs = 2, RecipeImageSize = 32, CaptionsPerImage = 3;
+    public const double LearningRate = 0.002, LearningRateDecay = 1, ObjectTarget = 0.9, GainTarget = 0.2;
 
     public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128], Downsampling = SmallCnnDownsampling.MaxPool };
 
