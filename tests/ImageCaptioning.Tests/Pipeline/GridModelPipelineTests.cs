@@ -105,6 +105,31 @@ public sealed class GridModelPipelineTests
     }
 
     [Test]
+    public void AFineTunedResNet50TrainsAtItsOwnRateAndTheSavedCaptionerCaptionsTheSame()
+    {
+        using var captioner = CaptionPipeline.Create()
+            .WithEncoder(new PretrainedCnnEncoderOptions { Network = EncoderNetwork.ResNet50, TrainableBlocks = 1, InputSize = 64 }, CnnWeights.Random(3))
+            .WithModel(new TransformerCaptionOptions { FeatureDimension = 2048, ModelDimension = 16, Heads = 2, Layers = 1, FeedForwardSize = 32 })
+            .WithFlickr8k(data.Directory)
+            .WithFeatureCache(dir.File("cache-resnet"))
+            .WithSplit(0.7, 0.1)
+            .WithDevice(torch.CPU)
+            .WithSeed(3)
+            .Train(o => o with { Epochs = 1, BatchSize = 16, EncoderLearningRate = 1e-5 });
+        var model = captioner.Bundle.Model;
+        Assert.That(model.Encoder, Is.InstanceOf<PretrainedCnnEncoder>());
+        Assert.That(model.AttentionGrid, Is.EqualTo((2, 2)), "layer4 of a 64-pixel image: 2×2 cells");
+        Assert.That(model.Encoder!.TrainableParameters().Count(), Is.LessThan(model.Encoder.parameters().Count()), "only the last block trains");
+
+        var images = captioner.ImageIds(SplitPart.Test).Take(3).Select(id => captioner.ImagePath(id)!).ToList();
+        var captions = captioner.Caption(images);
+        captioner.Save(dir.File("model-resnet"));
+        using var loaded = Captioner.Load(dir.File("model-resnet"), torch.CPU);
+        Assert.That(loaded.Bundle.Model.Encoder, Is.InstanceOf<PretrainedCnnEncoder>());
+        Assert.That(loaded.Caption(images), Is.EqualTo(captions), "the loaded captioner rebuilds the network and its frozen and fine-tuned weights");
+    }
+
+    [Test]
     public void AnEncoderNeedsAGridModel()
     {
         var builder = CaptionPipeline.Create().WithEncoder(new SmallCnnEncoderOptions()).WithFlickr8k(data.Directory);
