@@ -22,7 +22,7 @@ internal sealed class InitInjectCaptionModel : LstmCaptionModel
     {
         using var scope = torch.NewDisposeScope();
         var (h0, c0) = InitialState(features, featureIndex);
-        var (output, _, _) = lstm.forward(Drop(embedding.forward(tokens)), (h0, c0));
+        var (output, _, _) = RecordedLstm.Forward(lstm, Drop(embedding.forward(tokens)), (h0, c0));
         return Drop(output).MoveToOuterDisposeScope();
     }
 

@@ -87,7 +87,7 @@ public abstract class LstmCaptionModel : CaptionModel
     // gives exactly the step's output.
     private protected static (Tensor Output, Tensor H, Tensor C) LstmStep(LSTM lstm, Tensor input, DecoderState state)
     {
-        var (output, h, c) = lstm.forward(input.unsqueeze(1), (state.H, state.C));
+        var (output, h, c) = RecordedLstm.Forward(lstm, input.unsqueeze(1), (state.H, state.C));
         return (output.squeeze(1), h, c);
     }
 

@@ -23,7 +23,7 @@ internal sealed class MergeCaptionModel : LstmCaptionModel
     {
         using var scope = torch.NewDisposeScope();
         var image = Rows(ProjectImage(features), featureIndex);
-        var (output, _, _) = lstm.forward(Drop(embedding.forward(tokens)));
+        var (output, _, _) = RecordedLstm.Forward(lstm, Drop(embedding.forward(tokens)));
         return decoderFc.forward(output + image.unsqueeze(1)).relu().MoveToOuterDisposeScope();
     }
 
