@@ -1,5 +1,6 @@
 using ImageCaptioning.Encoders;
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Vision;
 using NUnit.Framework;
 
@@ -8,33 +9,36 @@ namespace ImageCaptioning.Tests.Encoders;
 /// <summary>
 /// ImageEncoders.Create rebuilds an encoder from the description a saved model records: the same description, shapes,
 /// state_dict and frozen blocks, and after loading the saved state the same grid; bad descriptions name what is wrong.
+/// The rebuilt encoders run in a child process (<see cref="ChildProcess"/>), so that a native fault fails the case.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class ImageEncodersTests
 {
-    private static IEnumerable<TestCaseData> Encoders()
-    {
-        yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder())).SetArgDisplayNames("small-cnn defaults");
-        yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder(new SmallCnnEncoderOptions { InputSize = 32, Widths = [4, 8], Downsampling = SmallCnnDownsampling.MaxPool })))
-            .SetArgDisplayNames("small-cnn with max-pool stages");
-        yield return new TestCaseData(new Func<ImageEncoder>(() => new SmallCnnEncoder(new SmallCnnEncoderOptions
-        {
-            InputSize = 24, Widths = [3, 5, 7], ConvolutionsPerStage = 3, BatchNorm = false,
-        }))).SetArgDisplayNames("small-cnn without batch norm");
-        yield return new TestCaseData(new Func<ImageEncoder>(() => PretrainedCnnEncoder.Create(
-            new PretrainedCnnEncoderOptions { Network = EncoderNetwork.Vgg16, TrainableBlocks = 2, InputSize = 48 }, CnnWeights.Random(3))))
-            .SetArgDisplayNames("pretrained-cnn vgg16");
-        yield return new TestCaseData(new Func<ImageEncoder>(() => PretrainedCnnEncoder.Create(
-            new PretrainedCnnEncoderOptions { TrainableBlocks = 3, InputSize = 64 }, CnnWeights.Random(4))))
-            .SetArgDisplayNames("pretrained-cnn resnet50");
-    }
+    private static readonly string[] EncoderNames =
+        ["small-cnn defaults", "small-cnn with max-pool stages", "small-cnn without batch norm", "pretrained-cnn vgg16", "pretrained-cnn resnet50"];
 
-    [TestCaseSource(nameof(Encoders))]
-    public void DescriptionRebuildsTheSameEncoder(Func<ImageEncoder> create)
+    /// <summary>The encoder each of <see cref="EncoderNames"/> names (a child process gets the name, not the encoder).</summary>
+    private static ImageEncoder Create(string name) => name switch
+    {
+        "small-cnn defaults" => new SmallCnnEncoder(),
+        "small-cnn with max-pool stages" => new SmallCnnEncoder(new SmallCnnEncoderOptions { InputSize = 32, Widths = [4, 8], Downsampling = SmallCnnDownsampling.MaxPool }),
+        "small-cnn without batch norm" => new SmallCnnEncoder(new SmallCnnEncoderOptions { InputSize = 24, Widths = [3, 5, 7], ConvolutionsPerStage = 3, BatchNorm = false }),
+        "pretrained-cnn vgg16" => PretrainedCnnEncoder.Create(
+            new PretrainedCnnEncoderOptions { Network = EncoderNetwork.Vgg16, TrainableBlocks = 2, InputSize = 48 }, CnnWeights.Random(3)),
+        "pretrained-cnn resnet50" => PretrainedCnnEncoder.Create(new PretrainedCnnEncoderOptions { TrainableBlocks = 3, InputSize = 64 }, CnnWeights.Random(4)),
+        _ => throw new ArgumentException($"no encoder named '{name}'", nameof(name)),
+    };
+
+    [TestCaseSource(nameof(EncoderNames))]
+    public void DescriptionRebuildsTheSameEncoder(string encoder) =>
+        ChildProcess.Run(typeof(ImageEncodersTests), nameof(Rebuild), [encoder]).AssertSucceeded();
+
+    private static void Rebuild(string encoder)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(9);
-        using var original = create();
+        using var original = Create(encoder);
         var description = original.Description;
         using var rebuilt = ImageEncoders.Create(description);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Encoders;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Tests.Modeling;
 using NUnit.Framework;
 
@@ -12,6 +13,7 @@ namespace ImageCaptioning.Tests.Encoders;
 /// the eval-mode and train-mode grids, every gradient and the batch-norm running statistics within 1e-5.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class SmallCnnEncoderTests
 {
     private static IEnumerable<TestCaseData> Shapes()

@@ -1,9 +1,11 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;
 
 [TestFixture]
+[Kernels]
 public sealed class DecodingTests
 {
     private const int Vocabulary = 30, Start = 2, End = 3, Dim = 16;

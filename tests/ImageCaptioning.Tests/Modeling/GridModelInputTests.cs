@@ -1,4 +1,5 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;
@@ -7,6 +8,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// The grid models read what a dataset holds: flattened channels-last rows, once per distinct image through a
 /// feature index, exactly as they read an explicit [B, P, C] grid per caption.
 /// </summary>
+[Kernels]
 public sealed class GridModelInputTests
 {
     private const int Vocabulary = 17, Pad = 0, Start = 1, End = 2, Cells = 4, Channels = 6;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 
@@ -12,6 +13,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// the same logits and losses (1e-5), and the same parameters after 50 Adam steps (1e-4), in both loss modes.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class ModelParityTests
 {
     private const int Vocabulary = 50, Features = 64, Pad = 0, Steps = 50;

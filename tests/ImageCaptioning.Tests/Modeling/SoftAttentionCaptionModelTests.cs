@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;
@@ -11,6 +12,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// batch: logits, attention, loss and every gradient within 1e-5), and greedy decoding against teacher forcing.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class SoftAttentionCaptionModelTests
 {
     private const int Vocabulary = 30, Cells = 6, Channels = 16, Pad = 0, Start = 1;

@@ -1,4 +1,5 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;
@@ -8,6 +9,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// the scores and attention rows a caption carries must be the ones the model gives that caption read whole.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class SoftAttentionDecodingTests
 {
     private const int Vocabulary = 30, Cells = 6, Channels = 16, Pad = 0, Start = 1, End = 2;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Modeling;
@@ -12,6 +13,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// logits, loss and every gradient within 1e-5), and its cached decoding against teacher forcing.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class TransformerCaptionModelTests
 {
     private const int Vocabulary = 30, Cells = 6, Channels = 12, Pad = 0, Start = 1, End = 2;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Samples;
@@ -11,6 +12,15 @@ internal sealed record CommandResult(string CommandLine, int ExitCode, string St
 {
     /// <summary>Both streams, for assertions on a message wherever it was printed.</summary>
     public string Output => StandardOutput + StandardError;
+
+    /// <summary>The signal that killed the process (SIGSEGV, SIGFPE, SIGABRT, ...), or null when it exited by itself.</summary>
+    public string? Signal => Signals.FromExitCode(ExitCode);
+
+    /// <summary>
+    /// The non-empty lines of stderr without libtorch's machine-dependent notices (<see cref="NativeNotices"/>): what
+    /// the process itself said went wrong.
+    /// </summary>
+    public IReadOnlyList<string> ErrorLines => NativeNotices.Without(StandardError);
 
     /// <summary>The command and everything it printed, for failure messages.</summary>
     public string Transcript => $"$ {CommandLine}\n(exit code {ExitCode})\n--- stdout\n{StandardOutput}\n--- stderr\n{StandardError}";
@@ -24,12 +34,16 @@ internal static partial class SampleAssert
         Assert.That(StackFrame().IsMatch(run.Output) || run.Output.Contains("Exception", StringComparison.Ordinal), Is.False,
             "a missing input is reported without a stack trace\n" + run.Transcript);
 
-    /// <summary>Exit code 2 and one "error: ..." line on stderr holding every one of <paramref name="parts"/>, without a stack trace.</summary>
+    /// <summary>
+    /// Exit code 2, nothing on stderr but "error: ..." lines (and libtorch's own notices), and one of them holding every
+    /// one of <paramref name="parts"/>, without a stack trace.
+    /// </summary>
     public static void BadInput(CommandResult run, params string[] parts)
     {
         Assert.That(run.ExitCode, Is.EqualTo(2), run.Transcript);
-        var lines = run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(line => line.StartsWith("error: ", StringComparison.Ordinal)).ToList();
+        var lines = run.ErrorLines;
+        Assert.That(lines.Where(line => !line.StartsWith("error: ", StringComparison.Ordinal)), Is.Empty,
+            "the sample says what is wrong in error: lines only\n" + run.Transcript);
         Assert.That(lines.Any(line => parts.All(part => line.Contains(part, StringComparison.Ordinal))), Is.True,
             $"no error line holds all of: {string.Join(" | ", parts)}\n{run.Transcript}");
         NoStackTrace(run);

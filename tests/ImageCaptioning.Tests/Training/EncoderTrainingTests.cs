@@ -2,6 +2,7 @@ using ImageCaptioning.Data;
 using ImageCaptioning.Encoders;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 
@@ -12,6 +13,7 @@ namespace ImageCaptioning.Tests.Training;
 /// cover it (weights, batch-norm statistics and its Adam state), so a resumed run equals the uninterrupted one bit for bit.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class EncoderTrainingTests
 {
     private const int Size = 8;

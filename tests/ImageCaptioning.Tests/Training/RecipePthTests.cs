@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Torch.Serialization;
 using NUnit.Framework;
 
@@ -8,6 +9,7 @@ namespace ImageCaptioning.Tests.Training;
 
 /// <summary>A state_dict saved by the PyTorch recipe with torch.save loads directly and gives the recipe's logits.</summary>
 [TestFixture]
+[Kernels]
 public sealed class RecipePthTests
 {
     [TestCase("recipe_zip.pth")]

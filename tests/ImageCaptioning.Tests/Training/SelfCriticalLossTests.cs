@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ImageCaptioning.Testing;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Training;
 using NUnit.Framework;
 
 namespace ImageCaptioning.Tests.Training;
 
 [TestFixture]
+[Kernels]
 public sealed class SelfCriticalLossTests
 {
     private const long End = 3;

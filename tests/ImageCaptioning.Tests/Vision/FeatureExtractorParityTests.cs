@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Data;
+using ImageCaptioning.Tests.Harness;
 using ImageCaptioning.Torch.Serialization;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
@@ -12,9 +13,12 @@ namespace ImageCaptioning.Tests.Vision;
 /// Our extractors against torchvision: reference/vision_extractors.py builds VGG16 and ResNet-50 with random
 /// weights (fixed seed), saves their state_dicts in both torch.save formats and computes torchvision's features of
 /// images it makes with PIL. We load those files and extract from the same image files (our decoding and
-/// preprocessing included) and from torchvision's own preprocessed tensors (the network alone).
+/// preprocessing included) and from torchvision's own preprocessed tensors (the network alone). Every case that runs a
+/// network does so in a child process (<see cref="ChildProcess"/>): a native fault in a convolution fails that case,
+/// naming the signal, and the other cases still run.
 /// </summary>
 [TestFixture]
+[Kernels]
 [NonParallelizable]
 public sealed class FeatureExtractorParityTests
 {
@@ -24,7 +28,6 @@ public sealed class FeatureExtractorParityTests
     private static readonly FeatureExtractorOptions Cpu = new() { Device = torch.CPU, BatchSize = 2, DecodeThreads = 2 };
 
     private TempDirectory reference = null!;
-    private string[] images = null!;
 
     [OneTimeSetUp]
     public void RunReference()
@@ -32,24 +35,35 @@ public sealed class FeatureExtractorParityTests
         PythonReference.Require("torch", "torchvision", "PIL", "numpy");
         reference = new TempDirectory();
         PythonReference.Run("vision_extractors.py", reference.Path);
-        using var manifest = JsonDocument.Parse(File.ReadAllText(reference.File("manifest.json")));
-        images = manifest.RootElement.GetProperty("images").EnumerateArray().Select(e => reference.File(e.GetString()!)).ToArray();
     }
 
     // The VGG16 files are 530 MB each: delete them as soon as the fixture is done.
     [OneTimeTearDown]
     public void DeleteReference() => reference?.Dispose();
 
-    private float[] Expected(string name) => FeatureAssert.ReadFloats(reference.File(name + ".f32"));
+    /// <summary>Runs the static method <paramref name="method"/> in a child process, with the reference folder first.</summary>
+    private void InChild(string method, object?[]? arguments = null, IReadOnlyDictionary<string, string?>? environment = null) =>
+        ChildProcess.Run(typeof(FeatureExtractorParityTests), method, [reference.Path, .. arguments ?? []], environment).AssertSucceeded();
 
-    private void AssertMatchesTorchvision(FeatureExtractor extractor, string output, string what)
+    private static string[] Images(string folder)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
+        return manifest.RootElement.GetProperty("images").EnumerateArray().Select(e => Path.Combine(folder, e.GetString()!)).ToArray();
+    }
+
+    private static float[] Expected(string folder, string name) => FeatureAssert.ReadFloats(Path.Combine(folder, name + ".f32"));
+
+    private static Tensor Inputs(string folder) => torch.tensor(Expected(folder, "inputs"), [Images(folder).Length, 3, 224, 224]);
+
+    private static void AssertMatchesTorchvision(string folder, FeatureExtractor extractor, string output, string what)
     {
         Assert.That(extractor.Device, Is.EqualTo(torch.CPU));
-        var expected = Expected(output);
+        var expected = Expected(folder, output);
         var dimension = extractor.Dimension;
+        var images = Images(folder);
 
         // The network alone, on torchvision's own preprocessed tensors.
-        using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
+        using var inputs = Inputs(folder);
         using var forward = extractor.Forward(inputs);
         Assert.That(forward.shape, Is.EqualTo(new long[] { images.Length, dimension }));
         FeatureAssert.Close(forward.ToArray<float>(), expected, Tolerance, $"{what} from torchvision's tensors");
@@ -71,44 +85,56 @@ public sealed class FeatureExtractorParityTests
 
     [TestCase("zip")]
     [TestCase("legacy")]
-    public void Vgg16_fc7_matches_torchvision(string format)
+    public void Vgg16_fc7_matches_torchvision(string format) => InChild(nameof(Vgg16Fc7), [format]);
+
+    private static void Vgg16Fc7(string folder, string format)
     {
-        using var extractor = Vgg16FeatureExtractor.FromFile(reference.File($"vgg16.{format}.pth"), Cpu);
+        using var extractor = Vgg16FeatureExtractor.FromFile(Path.Combine(folder, $"vgg16.{format}.pth"), Cpu);
         Assert.That((extractor.Name, extractor.Dimension), Is.EqualTo(("vgg16-fc7", 4096)));
-        AssertMatchesTorchvision(extractor, "vgg16_fc7", $"vgg16 fc7 ({format})");
+        AssertMatchesTorchvision(folder, extractor, "vgg16_fc7", $"vgg16 fc7 ({format})");
     }
 
     [Test]
-    public void Vgg16_conv5_3_matches_torchvision_features_30_channels_last()
+    public void Vgg16_conv5_3_matches_torchvision_features_30_channels_last() => InChild(nameof(Vgg16Conv5_3));
+
+    private static void Vgg16Conv5_3(string folder)
     {
-        using var extractor = Vgg16SpatialFeatureExtractor.FromFile(reference.File("vgg16.zip.pth"), Cpu);
+        using var extractor = Vgg16SpatialFeatureExtractor.FromFile(Path.Combine(folder, "vgg16.zip.pth"), Cpu);
         Assert.That((extractor.GridHeight, extractor.GridWidth, extractor.Dimension), Is.EqualTo((14, 14, 14 * 14 * 512)));
-        AssertMatchesTorchvision(extractor, "vgg16_conv5_3", "vgg16 conv5_3");
+        AssertMatchesTorchvision(folder, extractor, "vgg16_conv5_3", "vgg16 conv5_3");
     }
 
     [Test]
-    public void ResNet50_layer4_matches_torchvision_children_before_the_pool_channels_last()
+    public void ResNet50_layer4_matches_torchvision_children_before_the_pool_channels_last() => InChild(nameof(ResNet50Layer4));
+
+    private static void ResNet50Layer4(string folder)
     {
-        using var extractor = ResNet50SpatialFeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), Cpu);
+        using var extractor = ResNet50SpatialFeatureExtractor.FromFile(Path.Combine(folder, "resnet50.zip.pth"), Cpu);
         Assert.That((extractor.Name, extractor.GridHeight, extractor.GridWidth, extractor.CellChannels, extractor.Dimension),
             Is.EqualTo(("resnet50-layer4", 7, 7, 2048, 7 * 7 * 2048)));
-        AssertMatchesTorchvision(extractor, "resnet50_layer4", "resnet50 layer4");
+        AssertMatchesTorchvision(folder, extractor, "resnet50_layer4", "resnet50 layer4");
     }
 
     [TestCase(FeatureNetwork.ResNet50Layer4, "resnet50-layer4", 7 * 7 * 2048)]
     [TestCase(FeatureNetwork.Vgg16Conv5_3, "vgg16-conv5_3", 14 * 14 * 512)]
-    public void The_grid_networks_are_built_by_name(FeatureNetwork network, string name, int dimension)
+    public void The_grid_networks_are_built_by_name(FeatureNetwork network, string name, int dimension) =>
+        InChild(nameof(GridNetworkByName), [network, name, dimension]);
+
+    private static void GridNetworkByName(string folder, FeatureNetwork network, string name, int dimension)
     {
-        var path = reference.File(network == FeatureNetwork.ResNet50Layer4 ? "resnet50.zip.pth" : "vgg16.zip.pth");
+        var path = Path.Combine(folder, network == FeatureNetwork.ResNet50Layer4 ? "resnet50.zip.pth" : "vgg16.zip.pth");
         using var extractor = FeatureNetworks.Create(network, CnnWeights.FromFile(path), Cpu, new ListLogger());
         Assert.That((extractor.Name, extractor.Dimension), Is.EqualTo((name, dimension)));
-        using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
+        using var inputs = Inputs(folder);
         using var features = extractor.Forward(inputs);
-        FeatureAssert.Close(features.ToArray<float>(), Expected(network == FeatureNetwork.ResNet50Layer4 ? "resnet50_layer4" : "vgg16_conv5_3"), Tolerance, name);
+        FeatureAssert.Close(features.ToArray<float>(), Expected(folder, network == FeatureNetwork.ResNet50Layer4 ? "resnet50_layer4" : "vgg16_conv5_3"), Tolerance, name);
     }
 
     [Test]
-    public void The_grid_extractors_refuse_a_transform_without_a_cell()
+    public void The_grid_extractors_refuse_a_transform_without_a_cell() =>
+        ChildProcess.Run(typeof(FeatureExtractorParityTests), nameof(GridExtractorsRefuseATransformWithoutACell)).AssertSucceeded();
+
+    private static void GridExtractorsRefuseATransformWithoutACell()
     {
         var tiny = Cpu with { Transform = new ImageTransformOptions { Resize = ImageResize.To(24, 24) } };
         var exception = Assert.Throws<ArgumentException>(() => ResNet50SpatialFeatureExtractor.CreateRandom(1, tiny).Dispose())!;
@@ -127,27 +153,36 @@ public sealed class FeatureExtractorParityTests
 
     [TestCase("zip")]
     [TestCase("legacy")]
-    public void ResNet50_pooled_features_match_torchvision(string format)
+    public void ResNet50_pooled_features_match_torchvision(string format) => InChild(nameof(ResNet50Pooled), [format]);
+
+    private static void ResNet50Pooled(string folder, string format)
     {
-        using var extractor = ResNet50FeatureExtractor.FromFile(reference.File($"resnet50.{format}.pth"), Cpu);
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, $"resnet50.{format}.pth"), Cpu);
         Assert.That((extractor.Name, extractor.Dimension), Is.EqualTo(("resnet50-avgpool", 2048)));
-        AssertMatchesTorchvision(extractor, "resnet50_pool", $"resnet50 ({format})");
+        AssertMatchesTorchvision(folder, extractor, "resnet50_pool", $"resnet50 ({format})");
     }
 
     [Test]
     public void Safetensors_weights_give_the_same_features()
     {
-        var path = reference.File("resnet50.safetensors");
         using (var state = PthReader.ReadStateDict(reference.File("resnet50.zip.pth")))
-            Safetensors.Save(path, state);
-        using var extractor = ResNet50FeatureExtractor.FromFile(path, Cpu);
-        AssertMatchesTorchvision(extractor, "resnet50_pool", "resnet50 (safetensors)");
+            Safetensors.Save(reference.File("resnet50.safetensors"), state);
+        InChild(nameof(SafetensorsWeights));
+    }
+
+    private static void SafetensorsWeights(string folder)
+    {
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, "resnet50.safetensors"), Cpu);
+        AssertMatchesTorchvision(folder, extractor, "resnet50_pool", "resnet50 (safetensors)");
     }
 
     [Test]
-    public void Streams_give_the_features_of_their_files()
+    public void Streams_give_the_features_of_their_files() => InChild(nameof(Streams));
+
+    private static void Streams(string folder)
     {
-        using var extractor = ResNet50FeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), Cpu);
+        var images = Images(folder);
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, "resnet50.zip.pth"), Cpu);
         var streams = images.Select(p => (Stream)new MemoryStream(File.ReadAllBytes(p))).ToArray();
         try
         {
@@ -162,11 +197,13 @@ public sealed class FeatureExtractorParityTests
     }
 
     [Test]
-    public void Progress_reports_every_batch_with_rate_and_eta()
+    public void Progress_reports_every_batch_with_rate_and_eta() => InChild(nameof(Progress));
+
+    private static void Progress(string folder)
     {
-        using var extractor = ResNet50FeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), Cpu);
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, "resnet50.zip.pth"), Cpu);
         var reports = new List<ExtractionProgress>();
-        extractor.Extract(images, new SynchronousProgress<ExtractionProgress>(reports.Add));
+        extractor.Extract(Images(folder), new SynchronousProgress<ExtractionProgress>(reports.Add));
         Assert.That(reports.Select(r => (r.Done, r.Total)), Is.EqualTo(new[] { (2, 3), (3, 3) }));
         Assert.That(reports[^1].ImagesPerSecond, Is.GreaterThan(0));
         Assert.That(reports[^1].EstimatedRemaining, Is.EqualTo(TimeSpan.Zero));
@@ -205,14 +242,16 @@ public sealed class FeatureExtractorParityTests
         var checkpoints = Path.Combine(torchHome.Path, "hub", "checkpoints");
         Directory.CreateDirectory(checkpoints);
         File.Copy(reference.File("resnet50.legacy.pth"), Path.Combine(checkpoints, "resnet50-19c8e357.pth"));
-        using (new EnvironmentVariable("TORCH_HOME", torchHome.Path))
-        {
-            Assert.That(PretrainedWeights.HubCheckpointDirectory, Is.EqualTo(checkpoints));
-            using var extractor = ResNet50FeatureExtractor.FromDefaultLocation(Cpu);
-            using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
-            using var features = extractor.Forward(inputs);
-            FeatureAssert.Close(features.ToArray<float>(), Expected("resnet50_pool"), Tolerance, "resnet50 from the hub cache");
-        }
+        InChild(nameof(DefaultLocation), [checkpoints], new Dictionary<string, string?> { ["TORCH_HOME"] = torchHome.Path });
+    }
+
+    private static void DefaultLocation(string folder, string checkpoints)
+    {
+        Assert.That(PretrainedWeights.HubCheckpointDirectory, Is.EqualTo(checkpoints));
+        using var extractor = ResNet50FeatureExtractor.FromDefaultLocation(Cpu);
+        using var inputs = Inputs(folder);
+        using var features = extractor.Forward(inputs);
+        FeatureAssert.Close(features.ToArray<float>(), Expected(folder, "resnet50_pool"), Tolerance, "resnet50 from the hub cache");
     }
 
     [Test]
@@ -250,8 +289,11 @@ public sealed class FeatureExtractorParityTests
     }
 
     [Test]
-    public void Random_weights_are_seeded_and_logged_as_a_warning()
+    public void Random_weights_are_seeded_and_logged_as_a_warning() => InChild(nameof(RandomWeights));
+
+    private static void RandomWeights(string folder)
     {
+        var images = Images(folder);
         var logger = new ListLogger();
         using var first = ResNet50FeatureExtractor.CreateRandom(7, Cpu, logger);
         using var second = ResNet50FeatureExtractor.CreateRandom(7, options: Cpu);
@@ -265,11 +307,14 @@ public sealed class FeatureExtractorParityTests
     }
 
     [Test]
-    public void Corrupt_image_stops_extraction_naming_its_path()
+    public void Corrupt_image_stops_extraction_naming_its_path() => InChild(nameof(CorruptImage));
+
+    private static void CorruptImage(string folder)
     {
-        var corrupt = reference.File("broken.jpg");
+        var images = Images(folder);
+        var corrupt = Path.Combine(folder, "broken.jpg");
         File.WriteAllBytes(corrupt, File.ReadAllBytes(images[1])[..2000]);
-        using var extractor = ResNet50FeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), Cpu);
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, "resnet50.zip.pth"), Cpu);
         var exception = Assert.Throws<ImageDecodeException>(() => extractor.Extract([images[0], corrupt]))!;
         Assert.That(exception.Message, Does.Contain(corrupt));
     }
@@ -278,16 +323,22 @@ public sealed class FeatureExtractorParityTests
     public void Cuda_features_match_torchvision_when_a_gpu_is_present()
     {
         if (!torch.cuda.is_available()) Assert.Ignore("no CUDA device");
-        using var extractor = ResNet50FeatureExtractor.FromFile(reference.File("resnet50.zip.pth"), new FeatureExtractorOptions { BatchSize = 2 });
+        InChild(nameof(Cuda));
+    }
+
+    private static void Cuda(string folder)
+    {
+        var images = Images(folder);
+        using var extractor = ResNet50FeatureExtractor.FromFile(Path.Combine(folder, "resnet50.zip.pth"), new FeatureExtractorOptions { BatchSize = 2 });
         Assert.That(extractor.Device.type, Is.EqualTo(DeviceType.CUDA), "the default device is CUDA when present");
         // cuDNN may use TF32 for convolutions, whose 10-bit mantissa bounds the agreement at about 1e-3.
-        using var inputs = torch.tensor(Expected("inputs"), [images.Length, 3, 224, 224]);
+        using var inputs = Inputs(folder);
         using var features = extractor.Forward(inputs);
         Assert.That(features.device.type, Is.EqualTo(DeviceType.CUDA));
         using var host = features.to(torch.CPU);
-        FeatureAssert.Close(host.ToArray<float>(), Expected("resnet50_pool"), 1e-2, "resnet50 on CUDA");
+        FeatureAssert.Close(host.ToArray<float>(), Expected(folder, "resnet50_pool"), 1e-2, "resnet50 on CUDA");
         var extracted = extractor.Extract(images);
-        FeatureAssert.Close(extracted.Row(0), Expected("resnet50_pool").AsSpan(0, 2048), 1e-2, "resnet50 on CUDA from a file");
+        FeatureAssert.Close(extracted.Row(0), Expected(folder, "resnet50_pool").AsSpan(0, 2048), 1e-2, "resnet50 on CUDA from a file");
     }
 }
 
