@@ -1,3 +1,4 @@
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 using static ImageCaptioning.Tests.Modeling.WrittenOutEquations;
 
@@ -9,6 +10,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// oneDNN, over channel counts, kernel sizes, strides, paddings and image sizes, with and without bias, in every mode.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class ConvolutionKernelSweepTests
 {
     private const double Tolerance = 1e-5;

@@ -1,4 +1,5 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 using static ImageCaptioning.Tests.Modeling.WrittenOutEquations;
 
@@ -11,6 +12,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// numbers at 1e-5.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class LstmKernelSweepTests
 {
     private const int Vocabulary = 11, Features = 6, Batch = 3;

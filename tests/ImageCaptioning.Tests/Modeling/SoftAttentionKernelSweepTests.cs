@@ -1,4 +1,5 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 using static ImageCaptioning.Tests.Modeling.WrittenOutEquations;
 
@@ -10,6 +11,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// reaches libtorch's LSTM cell, linear and softmax kernels, each of which must give the equations' numbers at 1e-5.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class SoftAttentionKernelSweepTests
 {
     private const int Vocabulary = 9, Batch = 3;

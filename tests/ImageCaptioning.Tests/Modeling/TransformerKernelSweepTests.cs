@@ -1,4 +1,5 @@
 using ImageCaptioning.Modeling;
+using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 using static ImageCaptioning.Tests.Modeling.WrittenOutEquations;
 
@@ -10,6 +11,7 @@ namespace ImageCaptioning.Tests.Modeling;
 /// 1–130, head counts, grid sizes, lengths, both activations and both position encodings, in every mode, at 1e-5.
 /// </summary>
 [TestFixture]
+[Kernels]
 public sealed class TransformerKernelSweepTests
 {
     private const int Vocabulary = 9, Batch = 3, MaxPositions = 16;
