@@ -98,7 +98,7 @@ public sealed class PretrainedCnnEncoder : ImageEncoder
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        // A frozen network needs no graph; without gradients in eval mode it also takes the oneDNN blocked path.
+        // A frozen network needs no graph.
         using var noGrad = Options.TrainableBlocks == 0 ? torch.no_grad() : null;
         var images = EncoderInput.Images(input, InputDimension, Options.InputSize, $"{Kind} {Options.Network}");
         return FeatureGrid.Cells(network.forward(images)).MoveToOuterDisposeScope();

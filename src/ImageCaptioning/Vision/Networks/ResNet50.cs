@@ -106,10 +106,8 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var blocked = MkldnnInference.Applies(this, input);
-        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(blocked ? MkldnnInference.ToMkldnn(input) : input))));
+        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
-        if (blocked) x = MkldnnInference.ToDense(x);
         if (Output == ResNet50Output.Layer4) return x.MoveToOuterDisposeScope();
         var pooled = avgpool.forward(x).flatten(1);
         return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();

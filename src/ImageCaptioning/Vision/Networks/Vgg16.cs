@@ -98,7 +98,7 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = MkldnnInference.Applies(this, input) ? MkldnnInference.ToDense(features.forward(MkldnnInference.ToMkldnn(input))) : features.forward(input);
+        var x = features.forward(input);
         if (avgpool is null || classifier is null) return x.MoveToOuterDisposeScope();
         return classifier.forward(avgpool.forward(x).flatten(1)).MoveToOuterDisposeScope();
     }
