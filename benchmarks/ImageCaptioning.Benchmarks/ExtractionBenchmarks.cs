@@ -9,7 +9,8 @@ namespace ImageCaptioning.Benchmarks;
 /// image, so images/s = 1 / mean. benchmarks/compare.py runs torchvision (extract.py) on the same images and threads.
 /// <see cref="TorchVisionVgg16"/> and <see cref="TorchVisionResNet50"/> are the second reference: TorchSharp's
 /// TorchVision networks (<c>torchvision.models.vgg16()</c>, <c>resnet50()</c>) fed by the library's own decode,
-/// transform and batching, so that only the network differs.
+/// transform and batching, and the library's extractors load the TorchVision networks' own (random) weights, so that only
+/// the network code differs.
 /// </summary>
 [BenchmarkCategory("extract")]
 public class ExtractionBenchmarks
@@ -17,7 +18,7 @@ public class ExtractionBenchmarks
     private const int ImageCount = 32;
 
     private string[] images = null!;
-    private string? ownedDirectory;
+    private string? ownedDirectory, weightsDirectory;
     private IFeatureExtractor vgg16 = null!, resnet50 = null!;
     private FeatureExtractorOptions options = null!;
     private ImageTransform transform = null!;
@@ -45,8 +46,6 @@ public class ExtractionBenchmarks
         if (images.Length != ImageCount)
             throw new InvalidOperationException($"{directory} holds {images.Length} JPEGs; the benchmark needs {ImageCount}");
         options = new FeatureExtractorOptions { Device = new Device(Device), BatchSize = 16 };
-        vgg16 = Vgg16FeatureExtractor.CreateRandom(0, options: options);
-        resnet50 = ResNet50FeatureExtractor.CreateRandom(0, options: options);
 
         HandWritten.SameThreadsAsTheLibrary();
         transform = new ImageTransform(options.Transform);
@@ -60,11 +59,25 @@ public class ExtractionBenchmarks
         var resnet = torchvision.models.resnet50();
         torchVisionResNet50 = torch.nn.Sequential(resnet.named_children().Where(c => c.name != "fc").Select(c => (torch.nn.Module<Tensor, Tensor>)c.module));
         torchVisionOwners = [vgg, resnet];
+        // The library's networks get the very same weights: how fast a network runs depends on its values (random
+        // deep networks drift into subnormal activations), so only like-for-like weights leave just the code to compare.
+        vgg16 = Vgg16FeatureExtractor.FromFile(SaveWeights(vgg, "vgg16"), options);
+        resnet50 = ResNet50FeatureExtractor.FromFile(SaveWeights(resnet, "resnet50"), options);
         foreach (var network in new[] { torchVisionVgg16, torchVisionResNet50 })
         {
             network.to(new Device(Device));
             network.eval();
         }
+    }
+
+    private string SaveWeights(torch.nn.Module network, string name)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"imagecaptioning-extract-weights-{Environment.ProcessId}");
+        Directory.CreateDirectory(directory);
+        weightsDirectory = directory;
+        var path = Path.Combine(directory, name + ".safetensors");
+        Safetensors.Save(path, network.state_dict());
+        return path;
     }
 
     [GlobalCleanup]
@@ -74,6 +87,7 @@ public class ExtractionBenchmarks
         resnet50.Dispose();
         foreach (var network in torchVisionOwners) network.Dispose();
         if (ownedDirectory is not null) Directory.Delete(ownedDirectory, recursive: true);
+        if (weightsDirectory is not null) Directory.Delete(weightsDirectory, recursive: true);
     }
 
     /// <summary>VGG16 fc7 of 32 images (decode, transform, network, copy to the host); per image.</summary>

@@ -106,7 +106,7 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = maxpool.forward(relu.forward(bn1.forward(conv1.forward(input))));
+        var x = maxpool.forward(relu.forward(ConvBatchNorm.Forward(conv1, bn1, input)));
         x = layer4.forward(layer3.forward(layer2.forward(layer1.forward(x))));
         if (Output == ResNet50Output.Layer4) return x.MoveToOuterDisposeScope();
         var pooled = avgpool.forward(x).flatten(1);
@@ -193,10 +193,12 @@ public sealed class Bottleneck : torch.nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x = relu.forward(bn1.forward(conv1.forward(input)));
-        x = relu.forward(bn2.forward(conv2.forward(x)));
-        x = bn3.forward(conv3.forward(x));
-        var identity = downsample is null ? input : downsample.forward(input);
-        return relu.forward(x.add(identity)).MoveToOuterDisposeScope();
+        var x = relu.forward(ConvBatchNorm.Forward(conv1, bn1, input));
+        x = relu.forward(ConvBatchNorm.Forward(conv2, bn2, x));
+        x = ConvBatchNorm.Forward(conv3, bn3, x);
+        var identity = downsample is null ? input : ConvBatchNorm.Forward((Conv2d)downsample[0], (BatchNorm2d)downsample[1], input);
+        // In place, as torchvision's `out += identity`: a fresh sum would be one more activation-sized allocation
+        // (page faults included) per block.
+        return relu.forward(x.add_(identity)).MoveToOuterDisposeScope();
     }
 }
