@@ -101,10 +101,18 @@ public sealed class CaptionModelBundle : IDisposable
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="ArgumentException">The bundle needs <paramref name="tokenizer"/>, or one of its type.</exception>
     /// <exception cref="FileNotFoundException">A bundle file is missing; the message names it.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
+    /// <param name="integrity">
+    /// What the folder must prove: by default (<see cref="FolderIntegrity.Verified"/>) every file and setting matches
+    /// the digests config.json records; <see cref="FolderIntegrity.AllowEdited"/> accepts a hand-edited config.json
+    /// and folders of earlier formats.
+    /// </param>
+    /// <exception cref="InvalidDataException">
+    /// A file is malformed, differs from the SHA-256 the configuration records (or, when verified, the configuration
+    /// records none), or the files disagree; the message names the file and key.
+    /// </exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model; the message names the file and keys.</exception>
-    public static CaptionModelBundle Load(string folder, Device? device = null, Tokenizer? tokenizer = null) =>
-        CaptionerFolder.LoadBundle(folder, device, tokenizer);
+    public static CaptionModelBundle Load(string folder, Device? device = null, Tokenizer? tokenizer = null, FolderIntegrity integrity = FolderIntegrity.Verified) =>
+        CaptionerFolder.LoadBundle(folder, device, tokenizer, integrity);
 
     /// <summary>A decoder over the model with the vocabulary's start and end marks.</summary>
     public CaptionDecoder CreateDecoder() => new(Model, Vocabulary.StartId, Vocabulary.EndId);

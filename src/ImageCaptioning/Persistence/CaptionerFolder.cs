@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
 using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
@@ -10,7 +12,7 @@ namespace ImageCaptioning.Persistence;
 /// tokenizer, decoding defaults, the features and their preprocessing, the captioner's settings and the SHA-256 of
 /// the other files), <c>model.safetensors</c> and <c>vocab.txt</c>. It is written once, by a folder swap
 /// (<see cref="AtomicFolder"/>). Format 1 folders, whose captioner settings were a second file written after the
-/// swap (<c>pipeline.json</c>), still load.
+/// swap (<c>pipeline.json</c>), load with <see cref="FolderIntegrity.AllowEdited"/>.
 /// </summary>
 internal static class CaptionerFolder
 {
@@ -23,6 +25,7 @@ internal static class CaptionerFolder
 
     private const int CurrentFormat = 2;
     private const string CaptionerKey = "captioner";
+    private const string DigestsKey = "sha256";
 
     // The files Save writes besides the configuration, which records their SHA-256.
     private static readonly string[] HashedFiles = [ModelFileName, VocabularyFileName];
@@ -48,6 +51,7 @@ internal static class CaptionerFolder
                 Sha256 = HashedFiles.ToDictionary(name => name, name => FileDigest.Sha256(Path.Combine(staging, name))),
             };
             ModelConfig.Write(config, bundle.Model);
+            config.Sha256[ConfigFileName] = SettingsDigest(JsonSerializer.SerializeToUtf8Bytes(config, FolderConfig.Json));
             AtomicFile.Write(Path.Combine(staging, ConfigFileName), stream => JsonSerializer.Serialize(stream, config, FolderConfig.Json));
         });
     }
@@ -58,7 +62,8 @@ internal static class CaptionerFolder
     /// <exception cref="FileNotFoundException">A file is missing; the message names it.</exception>
     /// <exception cref="InvalidDataException">A file is malformed, differs from the SHA-256 the configuration records, or the files disagree; the message names the file.</exception>
     /// <exception cref="StateDictMismatchException">The weights' keys or shapes do not fit the configured model.</exception>
-    public static CaptionModelBundle LoadBundle(string folder, Device? device, Tokenizer? tokenizer) => Read(folder, device, tokenizer, captioner: false).Bundle;
+    public static CaptionModelBundle LoadBundle(string folder, Device? device, Tokenizer? tokenizer, FolderIntegrity integrity) =>
+        Read(folder, device, tokenizer, captioner: false, integrity).Bundle;
 
     /// <summary>
     /// Reads a saved captioner: its bundle, its settings, and the file they came from (config.json, or a format-1
@@ -66,15 +71,18 @@ internal static class CaptionerFolder
     /// </summary>
     /// <exception cref="FileNotFoundException">A file is missing (in a format-1 folder, pipeline.json); the message names it.</exception>
     /// <exception cref="InvalidDataException">As <see cref="LoadBundle"/>, and the settings are missing or invalid; the message names the file and key.</exception>
-    public static (CaptionModelBundle Bundle, CaptionerSettings Settings, string SettingsPath) LoadCaptioner(string folder, Device? device, Tokenizer? tokenizer)
+    public static (CaptionModelBundle Bundle, CaptionerSettings Settings, string SettingsPath) LoadCaptioner(string folder, Device? device, Tokenizer? tokenizer,
+        FolderIntegrity integrity)
     {
-        var (bundle, settings, settingsPath) = Read(folder, device, tokenizer, captioner: true);
+        var (bundle, settings, settingsPath) = Read(folder, device, tokenizer, captioner: true, integrity);
         return (bundle, settings!, settingsPath);
     }
 
     // The settings are read (with captioner) before the weights, so that bad settings cost no model.
-    private static (CaptionModelBundle Bundle, CaptionerSettings? Settings, string SettingsPath) Read(string folder, Device? device, Tokenizer? tokenizer, bool captioner)
+    private static (CaptionModelBundle Bundle, CaptionerSettings? Settings, string SettingsPath) Read(string folder, Device? device, Tokenizer? tokenizer, bool captioner,
+        FolderIntegrity integrity)
     {
+        if (!Enum.IsDefined(integrity)) throw new ArgumentOutOfRangeException(nameof(integrity), integrity, "not a FolderIntegrity");
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var root = Path.GetFullPath(folder);
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"the caption model bundle {root} does not exist");
@@ -84,18 +92,10 @@ internal static class CaptionerFolder
         foreach (var path in new[] { configPath, modelPath, vocabularyPath })
             if (!File.Exists(path)) throw new FileNotFoundException($"the caption model bundle {root} lacks {Path.GetFileName(path)}", path);
 
-        var config = ReadConfig(configPath);
+        var configBytes = JsonFile.ReadBytes(configPath, "bundle configuration");
+        var config = ReadConfig(configBytes, configPath);
+        VerifyDigests(config, configBytes, root, configPath, integrity);
         var (settings, settingsPath) = captioner ? ReadSettings(config, root, configPath) : (null, configPath);
-        // Bundles written before the digests were recorded have none, and load unverified.
-        if (config.Sha256 is { } digests)
-        {
-            foreach (var name in HashedFiles)
-            {
-                if (!digests.TryGetValue(name, out var expected) || string.IsNullOrEmpty(expected))
-                    throw new InvalidDataException($"{configPath}: 'sha256' records no digest of {name}");
-                FileDigest.Verify(Path.Combine(root, name), expected, ConfigFileName);
-            }
-        }
         var vocabulary = config.Tokenizer!.ReadVocabulary(vocabularyPath, configPath, tokenizer);
         var decoding = config.Decoding ?? DecodingOptions.Greedy;
         var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
@@ -121,9 +121,57 @@ internal static class CaptionerFolder
         }
     }
 
-    private static FolderConfig ReadConfig(string path)
+    /// <summary>
+    /// The integrity check, before anything else of the folder is used. In <see cref="FolderIntegrity.Verified"/> it
+    /// cannot be switched off by damage: a missing section or digest, a key of another name or casing, a malformed
+    /// digest and a format without digests are each refused, naming config.json and the key.
+    /// </summary>
+    private static void VerifyDigests(FolderConfig config, byte[] configBytes, string root, string configPath, FolderIntegrity integrity)
     {
-        var config = ReadJson<FolderConfig>(path, "bundle configuration");
+        var verified = integrity == FolderIntegrity.Verified;
+        const string Remedy = $"if the folder was edited on purpose, load it with {nameof(FolderIntegrity)}.{nameof(FolderIntegrity.AllowEdited)} and save it again";
+        if (config.Sha256 is not { } digests)
+        {
+            if (!verified) return;
+            throw new InvalidDataException(config.Format == 1
+                ? $"{configPath}: a format-1 folder records no SHA-256 digests, so nothing shows that its files are as they were saved; {Remedy}"
+                : $"{configPath}: '{DigestsKey}' is missing, so nothing shows that the folder's files are as they were saved; {Remedy}");
+        }
+        foreach (var (name, digest) in digests)
+        {
+            if (name != ConfigFileName && !HashedFiles.Contains(name, StringComparer.Ordinal))
+                throw new InvalidDataException($"{configPath}: '{DigestsKey}' has the key '{name}'; its keys are {ConfigFileName}, {string.Join(", ", HashedFiles)}");
+            if (digest is null || digest.Length != 64 || !digest.All(char.IsAsciiHexDigitLower))
+                throw new InvalidDataException($"{configPath}: '{DigestsKey}.{name}' is {(digest is null ? "null" : $"'{digest}'")}, not a SHA-256 of 64 lower-case hex digits");
+        }
+        foreach (var name in HashedFiles)
+        {
+            if (digests.TryGetValue(name, out var expected)) FileDigest.Verify(Path.Combine(root, name), expected, ConfigFileName);
+            else if (verified) throw new InvalidDataException($"{configPath}: '{DigestsKey}' records no digest of {name}; {Remedy}");
+        }
+        if (!verified) return;
+        if (!digests.TryGetValue(ConfigFileName, out var recorded))
+            throw new InvalidDataException($"{configPath}: '{DigestsKey}' records no digest of the settings (key '{ConfigFileName}'): the folder was saved before they were covered; {Remedy}");
+        var actual = SettingsDigest(configBytes);
+        if (actual != recorded)
+            throw new InvalidDataException($"{configPath}: the settings' SHA-256 is {actual} but '{DigestsKey}.{ConfigFileName}' records {recorded}: config.json was changed or damaged after it was saved; {Remedy}");
+    }
+
+    /// <summary>
+    /// The SHA-256 of a configuration's settings: of its JSON without the digest section, written compactly in the
+    /// order of the file. The file's own bytes cannot be the input (they hold the digest); the compact form ignores
+    /// only whitespace, so every change of a key or value changes the digest.
+    /// </summary>
+    private static string SettingsDigest(ReadOnlySpan<byte> configJson)
+    {
+        var root = JsonNode.Parse(configJson, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })!.AsObject();
+        root.Remove(DigestsKey);
+        return FileDigest.Sha256(Encoding.UTF8.GetBytes(root.ToJsonString()));
+    }
+
+    private static FolderConfig ReadConfig(byte[] bytes, string path)
+    {
+        var config = JsonFile.Parse<FolderConfig>(bytes, path, FolderConfig.Json, "bundle configuration");
         if (config.Format is < 1 or > CurrentFormat)
             throw new InvalidDataException($"{path}: unsupported bundle format {config.Format} (this library reads formats 1 to {CurrentFormat})");
         ModelConfig.CheckOneArchitecture(config, path);

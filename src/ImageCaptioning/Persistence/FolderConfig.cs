@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
 
 namespace ImageCaptioning.Persistence;
@@ -7,13 +8,13 @@ namespace ImageCaptioning.Persistence;
 /// <summary>config.json of a captioner folder: everything about the folder but its tensors and vocabulary, and their SHA-256.</summary>
 internal sealed class FolderConfig
 {
-    public static readonly JsonSerializerOptions Json = new()
+    public static readonly JsonSerializerOptions Json = JsonFile.Strict(new JsonSerializerOptions
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter() },
-    };
+    });
 
     public int Format { get; set; }
     public string? LibraryVersion { get; set; }
@@ -35,6 +36,10 @@ internal sealed class FolderConfig
     /// <summary>The captioner's settings (format 2); null in a bundle saved without them, and in format 1, which kept them in pipeline.json.</summary>
     public CaptionerConfig? Captioner { get; set; }
 
-    /// <summary>File name → SHA-256 (lower-case hex) of each file written with this configuration; null in older bundles.</summary>
+    /// <summary>
+    /// File name → SHA-256 (lower-case hex) of each file written with this configuration, and under
+    /// <c>config.json</c> the digest of this configuration without this section (see <see cref="CaptionerFolder"/>);
+    /// null in format 1.
+    /// </summary>
     public Dictionary<string, string>? Sha256 { get; set; }
 }

@@ -224,38 +224,33 @@ public sealed class Captioner : IDisposable
     /// with <see cref="CaptionPipelineBuilder.WithTokenizer"/> needs its <paramref name="tokenizer"/> (tokenizers of
     /// Microsoft.ML.Tokenizers are not saved). <paramref name="decoder"/> sets the rebuilt extractor's image decoding
     /// (its pixel limit, EXIF orientation); by default <see cref="ImageDecoderOptions.ForConcurrentDecoding"/> of its decode threads.
-    /// Folders saved by earlier versions (format 1: the captioner's settings in a second file, pipeline.json) load too.
+    /// Folders saved by earlier versions (format 1: the captioner's settings in a second file, pipeline.json; format 2
+    /// before config.json's settings were covered by a digest) and hand-edited ones load with
+    /// <paramref name="integrity"/> <see cref="FolderIntegrity.AllowEdited"/>.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file of the folder is missing (in a format-1 folder, pipeline.json); the message names it.</exception>
     /// <exception cref="InvalidDataException">
     /// config.json is malformed, has no captioner settings (the folder is a bare <see cref="CaptionModelBundle"/>),
-    /// names a network whose features the model does not read, or a file changed since it was saved; the message
-    /// names the file and key.
+    /// names a network whose features the model does not read, has an invalid setting, or a file or setting changed
+    /// since it was saved (with <see cref="FolderIntegrity.Verified"/>, also: config.json records no digests); the
+    /// message names the file and key.
     /// </exception>
     /// <exception cref="ArgumentException"><paramref name="extractor"/> gives features of another size than the model reads.</exception>
     public static Captioner Load(string folder, Device? device = null, IFeatureExtractor? extractor = null, ILoggerFactory? loggerFactory = null,
-        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null)
+        Microsoft.ML.Tokenizers.Tokenizer? tokenizer = null, ImageDecoderOptions? decoder = null, FolderIntegrity integrity = FolderIntegrity.Verified)
     {
-        var (bundle, settings, settingsPath) = CaptionerFolder.LoadCaptioner(folder, device, tokenizer);
+        var (bundle, settings, settingsPath) = CaptionerFolder.LoadCaptioner(folder, device, tokenizer, integrity);
         try
         {
             var owns = extractor is null;
             if (extractor is null && settings.Network is { } network && settings.Weights is { } weights)
-            {
-                var transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224;
-                var options = new FeatureExtractorOptions { Transform = transform, Device = device };
-                if (decoder is not null) options = options with { Decoder = decoder };
-                extractor = FeatureNetworks.Create(network, weights, options,
+                extractor = FeatureNetworks.Create(network, weights, RebuiltExtractorOptions(folder, bundle, device, decoder),
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
-            }
             else if (extractor is null && bundle.Model.Encoder is not null)
-            {
                 // The encoder is in the model: the extractor only decodes and transforms, as it did for training.
-                var options = new FeatureExtractorOptions { Transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224, Device = device };
-                if (decoder is not null) options = options with { Decoder = decoder };
-                extractor = new PixelFeatureExtractor(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
-            }
+                extractor = new PixelFeatureExtractor(RebuiltExtractorOptions(folder, bundle, device, decoder),
+                    (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             if (extractor is not null && extractor.Dimension != bundle.Model.InputDimension)
             {
                 var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.InputDimension}";
@@ -271,6 +266,15 @@ public sealed class Captioner : IDisposable
             throw;
         }
     }
+
+    // The preprocessing comes from config.json, which validated each value alone; whether they make a usable transform
+    // (a fixed output size, one mean and std per channel) is known only here, and is still an error of that file.
+    private static FeatureExtractorOptions RebuiltExtractorOptions(string folder, CaptionModelBundle bundle, Device? device, ImageDecoderOptions? decoder) =>
+        CaptionerFolder.Invalid(Path.Combine(Path.GetFullPath(folder), CaptionerFolder.ConfigFileName), "featureExtractor.preprocessing", () =>
+        {
+            var options = new FeatureExtractorOptions { Transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224, Device = device };
+            return decoder is null ? options : options with { Decoder = decoder };
+        });
 
     /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
     public void Dispose()

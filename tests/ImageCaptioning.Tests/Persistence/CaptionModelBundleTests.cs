@@ -142,14 +142,15 @@ public sealed class CaptionModelBundleTests
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(reshaped, "config.json")))!;
         config["model"]!["hiddenSize"] = 20;
         File.WriteAllText(Path.Combine(reshaped, "config.json"), config.ToJsonString());
-        var mismatch = Assert.Throws<StateDictMismatchException>(() => CaptionModelBundle.Load(reshaped));
+        var mismatch = Assert.Throws<StateDictMismatchException>(() => CaptionModelBundle.Load(reshaped, integrity: FolderIntegrity.AllowEdited));
         Assert.That(mismatch!.Message, Does.Contain("model.safetensors").And.Contain("lstm.weight_hh_l0"));
 
         var invalid = Fresh("invalid");
         config = JsonNode.Parse(File.ReadAllText(Path.Combine(invalid, "config.json")))!;
         config["model"]!["layers"] = 0;
         File.WriteAllText(Path.Combine(invalid, "config.json"), config.ToJsonString());
-        Assert.That(Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(invalid))!.Message, Does.Contain("config.json").And.Contain("Layers"));
+        Assert.That(Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(invalid, integrity: FolderIntegrity.AllowEdited))!.Message,
+            Does.Contain("config.json").And.Contain("'model.layers'"));
 
         var longer = Fresh("longer-vocabulary");
         File.AppendAllText(Path.Combine(longer, "vocab.txt"), "zebra\n");
@@ -185,7 +186,7 @@ public sealed class CaptionModelBundleTests
     }
 
     [Test]
-    public void ABundleWrittenBeforeDigestsWereRecordedStillLoads()
+    public void ABundleWrittenBeforeDigestsWereRecordedLoadsOnlyWhenEditedFoldersAreAllowed()
     {
         var task = new TinyCaptionTask();
         using var dir = new TempDirectory();
@@ -197,15 +198,17 @@ public sealed class CaptionModelBundleTests
         var configPath = Path.Combine(folder, "config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
         var digests = config["sha256"]!.AsObject();
-        Assert.That(digests.Select(d => d.Key), Is.EquivalentTo(new[] { "model.safetensors", "vocab.txt" }));
-        foreach (var (name, digest) in digests)
+        Assert.That(digests.Select(d => d.Key), Is.EquivalentTo(new[] { "config.json", "model.safetensors", "vocab.txt" }));
+        foreach (var (name, digest) in digests.Where(d => d.Key != "config.json"))
             Assert.That(digest!.GetValue<string>(), Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, name))))), name);
 
         // The configuration as the previous version wrote it: the same, without the digests.
         config.Remove("sha256");
         File.WriteAllText(configPath, config.ToJsonString());
 
-        using var loaded = CaptionModelBundle.Load(folder);
+        var refused = Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(folder));
+        Assert.That(refused!.Message, Does.StartWith($"{configPath}: 'sha256' is missing"));
+        using var loaded = CaptionModelBundle.Load(folder, integrity: FolderIntegrity.AllowEdited);
         torch.manual_seed(4);
         var features = torch.randn([5, TinyCaptionTask.Dimension]);
         Assert.That(loaded.Caption(features), Is.EqualTo(original.Caption(features)));
@@ -225,7 +228,7 @@ public sealed class CaptionModelBundleTests
 
         var error = Assert.Throws<InvalidDataException>(() => CaptionModelBundle.Load(folder));
 
-        Assert.That(error!.Message, Is.EqualTo($"{configPath}: 'sha256' records no digest of vocab.txt"));
+        Assert.That(error!.Message, Does.StartWith($"{configPath}: 'sha256' records no digest of vocab.txt; "));
     }
 
     [Test]
@@ -244,7 +247,7 @@ public sealed class CaptionModelBundleTests
     public void BundlesWrittenBeforeTheTokenizerChangeLoadAndCaptionAsTheyDid(string name)
     {
         var fixtures = Path.Combine(TestContext.CurrentContext.TestDirectory, "Fixtures");
-        using var loaded = CaptionModelBundle.Load(Path.Combine(fixtures, name));
+        using var loaded = CaptionModelBundle.Load(Path.Combine(fixtures, name), integrity: FolderIntegrity.AllowEdited);
         var features = new float[3 * TinyCaptionTask.Dimension];
         for (var i = 0; i < features.Length; i++) features[i] = (float)Math.Sin(i * 0.37);
         using var scope = torch.NewDisposeScope();

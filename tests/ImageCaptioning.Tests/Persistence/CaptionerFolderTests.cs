@@ -27,13 +27,23 @@ public sealed class CaptionerFolderTests
 
     /// <summary>The folder commit 35c54f3's Captioner.Save wrote (a format-1 bundle, then pipeline.json), with the captions it gave then.</summary>
     [Test]
-    public void AFormat1CaptionerFolderLoadsAndCaptionsAsWhenItWasWritten()
+    public void AFormat1CaptionerFolderLoadsWhenAllowedAndCaptionsAsWhenItWasWritten()
     {
-        using var loaded = Captioner.Load(CaptionerFolders.Format1Fixture);
+        using var loaded = Captioner.Load(CaptionerFolders.Format1Fixture, integrity: FolderIntegrity.AllowEdited);
 
         Assert.That(Captions(loaded), Is.EqualTo(WrittenCaptions));
         Assert.That(loaded.Bundle.FeatureExtractor!.Name, Is.EqualTo("resnet50-avgpool"));
         Assert.That(loaded.Bundle.FeatureExtractor.Preprocessing!.Resize, Is.EqualTo(ImageResize.To(32, 32)));
+    }
+
+    /// <summary>Format 1 does not cover its settings, so a damaged format-2 folder whose format reads 1 would otherwise load them unverified.</summary>
+    [Test]
+    public void AFormat1FolderIsRefusedUnlessEditedFoldersAreAllowed()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Captioner.Load(CaptionerFolders.Format1Fixture));
+
+        Assert.That(error!.Message, Does.StartWith(Path.Combine(CaptionerFolders.Format1Fixture, "config.json"))
+            .And.Contain("records no digest of the settings").And.Contain("FolderIntegrity.AllowEdited"));
     }
 
     [Test]
@@ -41,7 +51,7 @@ public sealed class CaptionerFolderTests
     {
         using var dir = new TempDirectory();
         var folder = dir.File("captioner");
-        using (var old = Captioner.Load(CaptionerFolders.Format1Fixture)) old.Save(folder);
+        using (var old = Captioner.Load(CaptionerFolders.Format1Fixture, integrity: FolderIntegrity.AllowEdited)) old.Save(folder);
 
         AssertSavedWhole(folder);
         Assert.That(Directory.GetFileSystemEntries(dir.Path), Is.EqualTo(new[] { folder }), "staging folders left behind");
@@ -50,7 +60,7 @@ public sealed class CaptionerFolderTests
         var captioner = config["captioner"]!;
         Assert.That(((string?)captioner["network"], (string?)captioner["weightsKind"], (int)captioner["weightsSeed"]!), Is.EqualTo(("ResNet50", "Random", 5)));
         Assert.That(((string?)captioner["startMark"], (string?)captioner["endMark"]), Is.EqualTo(("startseq", "endseq")));
-        Assert.That(config["sha256"]!.AsObject().Select(pair => pair.Key).Order(), Is.EqualTo(new[] { "model.safetensors", "vocab.txt" }));
+        Assert.That(config["sha256"]!.AsObject().Select(pair => pair.Key).Order(), Is.EqualTo(new[] { "config.json", "model.safetensors", "vocab.txt" }));
     }
 
     [Test]
@@ -62,7 +72,7 @@ public sealed class CaptionerFolderTests
         foreach (var file in Directory.GetFiles(CaptionerFolders.Format1Fixture)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
         Assert.That(File.Exists(Path.Combine(folder, "pipeline.json")));
 
-        using (var old = Captioner.Load(folder)) old.Save(folder);
+        using (var old = Captioner.Load(folder, integrity: FolderIntegrity.AllowEdited)) old.Save(folder);
 
         AssertSavedWhole(folder);
     }
@@ -72,7 +82,7 @@ public sealed class CaptionerFolderTests
     {
         using var dir = new TempDirectory();
         var bundleFolder = dir.File("bundle");
-        using (var captioner = Captioner.Load(CaptionerFolders.Format1Fixture))
+        using (var captioner = Captioner.Load(CaptionerFolders.Format1Fixture, integrity: FolderIntegrity.AllowEdited))
         {
             captioner.Save(dir.File("captioner"));
             captioner.Bundle.Save(bundleFolder);

@@ -49,7 +49,10 @@ public sealed class BadInputCatalogTests
         bundleFolder = shared.File("bundle");
         // A saved captioner: a model of ResNet-50 features, and the settings Captioner.Load rebuilds its extractor from.
         var resNetModel = CaptionModel.Create(task.ModelOptions() with { FeatureDimension = ResNet50FeatureExtractor.FeatureDimension });
-        using (var bundle = new CaptionModelBundle(resNetModel, task.Tokenizer)) CaptionerFolders.SaveCaptioner(bundleFolder, bundle, FeatureNetwork.ResNet50, CnnWeights.Random(1));
+        var extractor = new FeatureExtractorDescription("resnet50-avgpool", ResNet50FeatureExtractor.FeatureDimension,
+            ImageTransformOptions.Recipe224 with { Resize = ImageResize.To(32, 32), CenterCrop = null });
+        using (var bundle = new CaptionModelBundle(resNetModel, task.Tokenizer, null, extractor))
+            CaptionerFolders.SaveCaptioner(bundleFolder, bundle, FeatureNetwork.ResNet50, CnnWeights.Random(1));
 
         storeFolder = shared.File("store");
         using (var store = FeatureStore.OpenOrCreate(storeFolder, 3, "test", "none"))
@@ -185,31 +188,47 @@ public sealed class BadInputCatalogTests
         yield return new Case("bundles", "bundle folder missing", dir => (() => CaptionModelBundle.Load(Path.Combine(dir, "absent")).Dispose(), "absent"));
         yield return Bundle("config.json missing", b => File.Delete(Path.Combine(b, "config.json")), "lacks config.json");
         yield return Bundle("config.json not JSON", b => File.WriteAllText(Path.Combine(b, "config.json"), "{\"format\": 1, \"model\": "), "config.json");
-        yield return Bundle("config.json format 3", b => EditJson(Path.Combine(b, "config.json"), j => j["format"] = 3), "config.json");
-        yield return Bundle("config.json with 0 LSTM layers", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["layers"] = 0), "config.json");
-        yield return Bundle("config.json with another hidden size than the weights", b => EditJson(Path.Combine(b, "config.json"), j => j["model"]!["hiddenSize"] = 20), "model.safetensors");
-        yield return Bundle("config.json with two architectures", b => EditJson(Path.Combine(b, "config.json"), j => j["transformer"] = new System.Text.Json.Nodes.JsonObject { ["vocabularySize"] = 26 }), "config.json");
-        yield return Bundle("config.json with an encoder for a Show-and-Tell model", b => EditJson(Path.Combine(b, "config.json"), j => j["encoder"] = new System.Text.Json.Nodes.JsonObject { ["kind"] = "small-cnn" }), "config.json");
+        yield return EditedBundle("config.json format 3", j => j["format"] = 3, "config.json");
+        yield return EditedBundle("config.json with 0 LSTM layers", j => j["model"]!["layers"] = 0, "config.json");
+        yield return EditedBundle("config.json with another hidden size than the weights", j => j["model"]!["hiddenSize"] = 20, "model.safetensors");
+        yield return EditedBundle("config.json with two architectures", j => j["transformer"] = new JsonObject { ["vocabularySize"] = 26 }, "config.json");
+        yield return EditedBundle("config.json with an encoder for a Show-and-Tell model", j => j["encoder"] = new JsonObject { ["kind"] = "small-cnn" }, "config.json");
         yield return Bundle("model.safetensors with 64 bytes flipped", b => Tamper.FlipTensorBytes(Path.Combine(b, "model.safetensors")), "model.safetensors");
         yield return Bundle("model.safetensors truncated", b => Truncate(Path.Combine(b, "model.safetensors"), 100), "model.safetensors");
         yield return Bundle("vocab.txt with two tokens swapped", b => SwapLines(Path.Combine(b, "vocab.txt")), "vocab.txt");
-        yield return Bundle("vocab.txt one token longer, in a bundle without digests", b =>
+        yield return Bundle("vocab.txt one token longer, in a bundle without digests loaded as edited", b =>
         {
             EditJson(Path.Combine(b, "config.json"), j => j.AsObject().Remove("sha256"));
             File.AppendAllText(Path.Combine(b, "vocab.txt"), "zebra\n");
-        }, "vocab.txt");
-        yield return SavedCaptioner("config.json without its captioner section (a bare bundle)", b => EditJson(Path.Combine(b, "config.json"), j => j.AsObject().Remove("captioner")), "config.json");
-        yield return SavedCaptioner("config.json naming a network whose features the model does not read",
-            b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["network"] = "Vgg16"), "config.json");
-        yield return SavedCaptioner("config.json with a captioner section that is not an object", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"] = "ResNet50"), "config.json");
-        yield return SavedCaptioner("config.json naming an unknown network", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["network"] = "alexnet"), "config.json");
-        yield return SavedCaptioner("config.json naming an unknown weights kind", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["weightsKind"] = "Cloud"), "config.json");
-        yield return SavedCaptioner("config.json: weights from a file it does not name", b => EditJson(Path.Combine(b, "config.json"), j => j["captioner"]!["weightsKind"] = "File"), "config.json");
+        }, "vocab.txt", FolderIntegrity.AllowEdited);
+        // Damage that would switch the integrity check off: each is refused without the explicit option.
+        yield return EditedBundle("config.json without its sha256 section", j => j.AsObject().Remove("sha256"), "'sha256' is missing", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json with its sha256 key in another casing", j => Rename(j.AsObject(), "sha256", "Sha256"), "'Sha256'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json with a digest key in another casing", j => Rename(j["sha256"]!.AsObject(), "vocab.txt", "Vocab.txt"), "'Vocab.txt'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json without the settings' digest", j => j["sha256"]!.AsObject().Remove("config.json"), "key 'config.json'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json whose digest is upper-case hex", j => j["sha256"]!["vocab.txt"] = j["sha256"]!["vocab.txt"]!.GetValue<string>().ToUpperInvariant(), "'sha256.vocab.txt'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json saying format 1 (no digests)", j => j["format"] = 1, "config.json", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json with decoding.maxLength edited", j => j["decoding"]!["maxLength"] = 3, "'sha256.config.json'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json with a preprocessing mean edited", j => j["featureExtractor"]!["preprocessing"]!["mean"]![0] = 0.5, "'sha256.config.json'", FolderIntegrity.Verified);
+        yield return EditedBundle("config.json with an unknown key", j => j["decoding"]!["maxLenght"] = 3, "decoding.maxLenght");
+        yield return EditedBundle("config.json with a key given twice", j => { }, "config.json", FolderIntegrity.AllowEdited, duplicateKey: "format");
+        yield return EditedBundle("config.json with decoding.maxLength 0", j => j["decoding"]!["maxLength"] = 0, "'decoding.maxLength'");
+        yield return EditedBundle("config.json with an integer for an enum", j => j["featureExtractor"]!["preprocessing"]!["resizeMode"] = 1, "resizeMode");
+        yield return EditedCaptioner("config.json with preprocessing resizeMode misspelt", j => Rename(j["featureExtractor"]!["preprocessing"]!.AsObject(), "resizeMode", "resizeModg"), "resizeModg");
+        yield return EditedCaptioner("config.json with preprocessing that gives no fixed size",
+            j => j["featureExtractor"]!["preprocessing"]!.AsObject().Remove("resizeMode"), "'featureExtractor.preprocessing'");
+        yield return EditedCaptioner("config.json without its captioner section (a bare bundle)", j => j.AsObject().Remove("captioner"), "config.json");
+        yield return EditedCaptioner("config.json naming a network whose features the model does not read", j => j["captioner"]!["network"] = "Vgg16", "config.json");
+        yield return EditedCaptioner("config.json with a captioner section that is not an object", j => j["captioner"] = "ResNet50", "config.json");
+        yield return EditedCaptioner("config.json naming an unknown network", j => j["captioner"]!["network"] = "alexnet", "captioner.network");
+        yield return EditedCaptioner("config.json naming an unknown weights kind", j => j["captioner"]!["weightsKind"] = "Cloud", "captioner.weightsKind");
+        yield return EditedCaptioner("config.json: weights from a file it does not name", j => j["captioner"]!["weightsKind"] = "File", "captioner.weightsPath");
         yield return SavedCaptioner("config.json: weights from a file that is gone", b => EditJson(Path.Combine(b, "config.json"), j =>
         {
             j["captioner"]!["weightsKind"] = "File";
             j["captioner"]!["weightsPath"] = Path.Combine(b, "gone.pth");
-        }), "gone.pth");
+        }), "gone.pth", FolderIntegrity.AllowEdited);
+        yield return Format1Captioner("format-1 folder without edited folders allowed", _ => { }, "config.json", FolderIntegrity.Verified);
         yield return Format1Captioner("format-1 folder: pipeline.json missing", b => File.Delete(Path.Combine(b, "pipeline.json")), "pipeline.json is missing");
         yield return Format1Captioner("format-1 folder: pipeline.json not JSON", b => File.WriteAllText(Path.Combine(b, "pipeline.json"), "{\"network\": "), "pipeline.json");
         yield return Format1Captioner("format-1 folder: pipeline.json naming an unknown network", b => EditJson(Path.Combine(b, "pipeline.json"), j => j["network"] = "alexnet"), "pipeline.json");
@@ -288,24 +307,57 @@ public sealed class BadInputCatalogTests
         return (() => FeatureStore.Open(copy).Dispose(), Path.Combine(copy, file));
     });
 
-    private static Case Bundle(string input, Action<string> damage, string file) => new("bundles", input, dir =>
+    private static Case Bundle(string input, Action<string> damage, string file, FolderIntegrity integrity = FolderIntegrity.Verified) => new("bundles", input, dir =>
     {
         var copy = CopyOf(bundleFolder, dir);
         damage(copy);
-        return (() => CaptionModelBundle.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
+        return (() => CaptionModelBundle.Load(copy, integrity: integrity).Dispose(), Names(copy, file));
     });
 
-    private static Case SavedCaptioner(string input, Action<string> damage, string file) => DamagedCaptioner(() => bundleFolder, input, damage, file);
+    /// <summary>
+    /// A bundle whose config.json was edited (with <paramref name="duplicateKey"/>, that top-level key written twice):
+    /// loaded as an edited folder, so that the edit reaches the settings' own checks, unless <paramref name="integrity"/> says otherwise.
+    /// </summary>
+    private static Case EditedBundle(string input, Action<JsonNode> edit, string names, FolderIntegrity integrity = FolderIntegrity.AllowEdited, string? duplicateKey = null) =>
+        Bundle(input, b => EditConfig(b, edit, duplicateKey), names, integrity);
 
-    private static Case Format1Captioner(string input, Action<string> damage, string file) => DamagedCaptioner(() => CaptionerFolders.Format1Fixture, input, damage, file);
+    private static Case EditedCaptioner(string input, Action<JsonNode> edit, string names) =>
+        SavedCaptioner(input, b => EditConfig(b, edit, null), names, FolderIntegrity.AllowEdited);
+
+    private static Case SavedCaptioner(string input, Action<string> damage, string file, FolderIntegrity integrity = FolderIntegrity.Verified) =>
+        DamagedCaptioner(() => bundleFolder, input, damage, file, integrity);
+
+    private static Case Format1Captioner(string input, Action<string> damage, string file, FolderIntegrity integrity = FolderIntegrity.AllowEdited) =>
+        DamagedCaptioner(() => CaptionerFolders.Format1Fixture, input, damage, file, integrity);
 
     // The folder is looked up when the case runs: the cases are listed before the good inputs are made.
-    private static Case DamagedCaptioner(Func<string> folder, string input, Action<string> damage, string file) => new("bundles", input, dir =>
+    private static Case DamagedCaptioner(Func<string> folder, string input, Action<string> damage, string file, FolderIntegrity integrity) => new("bundles", input, dir =>
     {
         var copy = CopyOf(folder(), dir);
         damage(copy);
-        return (() => ImageCaptioning.Pipeline.Captioner.Load(copy).Dispose(), file.Contains(' ', StringComparison.Ordinal) ? file : Path.Combine(copy, file));
+        return (() => ImageCaptioning.Pipeline.Captioner.Load(copy, integrity: integrity).Dispose(), Names(copy, file));
     });
+
+    // A file of the folder is looked for with the folder's path; anything else (a key, a phrase) as it is.
+    private static string Names(string folder, string file) =>
+        !file.Contains(' ', StringComparison.Ordinal) && Path.GetExtension(file) is ".json" or ".txt" or ".safetensors" ? Path.Combine(folder, file) : file;
+
+    private static void EditConfig(string folder, Action<JsonNode> edit, string? duplicateKey)
+    {
+        var path = Path.Combine(folder, "config.json");
+        EditJson(path, edit);
+        if (duplicateKey is null) return;
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var text = json.ToJsonString();
+        File.WriteAllText(path, text[..^1] + $",\"{duplicateKey}\":{json[duplicateKey]!.ToJsonString()}}}");
+    }
+
+    private static void Rename(JsonObject json, string from, string to)
+    {
+        var value = json[from];
+        json.Remove(from);
+        json[to] = value;
+    }
 
     private static Case Checkpoint(string input, Action<string> damage, string file) => new("checkpoints", input, dir =>
     {
