@@ -24,7 +24,10 @@ var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
 var maxPixels = new Option<long?>("--max-pixels",
     "Refuse images whose width x height exceeds this, before decoding them. Default: PIL's limit, lowered so the decode threads' images fit in half the memory.");
 
-var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels };
+var allowEdited = new Option<bool>("--allow-edited",
+    "Load a model folder whose config.json was edited by hand, or one saved by an earlier version without digests of its settings (FolderIntegrity.AllowEdited).");
+
+var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels, allowEdited };
 command.AddValidator(result =>
 {
     var sampling = result.FindResultFor(temperature) is not null;
@@ -42,12 +45,14 @@ command.SetHandler(context =>
     context.ExitCode = Run(
         Path.GetFullPath(parsed.GetValueForArgument(model)), parsed.GetValueForArgument(inputs),
         parsed.GetValueForOption(beam), parsed.GetValueForOption(temperature), parsed.GetValueForOption(topK),
-        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels));
+        parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels),
+        parsed.GetValueForOption(allowEdited) ? FolderIntegrity.AllowEdited : FolderIntegrity.Verified);
 });
 
 return await BadInput.RunAsync(command, args);
 
-static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels)
+static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels,
+    FolderIntegrity integrity)
 {
     var problems = new List<string>();
     if (!File.Exists(Path.Combine(modelFolder, CaptionModelBundle.ConfigFileName)))
@@ -69,7 +74,7 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
     }
 
     var decoder = maxPixels is { } limit ? new ImageDecoderOptions { MaxPixelCount = limit } : null;
-    using var captioner = Captioner.Load(modelFolder, target, decoder: decoder);
+    using var captioner = Captioner.Load(modelFolder, target, decoder: decoder, integrity: integrity);
     var decoding = captioner.Bundle.Decoding;
     if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
     if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };

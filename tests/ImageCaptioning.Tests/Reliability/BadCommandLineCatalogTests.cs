@@ -106,10 +106,18 @@ public sealed class BadCommandLineCatalogTests
         yield return new("CaptionImages", "a folder without images", d => [model, Folder(d, "empty")], "has no .jpg, .jpeg or .png files");
         yield return new("CaptionImages", "a model folder that is not a captioner", d => [Folder(d, "not-a-model"), image], "is not a saved captioner");
         yield return new("CaptionImages", "config.json not JSON", d => [DamagedModel(d, m => System.IO.File.WriteAllText(Path.Combine(m, "config.json"), "{")), image], "config.json");
-        yield return new("CaptionImages", "config.json naming an unknown network", d =>
-            [DamagedModel(d, m => EditCaptioner(m, "network", "AlexNet")), image], "'captioner.network' is 'AlexNet'");
-        yield return new("CaptionImages", "a model bundle without captioner settings", d =>
-            [DamagedModel(d, m => EditCaptioner(m, null, null)), image], "is not a saved captioner");
+        yield return new("CaptionImages", "config.json naming an unknown network, edits allowed", d =>
+            [DamagedModel(d, m => EditCaptioner(m, "network", "AlexNet")), image, "--allow-edited"], "'captioner.network' is 'AlexNet'");
+        yield return new("CaptionImages", "a model bundle without captioner settings, edits allowed", d =>
+            [DamagedModel(d, m => EditCaptioner(m, null, null)), image, "--allow-edited"], "is not a saved captioner");
+        yield return new("CaptionImages", "config.json with decoding.maxLength edited", d =>
+            [DamagedModel(d, m => EditConfig(m, c => c["decoding"]!["maxLength"] = 2)), image], "config.json was changed or damaged after it was saved");
+        yield return new("CaptionImages", "config.json with preprocessing resizeMode misspelt, edits allowed", d =>
+            [DamagedModel(d, m => EditConfig(m, c => RenameKey(c["featureExtractor"]!["preprocessing"]!.AsObject(), "resizeMode", "resizeModg"))), image, "--allow-edited"],
+            "'featureExtractor.preprocessing.resizeModg'");
+        yield return new("CaptionImages", "config.json with preprocessing that gives no fixed size, edits allowed", d =>
+            [DamagedModel(d, m => EditConfig(m, c => c["featureExtractor"]!["preprocessing"]!.AsObject().Remove("resizeMode"))), image, "--allow-edited"],
+            "'featureExtractor.preprocessing' is invalid");
         yield return new("CaptionImages", "model.safetensors truncated", d => [DamagedModel(d, m => Truncate(Path.Combine(m, "model.safetensors"))), image], "model.safetensors");
         yield return new("CaptionImages", "vocab.txt edited", d => [DamagedModel(d, m => System.IO.File.AppendAllText(Path.Combine(m, "vocab.txt"), "zebra\n")), image], "vocab.txt");
         yield return new("CaptionImages", "a truncated JPEG among good ones (counted, the others captioned)", d =>
@@ -163,13 +171,25 @@ public sealed class BadCommandLineCatalogTests
     }
 
     /// <summary>Sets <paramref name="key"/> of config.json's captioner section to <paramref name="value"/>, or with a null key removes the section.</summary>
-    private static void EditCaptioner(string folder, string? key, string? value)
+    private static void EditCaptioner(string folder, string? key, string? value) => EditConfig(folder, config =>
+    {
+        if (key is null) config.Remove("captioner");
+        else config["captioner"]![key] = value;
+    });
+
+    private static void EditConfig(string folder, Action<System.Text.Json.Nodes.JsonObject> edit)
     {
         var path = Path.Combine(folder, "config.json");
         var config = System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
-        if (key is null) config.Remove("captioner");
-        else config["captioner"]![key] = value;
+        edit(config);
         System.IO.File.WriteAllText(path, config.ToJsonString());
+    }
+
+    private static void RenameKey(System.Text.Json.Nodes.JsonObject json, string from, string to)
+    {
+        var value = json[from];
+        json.Remove(from);
+        json[to] = value;
     }
 
     private static void Truncate(string path)
