@@ -13,9 +13,16 @@ public sealed class CaptionCleaner
     public CaptionCleaningOptions Options { get; }
 
     /// <summary>The cleaned caption with its marks, or null when no word survives the rules.</summary>
+    /// <exception cref="ArgumentException">
+    /// The caption holds a control character other than tab and line breaks (a NUL, say): as a separator it would cut
+    /// a word in two and the recipe's rules would drop a piece, so the caption would change without a trace.
+    /// </exception>
     public string? Clean(string caption)
     {
         ArgumentNullException.ThrowIfNull(caption);
+        var control = CaptionFileText.IndexOfControl(caption);
+        if (control >= 0)
+            throw new ArgumentException($"the caption holds the control character U+{(int)caption[control]:X4} at character {control + 1}", nameof(caption));
         var text = Options.Lowercase ? caption.ToLowerInvariant() : caption;
         var builder = new StringBuilder(text.Length + 16);
         if (Options.StartMark is { } start) builder.Append(start);
@@ -45,7 +52,16 @@ public sealed class CaptionCleaner
         var dropped = 0;
         foreach (var (imageId, caption) in corpus.Entries())
         {
-            if (Clean(caption) is { } cleaned) kept.Add(new ImageCaption(imageId, cleaned));
+            string? cleaned;
+            try
+            {
+                cleaned = Clean(caption);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"image '{imageId}': {e.Message}", nameof(corpus), e);
+            }
+            if (cleaned is not null) kept.Add(new ImageCaption(imageId, cleaned));
             else dropped++;
         }
         var cleanedCorpus = CaptionCorpus.Create(kept);

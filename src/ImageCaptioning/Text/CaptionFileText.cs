@@ -6,7 +6,8 @@ namespace ImageCaptioning.Text;
 /// <summary>
 /// Decodes caption files: UTF-8 unless a byte-order mark says UTF-16 or UTF-32 (the mark itself is dropped). Bytes
 /// invalid in that encoding are an error naming the file, line and byte offset, or, when the options allow it,
-/// U+FFFD counted in a logged warning.
+/// U+FFFD counted in a logged warning. A control character other than tab and the line breaks is an error naming the
+/// file, line and column: caption cleaning would drop it without a trace and join or cut the words around it.
 /// </summary>
 internal static class CaptionFileText
 {
@@ -17,8 +18,41 @@ internal static class CaptionFileText
         [([0xFF, 0xFE, 0x00, 0x00], 12000), ([0x00, 0x00, 0xFE, 0xFF], 12001), ([0xEF, 0xBB, 0xBF], Utf8), ([0xFF, 0xFE], 1200), ([0xFE, 0xFF], 1201)];
 
     /// <summary>The text of <paramref name="path"/>, which must exist.</summary>
-    public static string Read(string path, CaptionReaderOptions? options, ILogger? logger) =>
-        Decode(path, File.ReadAllBytes(path), options, logger);
+    public static string Read(string path, CaptionReaderOptions? options, ILogger? logger)
+    {
+        var text = Decode(path, File.ReadAllBytes(path), options, logger);
+        var index = IndexOfControl(text);
+        if (index < 0) return text;
+        var before = text.AsSpan(0, index);
+        var lineStart = before.LastIndexOfAny('\r', '\n') + 1;
+        var line = 1 + before.ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Count(c => c is '\n' or '\r');
+        throw new CaptionFormatException(path, line, $"{DescribeControl(text[index])} at column {index - lineStart + 1}{ControlAdvice}");
+    }
+
+    /// <summary>
+    /// Throws for a control character in a string read from a JSON caption file (JSON allows them as escapes such as
+    /// <c>\u0000</c>), where <paramref name="error"/> locates the string.
+    /// </summary>
+    public static string RefuseControls(string value, string property, Func<string, CaptionFormatException> error)
+    {
+        var index = IndexOfControl(value);
+        return index < 0 ? value : throw error($"'{property}' holds {DescribeControl(value[index])} at character {index + 1}{ControlAdvice}");
+    }
+
+    private const string ControlAdvice = ", which no caption or image name has; remove it from the file";
+
+    /// <summary>
+    /// Where <paramref name="text"/> holds a control character that no caption or image name has, or -1. Tab separates
+    /// Flickr8k's token file and CR and LF end lines; every other C0 or C1 control, and DEL, counts.
+    /// </summary>
+    public static int IndexOfControl(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+            if (char.IsControl(text[i]) && text[i] is not ('\t' or '\n' or '\r')) return i;
+        return -1;
+    }
+
+    private static string DescribeControl(char c) => $"the control character U+{(int)c:X4}";
 
     /// <summary>
     /// <paramref name="bytes"/> as valid UTF-8 (the same array when it already is), for readers that parse bytes;

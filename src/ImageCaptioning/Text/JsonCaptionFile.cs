@@ -54,7 +54,8 @@ internal sealed class JsonCaptionFile
         reader.Read();
         if (reader.TokenType != JsonTokenType.String)
             throw Error(reader.TokenStartIndex, $"'{property}' must be a string but is {Describe(reader.TokenType)}");
-        return reader.GetString()!;
+        var tokenStart = reader.TokenStartIndex;
+        return CaptionFileText.RefuseControls(reader.GetString()!, property, reason => Error(tokenStart, reason));
     }
 
     public long ReadInt64(ref Utf8JsonReader reader, string property)

@@ -97,6 +97,12 @@ public sealed class BadInputCatalogTests
         yield return CaptionBytes("captions.txt of random bytes", "captions.txt", RandomBytes(4096, 1), p => CaptionReader.ReadFlickr8kCsv(p), "captions.txt");
         yield return CaptionBytes("captions.txt UTF-16 with an unpaired surrogate", "captions.txt",
             [.. new UnicodeEncoding(false, true).GetPreamble(), .. Encoding.Unicode.GetBytes("image,caption\na.jpg,a "), 0x00, 0xD8, 0x41, 0x00], p => CaptionReader.ReadFlickr8kCsv(p), "(2)");
+        yield return Captions("captions.txt caption with a NUL inside a word", "captions.txt", "image,caption\na.jpg,a dog\nb.jpg,a d\0og runs\n", p => CaptionReader.ReadFlickr8kCsv(p), "(3): the control character U+0000 at column 10");
+        yield return Captions("token.txt caption with an escape character", "Flickr8k.token.txt", "a.jpg#0\ta dog\x1b[31m runs\n", p => CaptionReader.ReadFlickr8kTokens(p), "(1): the control character U+001B at column 14");
+        yield return Captions("COCO caption with an escaped NUL", "captions.json",
+            "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\"}],\n\"annotations\": [{\"image_id\": 1, \"caption\": \"a d\\u0000og\"}]}", p => CaptionReader.ReadCoco(p), "(2): 'caption' holds the control character U+0000 at character 4");
+        yield return Captions("Karpathy image name with a NUL", "dataset.json",
+            "{\"images\": [\n{\"filename\": \"a\\u0000.jpg\", \"split\": \"train\", \"sentences\": [{\"raw\": \"a dog\"}]}]}", p => CaptionReader.ReadKarpathy(p), "(2): 'filename' holds the control character U+0000");
         yield return new Case("captions", "captions.txt missing", dir => (() => CaptionReader.ReadFlickr8kCsv(Path.Combine(dir, "captions.txt")), "captions.txt"));
         yield return Captions("token.txt line without a tab", "Flickr8k.token.txt", "a.jpg#0 a dog runs\n", p => CaptionReader.ReadFlickr8kTokens(p), "(1)");
         yield return Captions("token.txt key without #k", "Flickr8k.token.txt", "a.jpg#0\ta dog\nb.jpg\ta cat\n", p => CaptionReader.ReadFlickr8kTokens(p), "(2)");

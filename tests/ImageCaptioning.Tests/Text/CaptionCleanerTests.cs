@@ -15,6 +15,21 @@ public sealed class CaptionCleanerTests
     public void DefaultRulesAreTheRecipes(string caption, string? expected) =>
         Assert.That(new CaptionCleaner().Clean(caption), Is.EqualTo(expected));
 
+    /// <summary>A control character would split "dog" into "d" and "og", and the recipe drops the one-letter word.</summary>
+    [TestCase("a d\0og runs", 0x0000, 4)]
+    [TestCase("\u0007bell", 0x0007, 1)]
+    [TestCase("a dog\u007f", 0x007F, 6)]
+    [TestCase("a\u0085dog", 0x0085, 2)]
+    public void ControlCharactersAreAnErrorNotASilentlyChangedWord(string caption, int code, int position)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new CaptionCleaner().Clean(caption));
+        Assert.That(error!.Message, Does.StartWith($"the caption holds the control character U+{code:X4} at character {position}"));
+
+        var corpus = CaptionCorpus.Create([new ImageCaption("a.jpg", "a dog"), new ImageCaption("b.jpg", caption)]);
+        var inCorpus = Assert.Throws<ArgumentException>(() => new CaptionCleaner().Clean(corpus));
+        Assert.That(inCorpus!.Message, Does.StartWith("image 'b.jpg': the caption holds"));
+    }
+
     [Test]
     public void EachRuleCanBeChanged()
     {
