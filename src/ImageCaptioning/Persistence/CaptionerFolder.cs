@@ -99,7 +99,7 @@ internal static class CaptionerFolder
         var vocabulary = config.Tokenizer!.ReadVocabulary(vocabularyPath, configPath, tokenizer);
         var decoding = config.Decoding ?? DecodingOptions.Greedy;
         var featureExtractor = config.FeatureExtractor is { } extractor ? Invalid(configPath, "featureExtractor", extractor.ToDescription) : null;
-        var model = ModelConfig.Create(config, configPath);
+        var model = CreateModel(config, configPath);
         try
         {
             if (vocabulary.VocabularySize != model.VocabularySize)
@@ -167,6 +167,21 @@ internal static class CaptionerFolder
         var root = JsonNode.Parse(configJson, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })!.AsObject();
         root.Remove(DigestsKey);
         return FileDigest.Sha256(Encoding.UTF8.GetBytes(root.ToJsonString()));
+    }
+
+    // Sizes from a hand-edited configuration (AllowEdited; a verified one is as saved) can ask libtorch for more memory
+    // than there is: its refusal is an error of the configuration, not of the library.
+    private static CaptionModel CreateModel(FolderConfig config, string configPath)
+    {
+        try
+        {
+            return ModelConfig.Create(config, configPath);
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            var reason = e.Message.Split('\n', 2)[0];
+            throw new InvalidDataException($"{configPath}: the model its settings describe cannot be built, check its sizes ({reason})", e);
+        }
     }
 
     private static FolderConfig ReadConfig(byte[] bytes, string path)

@@ -248,9 +248,12 @@ public sealed class Captioner : IDisposable
                 extractor = FeatureNetworks.Create(network, weights, RebuiltExtractorOptions(folder, bundle, device, decoder),
                     (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
             else if (extractor is null && bundle.Model.Encoder is not null)
+            {
                 // The encoder is in the model: the extractor only decodes and transforms, as it did for training.
-                extractor = new PixelFeatureExtractor(RebuiltExtractorOptions(folder, bundle, device, decoder),
-                    (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision"));
+                var options = RebuiltExtractorOptions(folder, bundle, device, decoder);
+                extractor = CaptionerFolder.Invalid(ConfigPath(folder), "featureExtractor.preprocessing",
+                    () => new PixelFeatureExtractor(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Vision")));
+            }
             if (extractor is not null && extractor.Dimension != bundle.Model.InputDimension)
             {
                 var mismatch = $"the feature extractor {extractor.Name} gives {extractor.Dimension}-float features but the model reads {bundle.Model.InputDimension}";
@@ -270,11 +273,13 @@ public sealed class Captioner : IDisposable
     // The preprocessing comes from config.json, which validated each value alone; whether they make a usable transform
     // (a fixed output size, one mean and std per channel) is known only here, and is still an error of that file.
     private static FeatureExtractorOptions RebuiltExtractorOptions(string folder, CaptionModelBundle bundle, Device? device, ImageDecoderOptions? decoder) =>
-        CaptionerFolder.Invalid(Path.Combine(Path.GetFullPath(folder), CaptionerFolder.ConfigFileName), "featureExtractor.preprocessing", () =>
+        CaptionerFolder.Invalid(ConfigPath(folder), "featureExtractor.preprocessing", () =>
         {
             var options = new FeatureExtractorOptions { Transform = bundle.FeatureExtractor?.Preprocessing ?? ImageTransformOptions.Recipe224, Device = device };
             return decoder is null ? options : options with { Decoder = decoder };
         });
+
+    private static string ConfigPath(string folder) => Path.Combine(Path.GetFullPath(folder), CaptionerFolder.ConfigFileName);
 
     /// <summary>Frees the model, the feature cache handle and the extractor the pipeline created.</summary>
     public void Dispose()

@@ -16,13 +16,22 @@ public sealed class PixelFeatureExtractor : FeatureExtractor
     /// <c>pixels-64x64</c>); the feature store records the normalisation beside the name.
     /// </summary>
     public PixelFeatureExtractor(FeatureExtractorOptions? options = null, ILogger? logger = null)
-        : base(torch.nn.Flatten(), $"pixels-{SizeOf(options)}", checked(3 * SizeOf(options).Width * SizeOf(options).Height), options, logger)
+        : base(torch.nn.Flatten(), $"pixels-{SizeOf(options)}", DimensionOf(SizeOf(options)), options, logger)
     {
         Size = SizeOf(options);
     }
 
     /// <summary>The size of the transformed images.</summary>
     public ImageSize Size { get; }
+
+    /// <exception cref="ArgumentOutOfRangeException">An image of that size has more values than a feature row can hold.</exception>
+    private static int DimensionOf(ImageSize size)
+    {
+        var values = 3L * size.Width * size.Height;
+        return values <= Array.MaxLength
+            ? (int)values
+            : throw new ArgumentOutOfRangeException("options", size, $"a {size} image has {values} values, more than a feature row can hold ({Array.MaxLength})");
+    }
 
     private static ImageSize SizeOf(FeatureExtractorOptions? options) => (options ?? new FeatureExtractorOptions()).Transform.FixedOutputSize!.Value;
 }
