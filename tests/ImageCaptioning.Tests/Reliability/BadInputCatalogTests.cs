@@ -442,7 +442,8 @@ public sealed class BadInputCatalogTests
         return bytes;
     }
 
-    private static byte[] PngOf(RgbImage image)
+    /// <summary>A PNG of <paramref name="image"/> (8-bit RGB, one IDAT chunk of unfiltered rows), with correct CRCs.</summary>
+    internal static byte[] PngOf(RgbImage image)
     {
         // No PNG encoder in the library: one IDAT chunk of unfiltered rows is a valid PNG.
         using var output = new MemoryStream();

@@ -52,7 +52,7 @@ internal sealed class FuzzTally(string kind)
             if (string.IsNullOrWhiteSpace(e.Message)) Assert.Fail($"{Kind} {fuzzCase}: {e.GetType().Name} without a message");
             outcome = isCheck?.Invoke(e) == true ? FuzzOutcome.RefusedByCheck : FuzzOutcome.CleanError;
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not ResultStateException)
         {
             Assert.Fail($"{Kind} {fuzzCase}: undocumented {e.GetType().FullName}: {e.Message}\n{e.StackTrace}");
             throw;
