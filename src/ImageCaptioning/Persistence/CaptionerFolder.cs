@@ -1,6 +1,4 @@
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using ImageCaptioning.IO;
 using ImageCaptioning.Modeling;
 using Tokenizer = Microsoft.ML.Tokenizers.Tokenizer;
@@ -141,7 +139,7 @@ internal static class CaptionerFolder
         {
             if (name != ConfigFileName && !HashedFiles.Contains(name, StringComparer.Ordinal))
                 throw new InvalidDataException($"{configPath}: '{DigestsKey}' has the key '{name}'; its keys are {ConfigFileName}, {string.Join(", ", HashedFiles)}");
-            if (digest is null || digest.Length != 64 || !digest.All(char.IsAsciiHexDigitLower))
+            if (!FileDigest.IsSha256(digest))
                 throw new InvalidDataException($"{configPath}: '{DigestsKey}.{name}' is {(digest is null ? "null" : $"'{digest}'")}, not a SHA-256 of 64 lower-case hex digits");
         }
         foreach (var name in HashedFiles)
@@ -157,17 +155,7 @@ internal static class CaptionerFolder
             throw new InvalidDataException($"{configPath}: the settings' SHA-256 is {actual} but '{DigestsKey}.{ConfigFileName}' records {recorded}: config.json was changed or damaged after it was saved; {Remedy}");
     }
 
-    /// <summary>
-    /// The SHA-256 of a configuration's settings: of its JSON without the digest section, written compactly in the
-    /// order of the file. The file's own bytes cannot be the input (they hold the digest); the compact form ignores
-    /// only whitespace, so every change of a key or value changes the digest.
-    /// </summary>
-    private static string SettingsDigest(ReadOnlySpan<byte> configJson)
-    {
-        var root = JsonNode.Parse(configJson, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false })!.AsObject();
-        root.Remove(DigestsKey);
-        return FileDigest.Sha256(Encoding.UTF8.GetBytes(root.ToJsonString()));
-    }
+    private static string SettingsDigest(ReadOnlySpan<byte> configJson) => FileDigest.JsonSha256(configJson, DigestsKey);
 
     // Sizes from a hand-edited configuration (AllowEdited; a verified one is as saved) can ask libtorch for more memory
     // than there is: its refusal is an error of the configuration, not of the library.

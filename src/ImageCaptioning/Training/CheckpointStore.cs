@@ -46,6 +46,8 @@ internal sealed class CheckpointStore(string directory)
             });
             state.OptimizerSha256 = FileDigest.Sha256(optimizerPath);
             AfterFileWritten?.Invoke(optimizerPath);
+            state.StateSha256 = null;
+            state.StateSha256 = FileDigest.JsonSha256(JsonSerializer.SerializeToUtf8Bytes(state, TrainingCheckpoint.Json), TrainingCheckpoint.StateDigestKey);
             AtomicFile.Write(JsonPath(name), stream => JsonSerializer.Serialize(stream, state, TrainingCheckpoint.Json));
             AfterFileWritten?.Invoke(JsonPath(name));
         }
@@ -58,13 +60,25 @@ internal sealed class CheckpointStore(string directory)
         DeleteUnreferenced(name, state);
     }
 
-    /// <summary>Reads a checkpoint's JSON; the message of any failure names the file.</summary>
+    /// <summary>
+    /// Reads a checkpoint's JSON and checks its own digest; the message of any failure names the file. Nothing in the
+    /// file can switch the checks off: the digests are required, and format 1, which had them optional, is refused.
+    /// </summary>
     public static TrainingCheckpoint ReadState(string jsonPath)
     {
         if (!File.Exists(jsonPath)) throw new FileNotFoundException($"the checkpoint {jsonPath} does not exist", jsonPath);
-        var state = JsonFile.Read<TrainingCheckpoint>(jsonPath, TrainingCheckpoint.Json, "training checkpoint");
+        var bytes = JsonFile.ReadBytes(jsonPath, "training checkpoint");
+        var state = JsonFile.Parse<TrainingCheckpoint>(bytes, jsonPath, TrainingCheckpoint.Json, "training checkpoint");
+        if (state.Format == 1)
+            throw new InvalidDataException($"{jsonPath}: a format-1 checkpoint (written by an earlier version) does not record the digest of its state, so it cannot be verified; start the training again");
         if (state.Format != TrainingCheckpoint.CurrentFormat)
             throw new InvalidDataException($"{jsonPath}: unsupported checkpoint format {state.Format} (expected {TrainingCheckpoint.CurrentFormat})");
+        foreach (var (key, digest) in new[] { ("modelSha256", state.ModelSha256), ("optimizerSha256", state.OptimizerSha256), (TrainingCheckpoint.StateDigestKey, state.StateSha256) })
+            if (!FileDigest.IsSha256(digest))
+                throw new InvalidDataException($"{jsonPath}: '{key}' is {(digest is null ? "missing" : $"'{digest}'")}, not a SHA-256 of 64 lower-case hex digits");
+        var actual = FileDigest.JsonSha256(bytes, TrainingCheckpoint.StateDigestKey);
+        if (actual != state.StateSha256)
+            throw new InvalidDataException($"{jsonPath}: {FileDigest.MismatchReason(actual, state.StateSha256!, $"'{TrainingCheckpoint.StateDigestKey}'")}");
         if (string.IsNullOrEmpty(state.ModelFile) || string.IsNullOrEmpty(state.OptimizerFile) || string.IsNullOrEmpty(state.CpuRngState))
             throw new InvalidDataException($"{jsonPath}: the checkpoint lacks its model file, optimiser file or RNG state");
         return state;
@@ -76,9 +90,9 @@ internal sealed class CheckpointStore(string directory)
         var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
         var modelPath = Path.Combine(folder, state.ModelFile);
         var optimizerPath = Path.Combine(folder, state.OptimizerFile);
-        // Checkpoints written before the digests were recorded have none, and resume unverified.
-        if (state.ModelSha256 is { } modelDigest) FileDigest.Verify(modelPath, modelDigest, jsonPath);
-        if (state.OptimizerSha256 is { } optimizerDigest) FileDigest.Verify(optimizerPath, optimizerDigest, jsonPath);
+        // ReadState has required both digests.
+        FileDigest.Verify(modelPath, state.ModelSha256!, jsonPath);
+        FileDigest.Verify(optimizerPath, state.OptimizerSha256!, jsonPath);
         using (var weights = Safetensors.Load(modelPath, device))
             model.LoadStateDict(weights, strict: true, sourceName: modelPath);
 

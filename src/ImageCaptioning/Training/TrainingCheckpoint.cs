@@ -9,7 +9,11 @@ namespace ImageCaptioning.Training;
 /// </summary>
 internal sealed class TrainingCheckpoint
 {
-    public const int CurrentFormat = 1;
+    /// <summary>Format 2 added <see cref="StateSha256"/> and made the digests required; format 1 checkpoints cannot be verified.</summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>The JSON key of <see cref="StateSha256"/>, which its digest leaves out.</summary>
+    public const string StateDigestKey = "stateSha256";
 
     public int Format { get; set; } = CurrentFormat;
 
@@ -21,11 +25,14 @@ internal sealed class TrainingCheckpoint
     /// <summary>The optimiser state file, relative to the JSON's directory.</summary>
     public string OptimizerFile { get; set; } = "";
 
-    /// <summary>SHA-256 of <see cref="ModelFile"/> (lower-case hex); null in checkpoints written before it was recorded.</summary>
+    /// <summary>SHA-256 of <see cref="ModelFile"/> (lower-case hex).</summary>
     public string? ModelSha256 { get; set; }
 
-    /// <summary>SHA-256 of <see cref="OptimizerFile"/>; null in older checkpoints.</summary>
+    /// <summary>SHA-256 of <see cref="OptimizerFile"/>.</summary>
     public string? OptimizerSha256 { get; set; }
+
+    /// <summary>SHA-256 of the rest of this JSON (<see cref="IO.FileDigest.JsonSha256"/>): the position, RNG state, history and options.</summary>
+    public string? StateSha256 { get; set; }
 
     /// <summary>The epoch in progress (= epochs finished), from 0.</summary>
     public int Epoch { get; set; }
@@ -97,12 +104,12 @@ internal sealed class TrainingCheckpoint
 
     public Dictionary<string, string> Options { get; set; } = [];
 
-    internal static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = IO.JsonFile.Strict(new JsonSerializerOptions
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // A diverged run has NaN losses: they are recorded, not a reason for the checkpoint to fail.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
-    };
+    });
 }

@@ -243,7 +243,9 @@ public sealed class BadInputCatalogTests
 
         // Training checkpoints.
         yield return Checkpoint("last.json not JSON", c => File.WriteAllText(Path.Combine(c, "last.json"), "{"), "last.json");
-        yield return Checkpoint("last.json format 2", c => EditJson(Path.Combine(c, "last.json"), j => j["format"] = 2), "last.json");
+        yield return Checkpoint("last.json format 3", c => EditJson(Path.Combine(c, "last.json"), j => j["format"] = 3), "last.json");
+        yield return Checkpoint("last.json without its state digest", c => EditJson(Path.Combine(c, "last.json"), j => j.AsObject().Remove("stateSha256")), "'stateSha256' is missing");
+        yield return Checkpoint("last.json with its epoch edited", c => EditJson(Path.Combine(c, "last.json"), j => j["epoch"] = 0), "last.json");
         yield return Checkpoint("checkpoint model file with 64 bytes flipped", c => Tamper.FlipTensorBytes(CheckpointFile(c, "modelFile")), "model.safetensors");
         yield return Checkpoint("checkpoint optimiser file missing", c => File.Delete(CheckpointFile(c, "optimizerFile")), "optimizer.bin");
         yield return Checkpoint("checkpoint RNG state not base64", c => EditJson(Path.Combine(c, "last.json"), j => j["cpuRngState"] = "***"), "last.json");

@@ -158,20 +158,33 @@ public sealed class CaptionTrainerResumeTests
         Assert.That(error!.Message, Does.StartWith(file + ": the SHA-256 is").And.Contain("last.json records"));
     }
 
-    [Test]
-    public void ACheckpointWrittenBeforeDigestsWereRecordedStillResumes()
+    /// <summary>Without its digests, damage could switch verification off: each missing or edited one is refused, naming last.json and the key.</summary>
+    [TestCase("modelSha256", false)]
+    [TestCase("optimizerSha256", false)]
+    [TestCase("stateSha256", false)]
+    [TestCase("format", false)]
+    [TestCase("epochLossSum", true)]
+    public void ACheckpointWithoutItsDigestsOrWithItsStateEditedIsRefused(string key, bool edit)
     {
         var task = new TinyCaptionTask();
-        var (expected, _) = Uninterrupted(task, LossMode.FullSequence, epochs: 2);
-        var resumed = ResumedAfterEditing(task, (checkpoint, dir) =>
-        {
-            foreach (var (key, file) in new[] { ("modelSha256", "modelFile"), ("optimizerSha256", "optimizerFile") })
-            {
-                Assert.That(checkpoint[key]!.GetValue<string>(), Is.EqualTo(Sha256(dir.File(checkpoint[file]!.GetValue<string>()))), key);
-                checkpoint.Remove(key);
-            }
-        });
-        AssertSameWeights(resumed, expected);
+        using var dir = new TempDirectory();
+        using (var model = task.Model())
+        using (var trainer = new CaptionTrainer(model, Options(LossMode.FullSequence, 1, dir.Path)))
+            trainer.Train(task.Dataset());
+        var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!.AsObject();
+        foreach (var (digest, file) in new[] { ("modelSha256", "modelFile"), ("optimizerSha256", "optimizerFile") })
+            Assert.That(checkpoint[digest]!.GetValue<string>(), Is.EqualTo(Sha256(dir.File(checkpoint[file]!.GetValue<string>()))), digest);
+        if (key == "format") checkpoint["format"] = 1;
+        else if (edit) checkpoint[key] = checkpoint[key]!.GetValue<double>() + 1;
+        else checkpoint.Remove(key);
+        File.WriteAllText(dir.File("last.json"), checkpoint.ToJsonString());
+
+        using var other = task.Model();
+        using var resumed = new CaptionTrainer(other, Options(LossMode.FullSequence, 2, dir.Path));
+        var error = Assert.Throws<InvalidDataException>(() => resumed.Train(task.Dataset()));
+
+        Assert.That(error!.Message, Does.StartWith(dir.File("last.json") + ": "));
+        Assert.That(error.Message, key == "format" ? Does.Contain("format-1 checkpoint") : edit ? Does.Contain("the SHA-256 is") : Does.Contain($"'{key}' is missing"));
     }
 
     [Test]
@@ -209,7 +222,8 @@ public sealed class CaptionTrainerResumeTests
         AssertSameWeights(TinyCaptionTask.Weights(model), expected);
     }
 
-    // One epoch into a checkpoint, its JSON edited to what an older version wrote, resumed to two epochs: the weights.
+    // One epoch into a checkpoint, its JSON edited to what an older version wrote (with its state digest made anew, as a
+    // writer would), resumed to two epochs: the weights.
     private static Dictionary<string, float[]> ResumedAfterEditing(TinyCaptionTask task, Action<JsonObject, TempDirectory> edit)
     {
         using var dir = new TempDirectory();
@@ -218,6 +232,7 @@ public sealed class CaptionTrainerResumeTests
             trainer.Train(task.Dataset(), task.Dataset(seed: 9));
         var checkpoint = JsonNode.Parse(File.ReadAllText(dir.File("last.json")))!.AsObject();
         edit(checkpoint, dir);
+        checkpoint["stateSha256"] = ImageCaptioning.IO.FileDigest.JsonSha256(System.Text.Encoding.UTF8.GetBytes(checkpoint.ToJsonString()), "stateSha256");
         File.WriteAllText(dir.File("last.json"), checkpoint.ToJsonString());
 
         using var resumedModel = task.Model(seed: 99);
