@@ -95,7 +95,11 @@ public sealed class PthCheckpoint : IDisposable
         dictionary.All(e => e.Key is string && e.Value is Tensor);
 
     private string DescribeKeys() =>
-        Root is PickleDictionary root ? string.Join(", ", root.Keys.Select(k => $"'{k}'")) : "none: the root is not a dictionary";
+        Root is PickleDictionary root
+            ? string.Join(", ", root.Keys.Take(MaxKeysNamed).Select(k => $"'{k}'")) + (root.Count > MaxKeysNamed ? $" and {root.Count - MaxKeysNamed} more" : "")
+            : "none: the root is not a dictionary";
+
+    private const int MaxKeysNamed = 20;
 
     private string DescribeRoot() => Root switch
     {

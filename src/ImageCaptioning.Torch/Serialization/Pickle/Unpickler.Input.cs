@@ -116,8 +116,9 @@ internal sealed partial class Unpickler
             ? Normalize(value)
             : throw Corrupt($"'{text}' is not an integer");
 
+    // The cast to object matters: without it the conditional's type is BigInteger, and every value would box as one.
     private static object Normalize(BigInteger value) =>
-        value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
 
     private static object DecodeLong(byte[] bytes) =>
         bytes.Length == 0 ? 0L : Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
