@@ -55,7 +55,10 @@ public sealed class HostilePthTests
         var pickle = new PickleBytes().Op("N").Op(Enumerable.Repeat((byte)0x85, 100_000).ToArray()).Stop();
         var path = Zip("tuples.pth", pickle);
 
-        AssertNestingLimit(ReadFails(path), path);
+        var error = ReadFails(path);
+
+        AssertNestingLimit(error, path);
+        Assert.That(error.Message, Does.Contain("archive/data.pkl: corrupt pickle at byte 1003"), "caught while reading, at the 1001st TUPLE1");
     }
 
     [Test]
@@ -220,5 +223,43 @@ public sealed class HostilePthTests
         var path = Zip("message.pth", pickle, new Dictionary<string, byte[]> { ["0"] = Weights });
 
         Assert.That(ReadFails(path).Message, Does.Contain(expected));
+    }
+
+    [Test]
+    public void AnArchiveWithTwoEntriesOfOneName_IsRefused()
+    {
+        var path = directory.File("twice.pth");
+        using (var archive = ZipFile.Open(path, ZipArchiveMode.Create))
+            foreach (var pickle in new[] { OneTensorPickle(), new PickleBytes().Op("}").Stop() })
+                using (var data = archive.CreateEntry("archive/data.pkl", CompressionLevel.NoCompression).Open())
+                    data.Write(pickle);
+
+        Assert.That(ReadFails(path).Message, Does.Contain("two entries named archive/data.pkl"));
+    }
+
+    [Test]
+    public void AnEntryClaimingMoreCompressedBytesThanTheFile_IsRefusedBeforeAllocating()
+    {
+        var path = Zip("claims.pth", new PickleBytes().Op("}").Stop());
+        var bytes = File.ReadAllBytes(path);
+        // Compressed and uncompressed sizes (offsets 20 and 24 of the central record) both claim 512 MB.
+        var central = bytes.AsSpan().LastIndexOf("PK\u0001\u0002"u8);
+        BitConverter.TryWriteBytes(bytes.AsSpan(central + 20, 4), 512u << 20);
+        BitConverter.TryWriteBytes(bytes.AsSpan(central + 24, 4), 512u << 20);
+        File.WriteAllBytes(path, bytes);
+
+        var error = ReadFailsAllocatingLittle(path);
+
+        Assert.That(error.Message, Does.Contain($"claims {512 << 20} compressed bytes"));
+    }
+
+    [Test]
+    public void IntegerKeysAndMemoIndexes_HashOverAll64Bits()
+    {
+        // The default hash of a long folds its halves together: i * (2^32 + 1) hashes to 0 for every i.
+        var hashes = Enumerable.Range(0, 64).Select(i => PickleKeyComparer.Instance.GetHashCode(i * 4294967297L)).Distinct().Count();
+        var boxed = Enumerable.Range(0, 64).Select(i => PickleKeyComparer.Instance.GetHashCode((object)(i * 4294967297L))).Distinct().Count();
+        Assert.That(hashes, Is.GreaterThan(60));
+        Assert.That(boxed, Is.GreaterThan(60));
     }
 }
