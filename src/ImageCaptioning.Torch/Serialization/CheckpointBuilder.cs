@@ -49,7 +49,10 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
         if (fields[1] is not PickleGlobal { Kind: GlobalKind.StorageType } storageType)
             throw Error(key, $"the storage type is {Unpickler.Describe(fields[1])}, not a torch storage class");
         if (fields[4] is not long elementCount || elementCount < 0)
-            throw Error(key, $"the storage size is {Unpickler.Describe(fields[4])}, not a non-negative integer");
+            throw Error(key, $"the storage size is {Unpickler.Describe(fields[4])}, not a non-negative 64-bit integer");
+        var elementSize = storageType.StorageDType.ElementSize();
+        if (elementCount > long.MaxValue / elementSize)
+            throw Error(key, $"the storage size is {elementCount} elements of {elementSize} bytes, more bytes than a 64-bit count holds");
 
         if (slots.TryGetValue(key, out var slot))
         {
@@ -100,30 +103,33 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
         }
 
         var tensors = new Dictionary<PendingTensor, Tensor>(ReferenceEqualityComparer.Instance);
-        root = Resolve(root, "(root)", tensors);
+        // One walk over the containers, each visited once however often it is referenced. Where a value sits is kept
+        // as a link to its parent and spelled out only for an error message.
+        var places = new List<Place>();
         var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        var pending = new Stack<(object Container, string Path)>();
-        if (root is not null) pending.Push((root, ""));
+        var pending = new Stack<int>();
+        root = Visit(root, new Place(null, -1, null, 0));
         while (pending.Count > 0)
         {
-            var (container, location) = pending.Pop();
-            if (!visited.Add(container)) continue;
+            var parent = pending.Pop();
+            var container = places[parent].Container!;
+            var depth = places[parent].Depth + 1;
             switch (container)
             {
                 case List<object?> list:
                     for (var i = 0; i < list.Count; i++)
-                        list[i] = Visit(list[i], $"{location}[{i}]");
+                        list[i] = Visit(list[i], new Place(null, parent, i, depth));
                     break;
                 case object?[] tuple:
                     for (var i = 0; i < tuple.Length; i++)
-                        tuple[i] = Visit(tuple[i], $"{location}[{i}]");
+                        tuple[i] = Visit(tuple[i], new Place(null, parent, i, depth));
                     break;
                 case PickleDictionary dictionary:
                     var index = 0;
                     foreach (var (key, value) in dictionary.ToList())
-                        dictionary.ReplaceValueAt(index++, Visit(value, location.Length == 0 ? $"{key}" : $"{location}/{key}"));
+                        dictionary.ReplaceValueAt(index++, Visit(value, new Place(null, parent, new KeyStep(key), depth)));
                     foreach (var (name, value) in dictionary.Attributes.ToList())
-                        dictionary.ReplaceAttribute(name, Visit(value, $"{location}.{name}"));
+                        dictionary.ReplaceAttribute(name, Visit(value, new Place(null, parent, new AttributeStep(name), depth)));
                     break;
             }
         }
@@ -139,29 +145,70 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
         created.Clear();
         return checkpoint;
 
-        object? Visit(object? value, string location)
+        object? Visit(object? value, Place place)
         {
-            var resolved = Resolve(value, location, tensors);
-            if (resolved is List<object?> or object?[] or PickleDictionary) pending.Push((resolved, location));
+            var resolved = Resolve(value, () => Location(places, place), tensors);
+            if (resolved is List<object?> or object?[] or PickleDictionary && visited.Add(resolved))
+            {
+                // Depth counts from 0 at the root; the unpickler counts a lone container as 1 level.
+                if (place.Depth >= Unpickler.MaxNestingDepth)
+                    throw Error(Location(places, place), $"the saved object nests containers {place.Depth + 1} levels deep here, more than the limit of {Unpickler.MaxNestingDepth} (Python's pickler writes at most about 500)");
+                places.Add(place with { Container = resolved });
+                pending.Push(places.Count - 1);
+            }
             return resolved;
         }
     }
 
-    private object? Resolve(object? value, string location, Dictionary<PendingTensor, Tensor> tensors)
+    /// <summary>A container or value in the saved object: its parent's index in the walk and the step from there.</summary>
+    private sealed record Place(object? Container, int Parent, object? Step, int Depth);
+
+    private sealed record KeyStep(object Key);
+
+    private sealed record AttributeStep(string Name);
+
+    // "(root)", "state_dict/layer.weight", "optimizer/param_groups[0].name": long paths keep their two ends.
+    private static string Location(List<Place> places, Place place)
+    {
+        const int kept = 8;
+        var steps = new List<object>();
+        for (var current = place; current.Step is not null; current = places[current.Parent]) steps.Add(current.Step);
+        if (steps.Count == 0) return "(root)";
+        steps.Reverse();
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (steps.Count > 2 * kept && i == kept)
+            {
+                text.Append($"/…{steps.Count - 2 * kept} steps…");
+                i = steps.Count - kept;
+            }
+            text.Append(steps[i] switch
+            {
+                int position => $"[{position}]",
+                KeyStep key => text.Length == 0 ? $"{key.Key}" : $"/{key.Key}",
+                AttributeStep attribute => $".{attribute.Name}",
+                _ => "",
+            });
+        }
+        return text.ToString();
+    }
+
+    private object? Resolve(object? value, Func<string> location, Dictionary<PendingTensor, Tensor> tensors)
     {
         switch (value)
         {
             case PendingTensor description:
                 if (!tensors.TryGetValue(description, out var tensor))
                 {
-                    tensor = CreateTensor(description, location);
+                    tensor = CreateTensor(description, location());
                     tensors.Add(description, tensor);
                 }
                 return tensor;
             case StorageView view:
-                throw Error(location, $"a bare storage (key '{view.Root.Key}') is saved outside a tensor; only tensors are supported");
+                throw Error(location(), $"a bare storage (key '{view.Root.Key}') is saved outside a tensor; only tensors are supported");
             case PickleGlobal global:
-                throw Error(location, $"the value is the global {global.FullName} itself, which a state_dict never holds");
+                throw Error(location(), $"the value is the global {global.FullName} itself, which a state_dict never holds");
             default:
                 return value;
         }
@@ -181,14 +228,15 @@ internal sealed class CheckpointBuilder(string path, Device device) : IDisposabl
         {
             for (var d = 0; d < size.Length; d++)
             {
-                if (size[d] < 0 || stride[d] < 0) throw Error(location, $"{what}: negative size or stride");
+                if (size[d] < 0) throw Error(location, $"{what}: size[{d}] is {size[d]}, not a non-negative integer");
+                if (stride[d] < 0) throw Error(location, $"{what}: stride[{d}] is {stride[d]}, not a non-negative integer");
                 elements = checked(elements * size[d]);
                 if (size[d] > 0) lastElement = checked(lastElement + (size[d] - 1) * stride[d]);
             }
         }
         catch (OverflowException)
         {
-            throw Error(location, $"{what}: the geometry overflows");
+            throw Error(location, $"{what}: its element count or last element's position is beyond a 64-bit integer");
         }
         if (elements > 0 && lastElement >= view.ElementCount)
             throw Error(location, $"{what} reaches element {lastElement}, past the end of the {view.ElementCount}-element storage");

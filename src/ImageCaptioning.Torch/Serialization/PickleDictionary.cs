@@ -11,7 +11,7 @@ namespace ImageCaptioning.Torch.Serialization;
 public sealed class PickleDictionary : IReadOnlyCollection<KeyValuePair<object, object?>>
 {
     private readonly List<KeyValuePair<object, object?>> entries = [];
-    private readonly Dictionary<object, int> indexByKey = new();
+    private readonly Dictionary<object, int> indexByKey = new(PickleKeyComparer.Instance);
     private Dictionary<string, object?>? attributes;
 
     internal PickleDictionary(string pythonType) => PythonType = pythonType;
@@ -77,4 +77,28 @@ public sealed class PickleDictionary : IReadOnlyCollection<KeyValuePair<object, 
     internal void ReplaceValueAt(int index, object? value) => entries[index] = new(entries[index].Key, value);
 
     internal void ReplaceAttribute(string name, object? value) => attributes![name] = value;
+}
+
+/// <summary>
+/// Hashes pickled integers and floats over all their bits with a per-process seed. The default hashes fold the two
+/// halves of a 64-bit value together, so a file could pick thousands of keys (or memo indexes) with one hash and make
+/// every insertion walk them all. Equality is the values' own.
+/// </summary>
+internal sealed class PickleKeyComparer : IEqualityComparer<object>, IEqualityComparer<long>
+{
+    public static readonly PickleKeyComparer Instance = new();
+
+    public new bool Equals(object? x, object? y) => object.Equals(x, y);
+
+    public int GetHashCode(object value) => value switch
+    {
+        long number => GetHashCode(number),
+        // double.Equals treats 0.0 and -0.0 as equal, and every NaN as equal to every NaN.
+        double real => GetHashCode(real == 0 ? 0L : double.IsNaN(real) ? long.MinValue : BitConverter.DoubleToInt64Bits(real)),
+        _ => value.GetHashCode(),
+    };
+
+    public bool Equals(long x, long y) => x == y;
+
+    public int GetHashCode(long value) => HashCode.Combine((int)value, (int)(value >> 32));
 }

@@ -55,10 +55,14 @@ public sealed class PthCheckpoint : IDisposable
         if (Root is PickleDictionary root)
         {
             if (IsTensorDictionary(root)) return root;
+            // Many entries may reference one big dictionary: each distinct one is checked once.
+            var checkedDictionaries = new Dictionary<PickleDictionary, bool>(ReferenceEqualityComparer.Instance);
+            bool IsCandidate(object? value) =>
+                value is PickleDictionary d && (checkedDictionaries.TryGetValue(d, out var known) ? known : checkedDictionaries[d] = IsTensorDictionary(d));
             foreach (var usual in StateDictKeys)
-                if (root.TryGetValue(usual, out var value) && value is PickleDictionary nested && IsTensorDictionary(nested))
-                    return nested;
-            var candidates = root.Where(e => e.Value is PickleDictionary d && IsTensorDictionary(d)).ToList();
+                if (root.TryGetValue(usual, out var value) && IsCandidate(value))
+                    return (PickleDictionary)value!;
+            var candidates = root.Where(e => IsCandidate(e.Value)).ToList();
             if (candidates.Count == 1) return (PickleDictionary)candidates[0].Value!;
             if (candidates.Count > 1)
                 throw new TensorFileException(FilePath, null,
@@ -91,7 +95,11 @@ public sealed class PthCheckpoint : IDisposable
         dictionary.All(e => e.Key is string && e.Value is Tensor);
 
     private string DescribeKeys() =>
-        Root is PickleDictionary root ? string.Join(", ", root.Keys.Select(k => $"'{k}'")) : "none: the root is not a dictionary";
+        Root is PickleDictionary root
+            ? string.Join(", ", root.Keys.Take(MaxKeysNamed).Select(k => $"'{k}'")) + (root.Count > MaxKeysNamed ? $" and {root.Count - MaxKeysNamed} more" : "")
+            : "none: the root is not a dictionary";
+
+    private const int MaxKeysNamed = 20;
 
     private string DescribeRoot() => Root switch
     {

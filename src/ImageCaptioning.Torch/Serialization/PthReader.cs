@@ -19,6 +19,15 @@ public static partial class PthReader
     private const long LegacyProtocolVersion = 1001;
 
     /// <summary>
+    /// The largest data.pkl read. A tensor takes about 200 bytes of pickle, so this describes millions of tensors;
+    /// the pickle is held in memory while it is read.
+    /// </summary>
+    internal const long MaxPickleBytes = 1L << 30;
+
+    /// <summary>The byteorder record holds "little" or "big".</summary>
+    private const long MaxByteOrderBytes = 16;
+
+    /// <summary>
     /// Reads the model weights of <paramref name="path"/> (see <see cref="PthCheckpoint.FindStateDict"/> for how
     /// they are found inside a larger checkpoint) onto <paramref name="device"/>, in file order. The caller owns the
     /// result; the checkpoint's other tensors are freed.
@@ -105,6 +114,15 @@ public static partial class PthReader
 
         using (archive)
         {
+            // Two entries of one name would let two readers see different files; torch.save never writes that.
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in archive.Entries)
+            {
+                if (!names.Add(entry.FullName))
+                    throw new TensorFileException(path, null, $"the zip archive holds two entries named {entry.FullName}");
+                if (entry.CompressedLength > file.Length)
+                    throw new TensorFileException(path, null, $"{entry.FullName} claims {entry.CompressedLength} compressed bytes, more than the {file.Length}-byte file holds");
+            }
             // torch.save names the archive's top folder after nothing in particular ("archive" or the file's stem):
             // find it by its data.pkl.
             var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.IndexOf('/') == e.FullName.Length - "/data.pkl".Length).ToList();
@@ -122,13 +140,15 @@ public static partial class PthReader
             var byteOrder = archive.GetEntry(prefix + "byteorder");
             if (byteOrder is not null)
             {
-                using var reader = new StreamReader(byteOrder.Open());
-                var order = reader.ReadToEnd().Trim();
+                using var record = CheckedZipEntry.OpenBounded(path, byteOrder, MaxByteOrderBytes, "it holds 'little' or 'big'");
+                var order = System.Text.Encoding.ASCII.GetString(record.ReadAll()).Trim();
                 if (order != "little")
                     throw new TensorFileException(path, null, $"the checkpoint was written on a '{order}'-endian machine; only little-endian data is supported");
             }
 
-            var pickleBytes = ReadEntry(path, pickles[0]);
+            byte[] pickleBytes;
+            using (var pickle = CheckedZipEntry.OpenBounded(path, pickles[0], Math.Min(MaxPickleBytes, Array.MaxLength), "far more than any state_dict's pickle"))
+                pickleBytes = pickle.ReadAll();
             using var pickleStream = new MemoryStream(pickleBytes, writable: false);
             var unpickler = new Unpickler(pickleStream, path, pickles[0].FullName, id =>
             {
@@ -145,22 +165,8 @@ public static partial class PthReader
         var name = $"{prefix}data/{slot.Key}";
         var entry = archive.GetEntry(name)
             ?? throw new TensorFileException(path, slot.Key, $"the storage's record {name} is missing from the archive");
-        var expected = checked(slot.ElementCount * slot.DType.ElementSize());
-        if (entry.Length != expected)
-            throw new TensorFileException(path, slot.Key, $"the storage's record holds {entry.Length} bytes but {slot.ElementCount} × {slot.DType} needs {expected}");
-        using var data = entry.Open();
+        using var data = CheckedZipEntry.Open(path, entry, checked(slot.ElementCount * slot.DType.ElementSize()), slot.Key);
         builder.ReadStorage(slot, data);
-    }
-
-    private static byte[] ReadEntry(string path, ZipArchiveEntry entry)
-    {
-        if (entry.Length > Array.MaxLength)
-            throw new TensorFileException(path, null, $"{entry.FullName} is {entry.Length} bytes, larger than any state_dict pickle");
-        var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
-        if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
-            throw new TensorFileException(path, null, $"{entry.FullName} ends early: the archive is truncated");
-        return bytes;
     }
 
     // The legacy layout: four pickles (magic number, protocol version, system info, the object), a pickled list of

@@ -67,6 +67,9 @@ public sealed class SafetensorsHeader
     {
         if (json[0] != (byte)'{')
             throw new TensorFileException(path, null, "the header does not start with '{': not a safetensors file");
+        // JsonDocument checks the UTF-8 of values only when they are read, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+            throw new TensorFileException(path, null, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {

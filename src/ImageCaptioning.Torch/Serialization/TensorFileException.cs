@@ -44,3 +44,28 @@ public sealed class UnsafePickleException : TensorFileException
     /// <summary>The rejected global, as module.name.</summary>
     public string GlobalName { get; }
 }
+
+/// <summary>
+/// A zip checkpoint's entry holds bytes whose CRC-32 differs from the one the archive recorded: the file was damaged
+/// after it was written. Nothing read from it is used.
+/// </summary>
+public sealed class TensorFileChecksumException : TensorFileException
+{
+    /// <summary>Creates the exception for <paramref name="entryName"/>, whose recorded and computed CRC-32s differ.</summary>
+    public TensorFileChecksumException(string filePath, string entryName, uint expectedCrc32, uint foundCrc32)
+        : base(filePath, null, $"{entryName}: the data's CRC-32 is {foundCrc32:x8} but the archive records {expectedCrc32:x8}: the file is damaged")
+    {
+        EntryName = entryName;
+        ExpectedCrc32 = expectedCrc32;
+        FoundCrc32 = foundCrc32;
+    }
+
+    /// <summary>The zip entry whose data is damaged.</summary>
+    public string EntryName { get; }
+
+    /// <summary>The CRC-32 the archive records for the entry.</summary>
+    public uint ExpectedCrc32 { get; }
+
+    /// <summary>The CRC-32 of the bytes the entry actually holds.</summary>
+    public uint FoundCrc32 { get; }
+}

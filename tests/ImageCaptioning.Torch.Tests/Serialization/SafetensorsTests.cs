@@ -225,4 +225,16 @@ public sealed class SafetensorsTests
         var error = Assert.Throws<FileNotFoundException>(() => Safetensors.Load(path).Dispose())!;
         Assert.That(error.Message, Does.Contain(path));
     }
+
+    [Test]
+    public void Load_OfAHeaderWithInvalidUtf8InAKey_FailsCleanly()
+    {
+        using var directory = new TempDirectory();
+        var path = directory.File("bad-utf8.safetensors");
+        var json = Encoding.UTF8.GetBytes("{\"k\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}");
+        json[2] = 0xff;
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)json.Length), .. json]);
+
+        Assert.That(() => Safetensors.Load(path).Dispose(), Throws.TypeOf<TensorFileException>().With.Message.Contains("UTF-8"));
+    }
 }

@@ -23,13 +23,16 @@ internal sealed partial class Unpickler
     private object? Peek() =>
         stack.Count > CurrentMarkBase ? stack[^1] : throw Corrupt("the pickle reads from an empty stack");
 
-    private T PopAs<T>(string what) =>
-        Pop() is T value ? value : throw Corrupt($"{what} is not a {typeof(T).Name}");
+    private T PopAs<T>(string what)
+    {
+        var value = Pop();
+        return value is T typed ? typed : throw Corrupt($"{what} is {Describe(value)}, not {DescribeType<T>()}");
+    }
 
     private T PeekAs<T>(string opcodeName)
     {
         var top = Peek();
-        return top is T value ? value : throw Corrupt($"{opcodeName} applies to {Describe(top)}, not a {typeof(T).Name}");
+        return top is T value ? value : throw Corrupt($"{opcodeName} applies to {Describe(top)}, not {DescribeType<T>()}");
     }
 
     private List<object?> PopMark()
@@ -113,8 +116,9 @@ internal sealed partial class Unpickler
             ? Normalize(value)
             : throw Corrupt($"'{text}' is not an integer");
 
+    // The cast to object matters: without it the conditional's type is BigInteger, and every value would box as one.
     private static object Normalize(BigInteger value) =>
-        value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
 
     private static object DecodeLong(byte[] bytes) =>
         bytes.Length == 0 ? 0L : Normalize(new BigInteger(bytes, isUnsigned: false, isBigEndian: false));
@@ -184,11 +188,15 @@ internal sealed partial class Unpickler
     private TensorFileException Corrupt(string reason) =>
         new(path, null, $"{part}: corrupt pickle at byte {opcodeOffset}: {reason}");
 
+    // Integers are shown with their value, so that a message never says "an integer, not an integer" when the value
+    // is merely negative or wider than 64 bits. Huge ones are not printed: decimal formatting is quadratic in length.
     internal static string Describe(object? value) => value switch
     {
         null => "None",
         string => "a string",
-        long or BigInteger => "an integer",
+        long number => $"the integer {number.ToString(CultureInfo.InvariantCulture)}",
+        BigInteger big when big.GetBitLength() <= 128 => $"the integer {big.ToString(CultureInfo.InvariantCulture)}, beyond 64 bits",
+        BigInteger big => $"an integer of {big.GetBitLength()} bits",
         bool => "a bool",
         double => "a float",
         byte[] => "bytes",
@@ -199,5 +207,20 @@ internal sealed partial class Unpickler
         PendingTensor => "a tensor",
         StorageView => "a storage",
         _ => value.GetType().Name,
+    };
+
+    /// <summary>What a value of <typeparamref name="T"/> is called in messages, in <see cref="Describe"/>'s words.</summary>
+    internal static string DescribeType<T>() => typeof(T) switch
+    {
+        var t when t == typeof(string) => "a string",
+        var t when t == typeof(long) => "a 64-bit integer",
+        var t when t == typeof(bool) => "a bool",
+        var t when t == typeof(object?[]) => "a tuple",
+        var t when t == typeof(List<object?>) => "a list",
+        var t when t == typeof(PickleDictionary) => "a dict",
+        var t when t == typeof(PickleGlobal) => "a global",
+        var t when t == typeof(PendingTensor) => "a tensor",
+        var t when t == typeof(StorageView) => "a storage",
+        var t => t.Name,
     };
 }

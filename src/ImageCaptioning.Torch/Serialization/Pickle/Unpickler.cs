@@ -15,6 +15,13 @@ namespace ImageCaptioning.Torch.Serialization.Pickle;
 internal sealed partial class Unpickler
 {
     private const int MaxLineLength = 1 << 16;
+
+    /// <summary>
+    /// How deep containers may nest. Python's pickler recurses once per level and stops near 500 at the default
+    /// recursion limit, so nothing torch.save wrote comes close; a limit keeps recursive consumers of
+    /// <see cref="PthCheckpoint.Root"/> from overflowing the stack.
+    /// </summary>
+    internal const int MaxNestingDepth = 1000;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly Stream input;
@@ -23,7 +30,13 @@ internal sealed partial class Unpickler
     private readonly Func<object?, object>? persistentLoad;
     private readonly List<object?> stack = [];
     private readonly List<int> marks = [];
-    private readonly Dictionary<long, object?> memo = [];
+    private readonly Dictionary<long, object?> memo = new(PickleKeyComparer.Instance);
+    // Each container's height (1 + its deepest child's), recorded as children are added. A container mutated after
+    // it was nested does not raise its parents' heights; CheckpointBuilder.Finish measures the finished tree.
+    private readonly Dictionary<object, int> heights = new(ReferenceEqualityComparer.Instance);
+    // Elements copied out of values already built (a memoized list of pairs turned into an OrderedDict, a size
+    // tuple): the memo lets a few bytes reuse a big value many times, so the copies are bounded by the input's size.
+    private long copyBudget;
     private long opcodeOffset;
 
     /// <param name="input">A seekable stream positioned at the pickle; it is left just after the STOP opcode.</param>
@@ -45,6 +58,8 @@ internal sealed partial class Unpickler
         stack.Clear();
         marks.Clear();
         memo.Clear();
+        heights.Clear();
+        copyBudget = input.Length;
         while (true)
         {
             opcodeOffset = input.Position;
@@ -107,21 +122,25 @@ internal sealed partial class Unpickler
             case 0x96: Push(ReadBytes(ReadLength(ReadUInt64()))); break; // BYTEARRAY8
 
             case (byte)']': Push(new List<object?>()); break; // EMPTY_LIST
-            case (byte)'l': Push(new List<object?>(PopMark())); break; // LIST
+            case (byte)'l': Push(Nest(new List<object?>(PopMark()))); break; // LIST
             case (byte)'a': // APPEND
                 var item = Pop();
-                PeekAs<List<object?>>("APPEND").Add(item);
+                var appendTarget = PeekAs<List<object?>>("APPEND");
+                appendTarget.Add(item);
+                Contain(appendTarget, item);
                 break;
             case (byte)'e': // APPENDS
                 var items = PopMark();
-                PeekAs<List<object?>>("APPENDS").AddRange(items);
+                var appendsTarget = PeekAs<List<object?>>("APPENDS");
+                appendsTarget.AddRange(items);
+                foreach (var appended in items) Contain(appendsTarget, appended);
                 break;
 
             case (byte)')': Push(Array.Empty<object?>()); break; // EMPTY_TUPLE
-            case (byte)'t': Push(PopMark().ToArray()); break; // TUPLE
-            case 0x85: Push(new[] { Pop() }); break; // TUPLE1
-            case 0x86: { var b = Pop(); var a = Pop(); Push(new[] { a, b }); break; } // TUPLE2
-            case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; } // TUPLE3
+            case (byte)'t': Push(Nest(PopMark().ToArray())); break; // TUPLE
+            case 0x85: Push(Nest(new[] { Pop() })); break; // TUPLE1
+            case 0x86: { var b = Pop(); var a = Pop(); Push(Nest(new[] { a, b })); break; } // TUPLE2
+            case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(Nest(new[] { a, b, c })); break; } // TUPLE3
 
             case (byte)'}': Push(new PickleDictionary("builtins.dict")); break; // EMPTY_DICT
             case (byte)'d': // DICT
@@ -143,9 +162,11 @@ internal sealed partial class Unpickler
             case 0x8f: Push(new List<object?>()); break; // EMPTY_SET
             case 0x90: // ADDITEMS
                 var added = PopMark();
-                PeekAs<List<object?>>("ADDITEMS").AddRange(added);
+                var addTarget = PeekAs<List<object?>>("ADDITEMS");
+                addTarget.AddRange(added);
+                foreach (var addedItem in added) Contain(addTarget, addedItem);
                 break;
-            case 0x91: Push(new List<object?>(PopMark())); break; // FROZENSET
+            case 0x91: Push(Nest(new List<object?>(PopMark()))); break; // FROZENSET
 
             case (byte)'c': Push(ResolveGlobal(ReadAsciiLine(), ReadAsciiLine())); break; // GLOBAL
             case 0x93: // STACK_GLOBAL
@@ -240,6 +261,32 @@ internal sealed partial class Unpickler
                 throw Corrupt("a tensor or storage used as a dictionary key is not supported");
         }
         dictionary.Set(key, value);
+        Contain(dictionary, key);
+        Contain(dictionary, value);
+    }
+
+    private T Nest<T>(T container) where T : IEnumerable<object?>
+    {
+        foreach (var item in container) Contain(container, item);
+        return container;
+    }
+
+    // Records that container now holds child, and refuses nesting deeper than any state_dict needs.
+    private void Contain(object container, object? child)
+    {
+        if (child is not (List<object?> or object?[] or PickleDictionary)) return;
+        var height = (heights.TryGetValue(child, out var childHeight) ? childHeight : 1) + 1;
+        if (heights.TryGetValue(container, out var current) && current >= height) return;
+        if (height > MaxNestingDepth)
+            throw Corrupt($"containers nest {height} levels deep here, more than the limit of {MaxNestingDepth} (Python's pickler writes at most about 500)");
+        heights[container] = height;
+    }
+
+    private void ChargeCopies(long elements)
+    {
+        copyBudget -= elements;
+        if (copyBudget < 0)
+            throw Corrupt($"the pickle copies memoized values into more elements than its {input.Length} bytes describe (a value reused by reference over and over)");
     }
 
     // NEWOBJ, INST and OBJ create an instance of a class; of the allowed globals only OrderedDict is one.
@@ -256,8 +303,9 @@ internal sealed partial class Unpickler
         {
             case GlobalKind.OrderedDict:
                 var dictionary = new PickleDictionary("collections.OrderedDict");
-                if (arguments.Length == 1 && arguments[0] is IEnumerable<object?> pairs)
+                if (arguments.Length == 1 && arguments[0] is IReadOnlyCollection<object?> pairs)
                 {
+                    ChargeCopies(pairs.Count);
                     foreach (var pair in pairs)
                     {
                         if (pair is not IReadOnlyList<object?> { Count: 2 } keyValue)
@@ -267,6 +315,7 @@ internal sealed partial class Unpickler
                 }
                 else if (arguments.Length == 1 && arguments[0] is PickleDictionary source)
                 {
+                    ChargeCopies(source.Count);
                     foreach (var (key, value) in source) SetItem(dictionary, key, value);
                 }
                 else if (arguments.Length != 0)
@@ -309,16 +358,17 @@ internal sealed partial class Unpickler
 
     private long[] IntegerTuple(PickleGlobal callable, object?[] tuple, string what)
     {
+        ChargeCopies(tuple.Length);
         var values = new long[tuple.Length];
         for (var i = 0; i < tuple.Length; i++)
-            values[i] = tuple[i] is long value ? value : throw Corrupt($"{callable.FullName}: {what}[{i}] is {Describe(tuple[i])}, not an integer");
+            values[i] = tuple[i] is long value ? value : throw Corrupt($"{callable.FullName}: {what}[{i}] is {Describe(tuple[i])}, not {DescribeType<long>()}");
         return values;
     }
 
     private T Argument<T>(PickleGlobal callable, object?[] arguments, int index, string name) =>
         arguments[index] is T value
             ? value
-            : throw Corrupt($"{callable.FullName}: argument '{name}' is {Describe(arguments[index])}, not {typeof(T).Name}");
+            : throw Corrupt($"{callable.FullName}: argument '{name}' is {Describe(arguments[index])}, not {DescribeType<T>()}");
 
     private void Build(object? target, object? state)
     {
@@ -339,7 +389,11 @@ internal sealed partial class Unpickler
         if (attributes is null) return;
         if (attributes is not PickleDictionary values)
             throw Corrupt($"BUILD state is {Describe(attributes)}, not a dictionary of attributes");
+        ChargeCopies(values.Count);
         foreach (var (name, value) in values)
+        {
             target.SetAttribute(name as string ?? throw Corrupt($"an attribute name is {Describe(name)}, not a string"), value);
+            Contain(target, value);
+        }
     }
 }
