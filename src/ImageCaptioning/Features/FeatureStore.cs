@@ -19,7 +19,9 @@ namespace ImageCaptioning.Features;
 /// 128 bytes (<c>numpy.load(path, mmap_mode='r')</c>).</item>
 /// <item><c>ids.txt</c>: UTF-8, one image id per line (each ending in <c>\n</c>), line i naming row i.</item>
 /// <item><c>store.json</c>: the commit record: <c>dimension</c>, committed row <c>count</c>, <c>idsBytes</c> (the
-/// committed length of ids.txt), <c>idsSha256</c> (the SHA-256 of those bytes, which opening checks), the <c>extractor</c> name and the <c>preprocessing</c> the features were made with.</item>
+/// committed length of ids.txt), <c>idsSha256</c> (the SHA-256 of those bytes, which opening checks), <c>rowsSha256</c>
+/// (the SHA-256 of each chunk of <c>chunkRows</c> rows, each checked when a row of it is first read), the
+/// <c>extractor</c> name, the <c>preprocessing</c> the features were made with, and <c>sha256</c>, its own digest.</item>
 /// </list>
 /// <para>
 /// An append writes its rows and ids after the committed ones, flushes them, then replaces <c>store.json</c>
@@ -57,6 +59,10 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
     private readonly int dataOffset;
     // The writer's running SHA-256 of the committed ids, so that a commit hashes only the ids it adds.
     private IncrementalHash idsHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    // The writer's running SHA-256 of the rows of the last chunk, which each commit extends until the chunk is full.
+    private IncrementalHash tailHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    // Chunks whose rows matched their digest since they were mapped; replaced, not resized, under the write lock.
+    private bool[] verifiedChunks;
     private Index index;
     private MappedRows? mapped;
     private bool disposed;
@@ -72,6 +78,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         this.lockFile = lockFile;
         this.featuresWriter = featuresWriter;
         this.idsWriter = idsWriter;
+        verifiedChunks = new bool[index.ChunkCount];
         rowsById = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
         for (var i = 0; i < ids.Count; i++) rowsById.Add(ids[i], i);
         ImageIds = new ReadOnlyCollection<string>(ids);
@@ -110,26 +117,32 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
     /// <summary>Path of <c>store.json</c>.</summary>
     public string IndexPath => Path.Combine(Directory, IndexFileName);
 
-    /// <summary>Opens an existing store for reading; uncommitted rows are ignored (and left in place).</summary>
-    /// <exception cref="FeatureStoreException">A file is missing, malformed, truncated or inconsistent; the message names it.</exception>
+    /// <summary>
+    /// Opens an existing store for reading; uncommitted rows are ignored (and left in place). The index and the ids are
+    /// checked against their digests now, each chunk of rows the first time one of its rows is read (or all by
+    /// <see cref="Verify"/>).
+    /// </summary>
+    /// <exception cref="FeatureStoreException">A file is missing, malformed, truncated, inconsistent or differs from its digest; the message names it.</exception>
     public static FeatureStore Open(string directory, FeatureStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         CheckPlatform();
         directory = Path.GetFullPath(directory);
-        var index = ReadIndex(Path.Combine(directory, IndexFileName));
+        options ??= new FeatureStoreOptions();
+        var index = ReadIndex(Path.Combine(directory, IndexFileName), options.Integrity);
         using var features = OpenExisting(Path.Combine(directory, FeaturesFileName), FileAccess.Read);
         var dataOffset = CheckFeatures(features, Path.Combine(directory, FeaturesFileName), index);
         using var idsFile = OpenExisting(Path.Combine(directory, IdsFileName), FileAccess.Read);
         var (ids, _) = ReadIds(idsFile, Path.Combine(directory, IdsFileName), index);
-        return new FeatureStore(directory, index, ids, dataOffset, options ?? new FeatureStoreOptions(), null, null, null);
+        return new FeatureStore(directory, index, ids, dataOffset, options, null, null, null);
     }
 
     /// <summary>
     /// Opens the store in <paramref name="directory"/> for appending, creating it when the folder holds none. An
     /// existing store must have <paramref name="dimension"/> columns and, when given and recorded, the same
     /// <paramref name="extractor"/> and <paramref name="preprocessing"/>. Rows or ids past the last commit (a run
-    /// killed mid-append) are truncated.
+    /// killed mid-append) are truncated. The index, the ids and the rows of the last chunk, which appends extend, are
+    /// checked against their digests now; the other rows as <see cref="Open"/> checks them.
     /// </summary>
     /// <exception cref="FeatureStoreException">The existing store is malformed, truncated or does not match; the message names the file.</exception>
     /// <exception cref="IOException">Another writer has the store open.</exception>
@@ -140,6 +153,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         CheckPlatform();
         directory = Path.GetFullPath(directory);
+        options ??= new FeatureStoreOptions();
         System.IO.Directory.CreateDirectory(directory);
         var indexPath = Path.Combine(directory, IndexFileName);
         var featuresPath = Path.Combine(directory, FeaturesFileName);
@@ -161,12 +175,12 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             Index index;
             if (!File.Exists(indexPath))
             {
-                index = new Index(dimension, 0, 0, extractor, preprocessing, FileDigest.Sha256([]));
+                index = new Index(dimension, 0, 0, extractor, preprocessing, FileDigest.Sha256([]), ChunkRowsFor(dimension, options.DigestChunkBytes), []);
                 Create(directory, index);
             }
             else
             {
-                index = ReadIndex(indexPath);
+                index = ReadIndex(indexPath, options.Integrity);
                 if (index.Dimension != dimension)
                     throw new FeatureStoreException(indexPath, $"the store holds {index.Dimension}-d features but {dimension}-d were asked for");
                 if (extractor is not null && index.Extractor is not null && extractor != index.Extractor)
@@ -179,10 +193,11 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             var dataOffset = CheckFeatures(features, featuresPath, index);
             idsFile = OpenExisting(idsPath, FileAccess.ReadWrite);
             var (ids, idsBytes) = ReadIds(idsFile, idsPath, index);
-            if (index.IdsSha256 is null)
+            if (!index.Verified)
             {
-                // A store written before the digest was recorded: record it now, so that later opens check the binding.
-                index = index with { IdsSha256 = FileDigest.Sha256(idsBytes) };
+                // A version-1 store, accepted by AllowLegacy: its digests record the files as they are now, and later
+                // opens check them.
+                index = index with { IdsSha256 = index.IdsSha256 ?? FileDigest.Sha256(idsBytes), RowsSha256 = DigestRows(features, featuresPath, dataOffset, index) };
                 WriteIndex(indexPath, index);
             }
 
@@ -192,10 +207,20 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             idsFile.SetLength(index.IdsBytes);
             WriteHeader(features, index.Count, index.Dimension, dataOffset);
             features.Flush(flushToDisk: true);
+            var store = new FeatureStore(directory, index, ids, dataOffset, options, lockFile, features, idsFile);
+            try
+            {
+                store.RestartTailHash(features, index);
+            }
+            catch
+            {
+                store.Dispose();
+                throw;
+            }
+
+            store.idsHash.AppendData(idsBytes);
             features.Position = features.Length;
             idsFile.Position = idsFile.Length;
-            var store = new FeatureStore(directory, index, ids, dataOffset, options ?? new FeatureStoreOptions(), lockFile, features, idsFile);
-            store.idsHash.AppendData(idsBytes);
             return store;
         }
         catch
@@ -244,8 +269,10 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, index.Count);
-            if (mapped is { } current && row < current.Count)
+            var chunk = row / index.ChunkRows;
+            if (mapped is { } current && row < current.Count && (!NeedsCheck(chunk) || ChunkEnd(chunk) <= current.Count))
             {
+                if (NeedsCheck(chunk)) VerifyChunk(current, chunk);
                 current.Read(row, destination);
                 return;
             }
@@ -261,14 +288,10 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            if (mapped is null || mapped.Count < index.Count)
-            {
-                mapped?.Dispose();
-                mapped = null;
-                mapped = new MappedRows(FeaturesPath, dataOffset, Dimension, index.Count, Options.ViewBytes);
-            }
-
-            mapped.Read(row, destination);
+            var rows = MapCommitted();
+            var chunk = row / index.ChunkRows;
+            if (NeedsCheck(chunk)) VerifyChunk(rows, chunk);
+            rows.Read(row, destination);
         }
         finally
         {
@@ -296,6 +319,9 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         var idsStream = idsWriter!;
         var rowBytes = (long)Dimension * sizeof(float);
         var committed = index;
+        if (((long)committed.Count + imageIds.Count + committed.ChunkRows - 1) / committed.ChunkRows > MaxChunks)
+            throw new InvalidOperationException($"the store {Directory} would need more than {MaxChunks} row digests in chunks of {committed.ChunkRows} rows; " +
+                $"create it with a larger {nameof(FeatureStoreOptions)}.{nameof(FeatureStoreOptions.DigestChunkBytes)}");
         try
         {
             featuresStream.Position = dataOffset + committed.Count * rowBytes;
@@ -317,6 +343,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         {
             Count = checked(committed.Count + imageIds.Count), IdsBytes = committed.IdsBytes + idBytes.Length,
             IdsSha256 = Convert.ToHexStringLower(idsHash.GetCurrentHash()),
+            RowsSha256 = AppendRowDigests(MemoryMarshal.AsBytes(rows), committed),
         };
         try
         {
@@ -324,10 +351,11 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
         }
         catch
         {
-            // Not committed: the running hash must cover the committed ids only again.
+            // Not committed: the running hashes must cover the committed ids and rows only again.
             idsHash.Dispose();
             idsHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             idsHash.AppendData(StrictUtf8.GetBytes(string.Concat(ids.Select(id => id + "\n"))));
+            RestartTailHash(featuresStream, committed);
             throw;
         }
 
@@ -340,6 +368,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
                 ids.Add(id);
             }
 
+            verifiedChunks = CarryVerified(verifiedChunks, committed, next);
             index = next;
         }
         finally
@@ -365,6 +394,7 @@ public sealed partial class FeatureStore : IFeatureSource, IDisposable
             idsWriter?.Dispose();
             lockFile?.Dispose();
             idsHash.Dispose();
+            tailHash.Dispose();
         }
         finally
         {

@@ -66,6 +66,25 @@ internal sealed unsafe class MappedRows : IDisposable
         source.CopyTo(destination);
     }
 
+    /// <summary>Adds the bytes of rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> − 1 to <paramref name="hash"/>.</summary>
+    public void AppendTo(System.Security.Cryptography.IncrementalHash hash, long firstRow, int rows)
+    {
+        // Spans are int-sized: hash at most this many rows' bytes at once.
+        var rowsPerSpan = (int)Math.Max(1, (1L << 30) / rowBytes);
+        var row = firstRow;
+        var end = firstRow + rows;
+        while (row < end)
+        {
+            var view = (int)(row / rowsPerView);
+            var pointer = Volatile.Read(ref pointers[view]);
+            if (pointer == 0) pointer = Map(view);
+            var viewStart = (long)view * rowsPerView;
+            var take = Math.Min(Math.Min(end, viewStart + rowsPerView) - row, rowsPerSpan);
+            hash.AppendData(new ReadOnlySpan<byte>((byte*)pointer + (row - viewStart) * rowBytes, checked((int)(take * rowBytes))));
+            row += take;
+        }
+    }
+
     private nint Map(int view)
     {
         lock (mapLock)

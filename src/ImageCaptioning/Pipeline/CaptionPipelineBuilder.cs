@@ -1,4 +1,5 @@
 using ImageCaptioning.Encoders;
+using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Text;
 using ImageCaptioning.Vision;
@@ -19,6 +20,7 @@ public sealed partial class CaptionPipelineBuilder
     private IFeatureExtractor? customExtractor;
     private FeatureExtractorOptions extractorOptions = new();
     private string? featureCache;
+    private FeatureStoreOptions featureStoreOptions = new();
     private TokenizerChoice tokenizer = new(null, 1);
     private Func<CaptionModelOptions, CaptionModelOptions> configureModel = o => o;
     private readonly List<ModelChoice> gridModels = [];
@@ -69,12 +71,16 @@ public sealed partial class CaptionPipelineBuilder
     /// <summary>
     /// The root folder of the on-disk feature stores, one subfolder per extractor and weights. A second run with the
     /// same extractor and weights extracts nothing. Default: a <c>.features</c> folder beside the captions.
+    /// <paramref name="options"/> set how the stores are mapped and checked (for example
+    /// <see cref="FeatureStoreIntegrity.AllowLegacy"/> to take over a cache written by an older version); before training
+    /// the pipeline verifies every row of the store it reads (<see cref="FeatureStore.Verify"/>).
     /// </summary>
-    public CaptionPipelineBuilder WithFeatureCache(string directory)
+    public CaptionPipelineBuilder WithFeatureCache(string directory, FeatureStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Mutate();
         featureCache = Path.GetFullPath(directory);
+        featureStoreOptions = options ?? new FeatureStoreOptions();
         return this;
     }
 
@@ -298,7 +304,7 @@ public sealed partial class CaptionPipelineBuilder
         if (encoder is not null && model is ModelChoice.ShowAndTell)
             throw new InvalidOperationException("WithEncoder needs a grid model: call WithModel(new SoftAttentionOptions { ... }) or WithModel(new TransformerCaptionOptions { ... }); the Show-and-Tell models read cached feature vectors");
         extractorOptions = extractorOptions with { Device = extractorOptions.Device ?? device };
-        return new CaptionPipelineDefinition(sources[0], network, weights, customExtractor, extractorOptions, featureCache, tokenizer,
+        return new CaptionPipelineDefinition(sources[0], network, weights, customExtractor, extractorOptions, featureCache, featureStoreOptions, tokenizer,
             model, encoder, device, loggerFactory, progress, seed, (train, validation), reading);
     }
 

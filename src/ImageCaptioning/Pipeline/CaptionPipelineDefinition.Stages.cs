@@ -38,7 +38,7 @@ public sealed partial class CaptionPipelineDefinition
 
     /// <summary>
     /// Stage 2: extracts the features of the images not yet in the cache (one folder per extractor and weights) and
-    /// returns the cache opened for reading.
+    /// returns the cache opened for reading, every row verified against its digest.
     /// </summary>
     /// <exception cref="FileNotFoundException">Images named by the captions are missing.</exception>
     internal PipelineFeatures PrepareFeatures(CaptionCorpus corpus, Device device, ILogger logger, CancellationToken cancellationToken)
@@ -55,7 +55,7 @@ public sealed partial class CaptionPipelineDefinition
             var weightsTag = customExtractor is not null ? "custom" : Encoder is not null ? "decoded" : FeatureNetworks.Resolve(Network!.Value, Weights).Tag;
             // One folder per extractor and weights under the cache root: features of different weights never mix.
             var cacheDirectory = Path.Combine(featureCache ?? Path.Combine(source.WorkingDirectory, ".features"), $"{extractor.Name}-{weightsTag}");
-            store = FeatureStore.OpenOrCreate(cacheDirectory, extractor);
+            store = FeatureStore.OpenOrCreate(cacheDirectory, extractor, featureStoreOptions);
             var inputs = corpus.ImageIds.Select((id, i) => new ExtractionInput(id, imagePaths[i])).ToList();
             var extraction = FeatureExtraction.Run(extractor, inputs, store,
                 new ProgressRelay<ExtractionProgress>(p => Report(PipelineStage.ExtractingFeatures, p.Done, p.Total, p.ToString())),
@@ -63,8 +63,10 @@ public sealed partial class CaptionPipelineDefinition
             logger.LogInformation("features: {Extracted} extracted, {Skipped} already cached in {Directory}", extraction.Extracted, extraction.Skipped, cacheDirectory);
             // Training and evaluation only read: give the writer's lock back so other runs can share the cache.
             store.Dispose();
-            store = null;
-            return new PipelineFeatures(extractor, ownsExtractor, FeatureStore.Open(cacheDirectory));
+            store = FeatureStore.Open(cacheDirectory, featureStoreOptions);
+            // Damaged rows found now fail the run before training instead of in its middle (reads check them anyway).
+            store.Verify();
+            return new PipelineFeatures(extractor, ownsExtractor, store);
         }
         catch
         {

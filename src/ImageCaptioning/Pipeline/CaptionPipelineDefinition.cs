@@ -1,5 +1,6 @@
 using System.Globalization;
 using ImageCaptioning.Data;
+using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Persistence;
 using ImageCaptioning.Text;
@@ -16,6 +17,7 @@ public sealed partial class CaptionPipelineDefinition
     private readonly IFeatureExtractor? customExtractor;
     private readonly FeatureExtractorOptions extractorOptions;
     private readonly string? featureCache;
+    private readonly FeatureStoreOptions featureStoreOptions;
     private readonly TokenizerChoice tokenizerChoice;
     private readonly ILoggerFactory loggerFactory;
     private readonly IProgress<PipelineProgress>? progress;
@@ -23,7 +25,7 @@ public sealed partial class CaptionPipelineDefinition
     private readonly CaptionReaderOptions reading;
 
     internal CaptionPipelineDefinition(CaptionSource source, FeatureNetwork? network, CnnWeights weights, IFeatureExtractor? customExtractor,
-        FeatureExtractorOptions extractorOptions, string? featureCache, TokenizerChoice tokenizer, ModelChoice model, EncoderChoice? encoder, Device? device,
+        FeatureExtractorOptions extractorOptions, string? featureCache, FeatureStoreOptions featureStoreOptions, TokenizerChoice tokenizer, ModelChoice model, EncoderChoice? encoder, Device? device,
         ILoggerFactory? loggerFactory, IProgress<PipelineProgress>? progress, int seed, (double Train, double Validation) split, CaptionReaderOptions reading)
     {
         (this.source, Network, Weights, this.customExtractor, this.extractorOptions, this.featureCache, tokenizerChoice) =
@@ -31,6 +33,7 @@ public sealed partial class CaptionPipelineDefinition
         (Model, Device, this.loggerFactory, this.progress, Seed, this.split) =
             (model, device, loggerFactory ?? NullLoggerFactory.Instance, progress, seed, split);
         this.reading = reading;
+        this.featureStoreOptions = featureStoreOptions;
         Encoder = encoder;
     }
 

@@ -257,23 +257,183 @@ public sealed class FeatureStoreTests
         Assert.That(ReadAll(final), Is.EqualTo(Rows(0, 5, 2)));
     }
 
-    [Test]
-    public void A_store_written_before_the_ids_digest_opens_and_its_next_writer_records_it()
-    {
-        using (var store = FeatureStore.OpenOrCreate(StoreDirectory, 2))
-            store.Append(Ids(0, 3), Rows(0, 3, 2));
-        var indexPath = Path.Combine(StoreDirectory, FeatureStore.IndexFileName);
-        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath))!.AsObject();
-        Assert.That(index.Remove("idsSha256"), Is.True);
-        File.WriteAllText(indexPath, index.ToJsonString());
+    // A 300-float row is 1,200 bytes: chunks of the smallest digest size hold 3 rows.
+    private const int ChunkedDimension = 300;
+    private static readonly FeatureStoreOptions SmallChunks = new() { DigestChunkBytes = FeatureStoreOptions.MinDigestChunkBytes };
 
+    // 10 rows in appends of 4, 1 and 5: chunks of 3 rows, the last partial, and appends that end inside a chunk.
+    private void WriteChunkedStore()
+    {
+        using var store = FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension, "test", "none", SmallChunks);
+        store.Append(Ids(0, 4), Rows(0, 4, ChunkedDimension));
+        store.Append(Ids(4, 1), Rows(4, 1, ChunkedDimension));
+        store.Append(Ids(5, 5), Rows(5, 5, ChunkedDimension));
+    }
+
+    private string IndexPath => Path.Combine(StoreDirectory, FeatureStore.IndexFileName);
+
+    private void EditIndex(Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(IndexPath))!.AsObject();
+        edit(index);
+        File.WriteAllText(IndexPath, index.ToJsonString());
+    }
+
+    // What a version-1 writer wrote: no row digests, no digest of the index, and (before that) no ids digest either.
+    private void MakeVersion1(bool withIdsDigest) => EditIndex(index =>
+    {
+        index["version"] = 1;
+        foreach (var key in new[] { "chunkRows", "rowsSha256", "sha256" }) index.Remove(key);
+        if (!withIdsDigest) index.Remove("idsSha256");
+    });
+
+    private void FlipByteOfRow(int row)
+    {
+        var featuresPath = Path.Combine(StoreDirectory, FeatureStore.FeaturesFileName);
+        using var features = new FileStream(featuresPath, FileMode.Open);
+        features.Position = 128 + (long)row * ChunkedDimension * sizeof(float) + 17;
+        var value = features.ReadByte();
+        features.Position--;
+        features.WriteByte((byte)(value ^ 0x10));
+    }
+
+    [Test]
+    public void Hashlib_computes_the_digests_the_index_records_for_each_chunk_of_rows_and_the_ids()
+    {
+        PythonReference.Require("numpy");
+        WriteChunkedStore();
+        using var report = JsonDocument.Parse(PythonReference.Run("features_numpy.py", StoreDirectory, scratch.File("numpy.f32")));
+        var root = report.RootElement;
+        var index = root.GetProperty("index");
+        Assert.That((index.GetProperty("version").GetInt32(), index.GetProperty("chunkRows").GetInt32()), Is.EqualTo((2, 3)));
+        var recorded = index.GetProperty("rowsSha256").EnumerateArray().Select(e => e.GetString()).ToArray();
+        Assert.That(recorded, Has.Length.EqualTo(4), "10 rows in chunks of 3");
+        Assert.That(root.GetProperty("rows_sha256").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(recorded));
+        Assert.That(root.GetProperty("ids_sha256").GetString(), Is.EqualTo(index.GetProperty("idsSha256").GetString()));
+    }
+
+    [Test]
+    public void A_changed_value_in_features_npy_is_refused_when_its_chunk_is_read_and_by_Verify()
+    {
+        WriteChunkedStore();
+        FlipByteOfRow(4); // chunk 1: rows 3 to 5
+        var featuresPath = Path.Combine(StoreDirectory, FeatureStore.FeaturesFileName);
+        var row = new float[ChunkedDimension];
+
+        using (var store = FeatureStore.Open(StoreDirectory))
+        {
+            store.Read(0, row);
+            Assert.That(row, Is.EqualTo(Rows(0, 1, ChunkedDimension)), "the other chunks read as written");
+            store.Read(9, row);
+            var refused = Assert.Throws<FeatureStoreException>(() => store.Read(3, row))!;
+            Assert.That(refused.FilePath, Is.EqualTo(featuresPath));
+            Assert.That(refused.Message, Does.Contain("rows 3 to 5").And.Contain("rowsSha256[1]").And.Contain("SHA-256"));
+            Assert.Throws<FeatureStoreException>(() => store.Read(4, row), "the chunk stays refused");
+        }
+
+        using (var store = FeatureStore.Open(StoreDirectory))
+            Assert.That(Assert.Throws<FeatureStoreException>(store.Verify)!.Message, Does.Contain("rows 3 to 5"));
+
+        // A writer opens (the damage is not in the chunk it extends) and its reads are checked the same way.
+        using (var writer = FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension))
+            Assert.Throws<FeatureStoreException>(() => writer.Read(5, row));
+    }
+
+    [Test]
+    public void A_writer_refuses_a_store_whose_last_chunk_changed_rather_than_extend_its_digest_over_it()
+    {
+        WriteChunkedStore();
+        FlipByteOfRow(9); // the last chunk, row 9 alone, which the next append would extend
+        var exception = Assert.Throws<FeatureStoreException>(() => FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension))!;
+        Assert.That(exception.FilePath, Is.EqualTo(Path.Combine(StoreDirectory, FeatureStore.FeaturesFileName)));
+        Assert.That(exception.Message, Does.Contain("rows 9 to 9").And.Contain("rowsSha256[3]"));
+        // Refused the same way again, not as "open for writing elsewhere": the refused writer released its lock.
+        Assert.That(Assert.Throws<FeatureStoreException>(() => FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension))!.Message, Does.Contain("rows 9 to 9"));
+    }
+
+    [Test]
+    public void Reads_between_appends_that_extend_a_chunk_check_it_again_and_read_the_new_rows()
+    {
+        using var store = FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension, options: SmallChunks);
+        for (var first = 0; first < 8; first++)
+        {
+            store.Append(Ids(first, 1), Rows(first, 1, ChunkedDimension));
+            Assert.That(ReadAll(store), Is.EqualTo(Rows(0, first + 1, ChunkedDimension)), $"after row {first}");
+        }
+
+        store.Verify();
+        using var reader = FeatureStore.Open(StoreDirectory);
+        reader.Verify();
+        Assert.That(ReadAll(reader), Is.EqualTo(Rows(0, 8, ChunkedDimension)));
+    }
+
+    [Test]
+    public void Every_digest_of_the_index_is_required_and_an_edited_value_is_refused([Values] FeatureStoreIntegrity integrity)
+    {
+        var edits = new (string What, Action<System.Text.Json.Nodes.JsonObject> Edit, string Says)[]
+        {
+            ("no index digest", j => j.Remove("sha256"), "lacks \"sha256\""),
+            ("no row digests", j => j.Remove("rowsSha256"), "SHA-256"),
+            ("no ids digest", j => j.Remove("idsSha256"), "SHA-256"),
+            ("no chunk size", j => j.Remove("chunkRows"), "SHA-256"),
+            ("row digests re-cased", j => { j["RowsSha256"] = j["rowsSha256"]!.DeepClone(); j.Remove("rowsSha256"); }, "RowsSha256"),
+            ("an edited extractor", j => j["extractor"] = "tset", "store.json was changed or damaged"),
+            ("a lower count", j => j["count"] = 9, "store.json was changed or damaged"),
+            ("an unknown key", j => j["comment"] = "hello", "comment"),
+        };
+        foreach (var (what, edit, says) in edits)
+        {
+            WriteChunkedStore();
+            EditIndex(edit);
+            var exception = Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory, new FeatureStoreOptions { Integrity = integrity }), what)!;
+            Assert.That(exception.FilePath, Is.EqualTo(IndexPath), what);
+            Assert.That(exception.Message, Does.Contain(says), what);
+            Assert.Throws<FeatureStoreException>(() => FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension, options: new FeatureStoreOptions { Integrity = integrity }), what);
+            Directory.Delete(StoreDirectory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void A_version_1_store_is_refused_unless_allowed_and_its_first_writer_records_its_digests([Values] bool withIdsDigest)
+    {
+        WriteChunkedStore();
+        MakeVersion1(withIdsDigest);
+        var refused = Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory))!;
+        Assert.That(refused.FilePath, Is.EqualTo(IndexPath));
+        Assert.That(refused.Message, Does.Contain("version-1").And.Contain("AllowLegacy"));
+        Assert.Throws<FeatureStoreException>(() => FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension));
+
+        var legacy = new FeatureStoreOptions { Integrity = FeatureStoreIntegrity.AllowLegacy };
+        using (var reader = FeatureStore.Open(StoreDirectory, legacy))
+        {
+            Assert.That(reader.IsVerified, Is.False);
+            Assert.That(ReadAll(reader), Is.EqualTo(Rows(0, 10, ChunkedDimension)));
+            Assert.That(Assert.Throws<FeatureStoreException>(reader.Verify)!.Message, Does.Contain("cannot be verified"));
+        }
+
+        using (var writer = FeatureStore.OpenOrCreate(StoreDirectory, ChunkedDimension, options: legacy))
+            Assert.That(writer.IsVerified, Is.True);
         using (var reader = FeatureStore.Open(StoreDirectory))
-            Assert.That(ReadAll(reader), Is.EqualTo(Rows(0, 3, 2)));
-        using (FeatureStore.OpenOrCreate(StoreDirectory, 2)) { }
-        var idsPath = Path.Combine(StoreDirectory, FeatureStore.IdsFileName);
-        Assert.That(JsonDocument.Parse(File.ReadAllBytes(indexPath)).RootElement.GetProperty("idsSha256").GetString(), Is.EqualTo(Sha256(File.ReadAllBytes(idsPath))));
-        File.WriteAllText(idsPath, "img_0001.jpg\nimg_0000.jpg\nimg_0002.jpg\n");
-        Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory));
+        {
+            Assert.That(reader.IsVerified, Is.True, "recorded: it now opens verified by default");
+            reader.Verify();
+            Assert.That(ReadAll(reader), Is.EqualTo(Rows(0, 10, ChunkedDimension)));
+        }
+
+        FlipByteOfRow(2);
+        using (var reader = FeatureStore.Open(StoreDirectory, legacy))
+            Assert.Throws<FeatureStoreException>(reader.Verify, "once recorded, AllowLegacy checks the digests too");
+        File.WriteAllText(Path.Combine(StoreDirectory, FeatureStore.IdsFileName), string.Concat(Ids(0, 10).Reverse().Select(id => id + "\n")));
+        Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory, legacy));
+    }
+
+    [Test]
+    public void A_version_1_index_carrying_version_2_keys_is_refused()
+    {
+        WriteChunkedStore();
+        EditIndex(j => j["version"] = 1);
+        var exception = Assert.Throws<FeatureStoreException>(() => FeatureStore.Open(StoreDirectory, new FeatureStoreOptions { Integrity = FeatureStoreIntegrity.AllowLegacy }))!;
+        Assert.That(exception.Message, Does.Contain("version-2 key"));
     }
 
     private static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));

@@ -108,6 +108,22 @@ public sealed class PipelineEndToEndTests
     }
 
     [Test]
+    public void ADamagedFeatureCacheFailsTheRunBeforeTraining()
+    {
+        using (Builder("cache-damaged").Train(o => o with { Epochs = 1 })) { }
+        var features = Directory.GetFiles(dir.File("cache-damaged"), "features.npy", SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(features);
+        bytes[^5] ^= 0x08; // one bit of the last row's features
+        File.WriteAllBytes(features, bytes);
+
+        var progress = new List<PipelineProgress>();
+        var error = Assert.Throws<ImageCaptioning.Features.FeatureStoreException>(() => Builder("cache-damaged", progress).Train(o => o with { Epochs = 1 }))!;
+        Assert.That(error.FilePath, Is.EqualTo(features));
+        Assert.That(error.Message, Does.Contain("SHA-256"));
+        Assert.That(progress.Select(p => p.Stage), Has.None.EqualTo(PipelineStage.Training));
+    }
+
+    [Test]
     public void SameSeedSameCaptions()
     {
         using var a = Builder("cache-seed").Train(o => o with { Epochs = 1 });

@@ -176,8 +176,16 @@ public sealed class BadInputCatalogTests
         yield return Store("store.json missing", s => File.Delete(Path.Combine(s, "store.json")), "store.json");
         yield return Store("store.json not JSON", s => File.WriteAllText(Path.Combine(s, "store.json"), "{ not json"), "store.json");
         yield return Store("store.json of another format", s => EditJson(Path.Combine(s, "store.json"), j => j["format"] = "something else"), "store.json");
-        yield return Store("store.json version 2", s => EditJson(Path.Combine(s, "store.json"), j => j["version"] = 2), "store.json");
+        yield return Store("store.json version 3", s => EditJson(Path.Combine(s, "store.json"), j => j["version"] = 3), "store.json");
         yield return Store("store.json with a negative count", s => EditJson(Path.Combine(s, "store.json"), j => j["count"] = -1), "store.json");
+        yield return Store("store.json with an edited extractor (its own digest)", s => EditJson(Path.Combine(s, "store.json"), j => j["extractor"] = "other"), "store.json");
+        yield return Store("store.json without its row digests", s => EditJson(Path.Combine(s, "store.json"), j => j.AsObject().Remove("rowsSha256")), "store.json");
+        yield return Store("store.json of version 1 (no row digests)", s => EditJson(Path.Combine(s, "store.json"), j =>
+        {
+            j["version"] = 1;
+            foreach (var key in new[] { "chunkRows", "rowsSha256", "sha256" }) j.AsObject().Remove(key);
+        }), "store.json");
+        yield return Store("features.npy with one value changed", s => FlipByte(Path.Combine(s, "features.npy"), 128 + 13), "features.npy");
         yield return Store("features.npy truncated", s => Truncate(Path.Combine(s, "features.npy"), 5), "features.npy");
         yield return Store("features.npy of float64", s => ReplaceAscii(Path.Combine(s, "features.npy"), "<f4", "<f8"), "features.npy");
         yield return Store("ids.txt truncated", s => Truncate(Path.Combine(s, "ids.txt"), 4), "ids.txt");
@@ -312,7 +320,12 @@ public sealed class BadInputCatalogTests
     {
         var copy = CopyOf(storeFolder, dir);
         damage(copy);
-        return (() => FeatureStore.Open(copy).Dispose(), Path.Combine(copy, file));
+        return (() =>
+        {
+            // As the pipeline reads a store: opened, then every row checked before training.
+            using var store = FeatureStore.Open(copy);
+            store.Verify();
+        }, Path.Combine(copy, file));
     });
 
     private static Case Bundle(string input, Action<string> damage, string file, FolderIntegrity integrity = FolderIntegrity.Verified) => new("bundles", input, dir =>
@@ -406,6 +419,13 @@ public sealed class BadInputCatalogTests
     {
         using var stream = new FileStream(path, FileMode.Open);
         stream.SetLength(stream.Length - bytes);
+    }
+
+    private static void FlipByte(string path, long offset)
+    {
+        var bytes = File.ReadAllBytes(path);
+        bytes[offset] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
     }
 
     private static void ReplaceAscii(string path, string from, string to)
