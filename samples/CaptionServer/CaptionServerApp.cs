@@ -11,6 +11,8 @@ public static class CaptionServerApp
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddCommandLine(args, CaptionServerOptions.Switches);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        // The host logs a failed start with its stack trace; Program reports it instead (one line for bad input).
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddOptions<CaptionServerOptions>().Bind(builder.Configuration.GetSection(CaptionServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CaptionServerOptions>, CaptionServerOptionsValidator>();
         builder.Services.AddSingleton<LoadedCaptioner>();

@@ -15,6 +15,12 @@ catch (Exception e) when (BadInput.Is(e) || e is OptionsValidationException)
 {
     return BadInput.Report(e);
 }
+catch (Exception e) when (e is not HostAbortedException)
+{
+    // A bug, not bad input: the stack trace, and the exit code every sample gives a bug.
+    Console.Error.WriteLine(e);
+    return ExitCodes.Failure;
+}
 
 /// <summary>The entry point, public for WebApplicationFactory.</summary>
 public partial class Program;

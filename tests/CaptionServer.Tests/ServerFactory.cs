@@ -1,0 +1,14 @@
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace CaptionServer.Tests;
+
+/// <summary>The server in memory (WebApplicationFactory's test server) on the tiny model, with settings of a test's own.</summary>
+internal static class ServerFactory
+{
+    public static WebApplicationFactory<Program> Create(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting($"{CaptionServerOptions.Section}:{nameof(CaptionServerOptions.Model)}", TinyModel.Folder);
+            foreach (var (key, value) in settings) builder.UseSetting($"{CaptionServerOptions.Section}:{key}", value);
+        });
+}
