@@ -17,7 +17,7 @@ public sealed class CaptionEndpointTests
     public void Start()
     {
         server = ServerFactory.Create();
-        client = server.CreateClient();
+        client = ServerFactory.Client(server);
     }
 
     [OneTimeTearDown]

@@ -11,4 +11,11 @@ internal static class ServerFactory
             builder.UseSetting($"{CaptionServerOptions.Section}:{nameof(CaptionServerOptions.Model)}", TinyModel.Folder);
             foreach (var (key, value) in settings) builder.UseSetting($"{CaptionServerOptions.Section}:{key}", value);
         });
+
+    /// <summary>
+    /// A client straight onto the test server: the factory's default client buffers every request body whole (to
+    /// replay it on a redirect), which would hide how much of an upload the server reads.
+    /// </summary>
+    public static HttpClient Client(WebApplicationFactory<Program> server) =>
+        server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 }
