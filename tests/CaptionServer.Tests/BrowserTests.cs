@@ -21,7 +21,7 @@ public sealed class BrowserTests
         var (server, address) = await ServerProcess.StartAsync("--model", TinyModel.Folder);
         using var _ = server;
         // A synthetic scene, enlarged so the page's photo is more than a few pixels.
-        var file = scratch.File("scene.png");
+        var file = scratch.File("scene.jpg");
         using (var scene = ImageDecoder.Decode(TinyModel.Images[5]))
             File.WriteAllBytes(file, ImageCaptioning.Synthetic.JpegEncoder.Encode(Enlarged(scene, 4)));
         var expected = TinyModel.Expected(file);
