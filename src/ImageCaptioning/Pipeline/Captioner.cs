@@ -140,12 +140,42 @@ public sealed class Captioner : IDisposable
         return Caption(image, options);
     }
 
-    private IReadOnlyList<string> Caption(ExtractedFeatures batch, DecodingOptions? options)
+    /// <summary>
+    /// Captions decoded images in order (the caller keeps them), each with its log-probability, whether it ended
+    /// within the length limit and, for a model that attends over a grid, each word's attention: what a service
+    /// returns or a page draws. The images go through the feature extractor and the decoder as one batch, so a
+    /// caller that gathers images captions them in one forward pass.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This captioner has no feature extractor.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled between extraction batches.</exception>
+    public IReadOnlyList<ScoredCaption> CaptionScored(IReadOnlyList<RgbImage> images, DecodingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var source = extractor ?? throw new InvalidOperationException("this captioner has no feature extractor: pass one to Captioner.Load");
+        if (images.Count == 0) return [];
+        var decoded = Decode(source.Extract(images, cancellationToken), options);
+        var grid = bundle.Model.AttentionGrid;
+        var results = new ScoredCaption[decoded.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var caption = decoded[i];
+            CaptionAttention? attention = null;
+            if (grid is { } cells && caption.Attention.Count == caption.Tokens.Count)
+                attention = new CaptionAttention([.. caption.Tokens.Select(token => bundle.Vocabulary.Decode([token]))], cells.Rows, cells.Columns, caption.Attention);
+            results[i] = new ScoredCaption(bundle.Vocabulary.Decode(caption.Tokens), caption.LogProbability, caption.Finished, attention);
+        }
+        return results;
+    }
+
+    private IReadOnlyList<string> Caption(ExtractedFeatures batch, DecodingOptions? options) =>
+        [.. Decode(batch, options).Select(caption => bundle.Vocabulary.Decode(caption.Tokens))];
+
+    private IReadOnlyList<DecodedCaption> Decode(ExtractedFeatures batch, DecodingOptions? options)
     {
         using var scope = torch.NewDisposeScope();
         var features = TensorSpan.Create(batch.Values.Span, [batch.Count, batch.Dimension], DeviceOfModel());
         if (settings.ZeroImageFeatures) features.zero_();
-        return bundle.Caption(features, options);
+        return bundle.CreateDecoder().Decode(features, options ?? bundle.Decoding);
     }
 
     /// <summary>

@@ -13,12 +13,6 @@ namespace ImageCaptioning.Pipeline;
 /// </summary>
 internal static class HtmlReport
 {
-    /// <summary>The side of one attention thumbnail, in CSS pixels.</summary>
-    public const int ThumbnailSize = 64;
-
-    // The hottest cell is drawn at this opacity, not 1, so the part of the image the word looked at stays visible.
-    private const double PeakOpacity = 0.7;
-
     /// <summary>Writes the report to <paramref name="path"/> atomically.</summary>
     /// <param name="path">The HTML file; images are linked relative to its folder.</param>
     /// <param name="title">The page's title and heading.</param>
@@ -43,12 +37,7 @@ internal static class HtmlReport
             .Append("body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:6px 10px;vertical-align:top}")
             .Append("img{width:160px;height:160px;object-fit:contain;background:#eee}.generated{font-weight:600;color:#0a5}.refs{margin:0;padding-left:1.2em;color:#555}")
             .Append(".scores td{text-align:right}")
-            .Append(".strip{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}.word{margin:0;max-width:96px;text-align:center;font-size:12px;overflow-wrap:anywhere}")
-            .Append($".thumb{{position:relative;margin:0 auto;width:{ThumbnailSize}px;height:{ThumbnailSize}px;background:#eee}}")
-            // The grid covers the whole image as the encoder saw it: the recipe's resize stretches the image to a square
-            // without keeping its aspect ratio, so the thumbnail is stretched the same way for the cells to line up.
-            .Append($".thumb img{{display:block;width:{ThumbnailSize}px;height:{ThumbnailSize}px;object-fit:fill}}")
-            .Append(".heat{position:absolute;inset:0;display:grid}.heat span{background:#f30}")
+            .Append(AttentionStrip.Style)
             .Append("</style></head><body>\n<h1>").Append(E(title)).Append("</h1>\n");
         html.Append("<table class=\"scores\"><tr><th>BLEU-1</th><th>BLEU-2</th><th>BLEU-3</th><th>BLEU-4</th><th>CIDEr-D</th><th>images</th></tr><tr>")
             .Append($"<td>{F(result.Bleu.Bleu1)}</td><td>{F(result.Bleu.Bleu2)}</td><td>{F(result.Bleu.Bleu3)}</td><td>{F(result.Bleu.Bleu4)}</td><td>{F(result.CiderD)}</td><td>{result.Images.Count}</td>")
@@ -59,7 +48,7 @@ internal static class HtmlReport
             var source = file is null ? "" : E(Uri.EscapeDataString(Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/')).Replace("%2F", "/"));
             html.Append("<tr><td><img src=\"").Append(source).Append("\" alt=\"").Append(E(image.ImageId)).Append("\"><br><small>")
                 .Append(E(image.ImageId)).Append("</small></td><td><div class=\"generated\">").Append(E(image.Hypothesis)).Append("</div>");
-            if (attentionOf?.Invoke(image.ImageId) is { } attention) AppendStrip(html, attention, file is null ? null : source);
+            if (attentionOf?.Invoke(image.ImageId) is { } attention) AttentionStrip.Append(html, attention, file is null ? null : source);
             html.Append($"<small>BLEU-4 {F(image.SentenceBleu)} · CIDEr-D {F(image.CiderD)}</small><ul class=\"refs\">");
             foreach (var reference in image.References) html.Append("<li>").Append(E(reference)).Append("</li>");
             html.Append("</ul></td></tr>\n");
@@ -70,33 +59,6 @@ internal static class HtmlReport
             var bytes = new UTF8Encoding(false).GetBytes(html.ToString());
             stream.Write(bytes);
         });
-    }
-
-    // One thumbnail per word with its attention drawn over the image; source is the escaped image URL, null for none.
-    private static void AppendStrip(StringBuilder html, CaptionAttention attention, string? source)
-    {
-        html.Append("<div class=\"strip\">");
-        for (var w = 0; w < attention.Words.Count; w++)
-        {
-            var weights = attention.Weights[w];
-            var peak = 0;
-            for (var c = 1; c < weights.Count; c++)
-                if (weights[c] > weights[peak]) peak = c;
-            var max = weights[peak];
-            html.Append("<figure class=\"word\"><div class=\"thumb\" title=\"")
-                .Append(string.Create(CultureInfo.InvariantCulture, $"peak weight {max:F3} at row {peak / attention.GridColumns}, column {peak % attention.GridColumns}"))
-                .Append("\">");
-            if (source is not null) html.Append("<img src=\"").Append(source).Append("\" alt=\"\">");
-            html.Append(string.Create(CultureInfo.InvariantCulture,
-                $"<div class=\"heat\" style=\"grid-template:repeat({attention.GridRows},1fr)/repeat({attention.GridColumns},1fr)\">"));
-            // A softmax over many cells gives small weights whose scale depends on the grid and on how peaked the word
-            // is, so raw weights would be near-invisible; scaled by the word's own peak, every word shows where it
-            // looked most. How peaked it was is in the thumbnail's title.
-            foreach (var weight in weights)
-                html.Append(string.Create(CultureInfo.InvariantCulture, $"<span style=\"opacity:{(max > 0 ? PeakOpacity * weight / max : 0):0.###}\"></span>"));
-            html.Append("</div></div><figcaption>").Append(E(attention.Words[w])).Append("</figcaption></figure>");
-        }
-        html.Append("</div>");
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
