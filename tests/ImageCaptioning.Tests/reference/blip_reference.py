@@ -312,7 +312,7 @@ def prompt_ids(model, batch, input_ids):
     return input_ids[:, :-1]
 
 
-def greedy(model, image_embeds, input_ids, max_length):
+def greedy(model, image_embeds, input_ids, max_length, min_length=0):
     tc = model.config["text_config"]
     eos, pad = tc["sep_token_id"], tc["pad_token_id"]
     dec = model.text_decoder
@@ -325,6 +325,8 @@ def greedy(model, image_embeds, input_ids, max_length):
     while cur_len < max_length:
         logits = dec(feed, image_kv, caches=caches, past_length=past)[:, -1, :].float()
         past += feed.size(1)
+        if cur_len < min_length:
+            logits[:, eos] = -float("inf")
         next_tokens = torch.argmax(logits, dim=-1)
         step = F.log_softmax(logits, dim=-1).gather(1, next_tokens[:, None])[:, 0]
         logprob += step.double() * unfinished
@@ -344,7 +346,7 @@ def gather_beams(t, idx):
     return torch.take_along_dim(t, idx, dim=1)
 
 
-def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping):
+def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping, min_length=0):
     tc = model.config["text_config"]
     eos, pad = tc["sep_token_id"], tc["pad_token_id"]
     dec = model.text_decoder
@@ -372,7 +374,10 @@ def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_pe
     while cur_len < max_length:
         logits = dec(feed, image_kv, caches=caches, past_length=past)[:, -1, :].float()
         past += feed.size(1)
-        log_probs = F.log_softmax(logits, dim=-1).view(batch, num_beams, vocab)
+        log_probs = F.log_softmax(logits, dim=-1)
+        if cur_len < min_length:
+            log_probs[:, eos] = -float("inf")
+        log_probs = log_probs.view(batch, num_beams, vocab)
         log_probs = (log_probs + running_beam_scores[:, :, None]).reshape(batch, num_beams * vocab)
         topk_log_probs, topk_indices = torch.topk(log_probs, k=beams_to_keep, dim=-1)
         topk_beam = torch.div(topk_indices, vocab, rounding_mode="floor")
@@ -432,10 +437,110 @@ def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_pe
 def trim(sequences, eos, prompt_len):
     """Each row up to and including its first end token after the prompt (HF pads the rest), else the whole row."""
     rows = []
-    for row in sequences.tolist():
+    for row in (sequences.tolist() if torch.is_tensor(sequences) else sequences):
         tail = row[prompt_len:]
         rows.append(row[: prompt_len + tail.index(eos) + 1] if eos in tail else row)
     return rows
+
+
+class BeamHypotheses:
+    """generation/beam_search.py's BeamHypotheses (transformers 4.36-4.47): the best num_beams finished sequences."""
+
+    def __init__(self, num_beams, length_penalty, early_stopping):
+        self.num_beams, self.length_penalty, self.early_stopping = num_beams, length_penalty, early_stopping
+        self.beams, self.worst_score = [], 1e9
+
+    def add(self, hyp, sum_logprobs, generated_len):
+        score = sum_logprobs / (generated_len ** self.length_penalty)
+        if len(self.beams) < self.num_beams or score > self.worst_score:
+            self.beams.append((score, hyp, sum_logprobs))
+            if len(self.beams) > self.num_beams:
+                ranked = sorted([(s, i) for i, (s, _, _) in enumerate(self.beams)])
+                del self.beams[ranked[0][1]]
+                self.worst_score = ranked[1][0]
+            else:
+                self.worst_score = min(score, self.worst_score)
+
+    def is_done(self, best_sum_logprobs, cur_len, prompt_len):
+        if len(self.beams) < self.num_beams:
+            return False
+        if self.early_stopping is True:
+            return True
+        return self.worst_score >= best_sum_logprobs / (cur_len - prompt_len) ** self.length_penalty
+
+
+def beam_search_scorer(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping, min_length=0):
+    """_beam_search with BeamSearchScorer, as transformers 4.36-4.47 run it (process, is_done, finalize)."""
+    tc = model.config["text_config"]
+    eos, pad = tc["sep_token_id"], tc["pad_token_id"]
+    dec = model.text_decoder
+    batch, prompt_len = input_ids.shape
+    image_kv = dec.image_keys_values(image_embeds.repeat_interleave(num_beams, 0))
+    caches = [[None, None] for _ in dec.bert.encoder.layer]
+    input_ids = input_ids.repeat_interleave(num_beams, 0)
+    hyps = [BeamHypotheses(num_beams, length_penalty, early_stopping) for _ in range(batch)]
+    done = [False] * batch
+    beam_scores = torch.zeros(batch, num_beams)
+    beam_scores[:, 1:] = -1e9
+    beam_scores = beam_scores.view(-1)
+    feed, past = input_ids, 0
+    while True:
+        logits = dec(feed, image_kv, caches=caches, past_length=past)[:, -1, :].float()
+        past += feed.size(1)
+        scores = F.log_softmax(logits, dim=-1)
+        if input_ids.shape[-1] < min_length:
+            scores[:, eos] = -float("inf")
+        scores = scores + beam_scores[:, None]
+        vocab = scores.shape[-1]
+        scores = scores.view(batch, num_beams * vocab)
+        next_scores, next_tokens = torch.topk(scores, 2 * num_beams, dim=1, largest=True, sorted=True)
+        next_indices = torch.div(next_tokens, vocab, rounding_mode="floor")
+        next_tokens = next_tokens % vocab
+        # BeamSearchScorer.process
+        cur_len = input_ids.shape[-1] + 1
+        new_scores = torch.zeros(batch, num_beams)
+        new_tokens = torch.zeros(batch, num_beams, dtype=torch.long)
+        new_indices = torch.zeros(batch, num_beams, dtype=torch.long)
+        for b in range(batch):
+            if done[b]:
+                new_tokens[b, :] = pad
+                continue
+            beam_idx = 0
+            for rank, (token, score, index) in enumerate(zip(next_tokens[b], next_scores[b], next_indices[b])):
+                row = b * num_beams + index
+                if token.item() == eos:
+                    if rank >= num_beams:
+                        continue
+                    hyps[b].add(input_ids[row].clone(), score.item(), cur_len - prompt_len)
+                else:
+                    new_scores[b, beam_idx], new_tokens[b, beam_idx], new_indices[b, beam_idx] = score, token, row
+                    beam_idx += 1
+                if beam_idx == num_beams:
+                    break
+            done[b] = done[b] or hyps[b].is_done(next_scores[b].max().item(), cur_len, prompt_len)
+        beam_scores = new_scores.view(-1)
+        rows = new_indices.view(-1)
+        input_ids = torch.cat([input_ids[rows, :], new_tokens.view(-1, 1)], dim=-1)
+        for cache in caches:
+            cache[0], cache[1] = cache[0].index_select(0, rows), cache[1].index_select(0, rows)
+        feed = new_tokens.view(-1, 1)
+        if all(done) or input_ids.shape[-1] >= max_length:
+            break
+    # BeamSearchScorer.finalize
+    best, best_scores, best_sums = [], [], []
+    for b in range(batch):
+        if not done[b]:
+            for j in range(num_beams):
+                row = b * num_beams + j
+                hyps[b].add(input_ids[row], beam_scores[row].item(), input_ids.shape[-1] - prompt_len)
+        score, hyp, total = sorted(hyps[b].beams, key=lambda x: x[0])[-1]
+        hyp = hyp.tolist()
+        if len(hyp) < max_length:
+            hyp.append(eos)
+        best.append(hyp)
+        best_scores.append(score)
+        best_sums.append(total)
+    return best, best_scores, best_sums
 
 
 # ---------------------------------------------------------------- checkpoint writing
@@ -554,14 +659,16 @@ def run(folder, spec):
         start = prompt_ids(model, pixel_values.size(0), prompt)
         max_length = spec["max_length"]
         eos = model.config["text_config"]["sep_token_id"]
-        seqs, logprob = greedy(model, image_embeds, start, max_length)
+        min_length = spec.get("min_length", 0)
+        seqs, logprob = greedy(model, image_embeds, start, max_length, min_length)
         out["greedy"] = trim(seqs, eos, start.size(1))
         out["greedy_logprob"] = logprob.tolist()
+        search = beam_search_scorer if spec.get("beam_impl", "vectorized") == "scorer" else beam_search
         for beams in spec.get("beams", []):
-            best, score, total = beam_search(model, image_embeds, start, max_length, beams, spec.get("length_penalty", 1.0), spec.get("early_stopping", False))
+            best, score, total = search(model, image_embeds, start, max_length, beams, spec.get("length_penalty", 1.0), spec.get("early_stopping", False), min_length)
             out[f"beam{beams}"] = trim(best, eos, start.size(1))
-            out[f"beam{beams}_score"] = score.tolist()
-            out[f"beam{beams}_logprob"] = total.tolist()
+            out[f"beam{beams}_score"] = score.tolist() if torch.is_tensor(score) else score
+            out[f"beam{beams}_logprob"] = total.tolist() if torch.is_tensor(total) else total
     print(json.dumps(out))
 
 
