@@ -1,3 +1,4 @@
+using ImageCaptioning.Pretrained.Blip;
 using ImageCaptioning.Pretrained.VitGpt2;
 using ImageCaptioning.Text;
 
@@ -29,6 +30,7 @@ internal static class PretrainedArchitectures
     public static IReadOnlyList<PretrainedArchitecture> Registered { get; } =
     [
         new(VisionEncoderDecoderModel.ArchitectureName, VisionEncoderDecoderModel.ModelType, VisionEncoderDecoderModel.Load),
+        new(BlipForConditionalGeneration.ArchitectureName, BlipForConditionalGeneration.ModelType, BlipForConditionalGeneration.Load),
     ];
 
     /// <summary>The architecture of <paramref name="folder"/>.</summary>

@@ -53,8 +53,8 @@ internal sealed class PretrainedImageProcessor
         ImageSize? size = null;
         if (config.Bool("do_resize", true)) size = ReadSize(config, defaultSize);
         var filter = (PilFilter)config.Int("resample", (int)defaultFilter);
-        if (size is not null && filter != PilFilter.Bilinear)
-            throw config.Invalid("resample", $"is {(int)filter} ({(Enum.IsDefined(filter) ? filter.ToString() : "not a PIL filter")}); the library resamples PIL-exactly with bilinear (2) only");
+        if (size is not null && filter is not (PilFilter.Bilinear or PilFilter.Bicubic))
+            throw config.Invalid("resample", $"is {(int)filter} ({(Enum.IsDefined(filter) ? filter.ToString() : "not a PIL filter")}); the library resamples PIL-exactly with bilinear (2) and bicubic (3) only");
         double? rescale = config.Bool("do_rescale", true) ? config.Double("rescale_factor", 1 / 255.0) : null;
         float[]? mean = null, std = null;
         if (config.Bool("do_normalize", true))
@@ -80,7 +80,7 @@ internal sealed class PretrainedImageProcessor
             try
             {
                 if (Size is { } size && (size.Width != image.Width || size.Height != image.Height))
-                    image = resized = PilResample.Bilinear(image, size);
+                    image = resized = Filter == PilFilter.Bicubic ? PilResample.Bicubic(image, size) : PilResample.Bilinear(image, size);
                 if (i > 0 && (image.Height != rows[0].size(0) || image.Width != rows[0].size(1)))
                     throw new ArgumentException($"images of a batch must have one size when the processor does not resize: image {i} ({image.Source ?? "unnamed"}) is {image.Width}x{image.Height}", nameof(images));
                 rows[i] = TensorSpan.Create(image.Pixels, [image.Height, image.Width, 3], torch.CPU);
