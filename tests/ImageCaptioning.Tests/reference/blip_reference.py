@@ -17,7 +17,7 @@ library's Pretrained/Blip code. transformers itself is not installable here, so 
 Commands:
   make DIR SPEC.json     writes a tiny random checkpoint folder with the real key names and config fields
   run DIR SPEC.json      prints the logits, vision output, greedy and beam generations for SPEC's inputs
-  preprocess IMAGE PREPROCESSOR_CONFIG.json   prints the processor's pixel values
+  preprocess RAW W H PREPROCESSOR_CONFIG.json [PNG]   prints the processor's resized bytes and pixel values
   tokenize DIR SPEC.json prints ids and decoded texts for SPEC's texts
 """
 import collections
@@ -674,10 +674,14 @@ def run(folder, spec):
 
 # ---------------------------------------------------------------- preprocessing (image_processing_blip.py)
 
-def preprocess(image_path, config_path):
+def preprocess(raw_path, width, height, config_path, png_path=None):
+    """BlipImageProcessor on the RGB bytes of RAW_PATH (width x height); optionally saves them as PNG_PATH first."""
     from PIL import Image
     c = json.load(open(config_path))
-    image = Image.open(image_path).convert("RGB")
+    image = Image.frombytes("RGB", (width, height), open(raw_path, "rb").read())
+    if png_path:
+        image.save(png_path)
+        image = Image.open(png_path).convert("RGB")
     image = image.resize((c["size"]["width"], c["size"]["height"]), resample=c["resample"], reducing_gap=None)
     array = np.array(image)
     array = (array.astype(np.float64) * c["rescale_factor"]).astype(np.float32)
@@ -811,7 +815,7 @@ def main():
     elif command == "run":
         run(sys.argv[2], json.load(open(sys.argv[3])))
     elif command == "preprocess":
-        preprocess(sys.argv[2], sys.argv[3])
+        preprocess(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
     elif command == "tokenize":
         tokenize(sys.argv[2], json.load(open(sys.argv[3])))
     else:
