@@ -29,7 +29,8 @@ internal static class BlipTokenizer
         var tokenizerConfig = folder.ReadTokenizerConfig();
         var startToken = tokenizerConfig?.String("bos_token") ?? "[DEC]";
         var added = AddedTokens(folder, entries);
-        if (!added.ContainsValue(entries) && !lines.Contains(startToken)) added[startToken] = entries;
+        // Without a record of it, [DEC] is the first token after the vocabulary, as BLIP's tokenizer adds it.
+        if (!added.ContainsKey(startToken) && !lines.Contains(startToken)) added[startToken] = entries + added.Count;
         foreach (var extra in SpecialTokens(folder))
             if (!added.ContainsKey(extra) && !lines.Contains(extra)) added[extra] = entries + added.Count;
         var ordered = added.OrderBy(pair => pair.Value).ToList();
@@ -61,16 +62,17 @@ internal static class BlipTokenizer
         {
             throw new InvalidDataException($"{vocabularyPath}: {e.Message}", e);
         }
-        Require(vocabularyPath, options.StartToken, tokenizer.StartId, "bos_token_id", text.BosTokenId);
-        Require(vocabularyPath, options.EndToken, tokenizer.EndId, "sep_token_id", text.SepTokenId);
-        Require(vocabularyPath, options.PadToken, tokenizer.PadId, "pad_token_id", text.PadTokenId);
+        var source = File.Exists(folder.File(AddedTokensFile)) ? $"{vocabularyPath} with {folder.File(AddedTokensFile)}" : vocabularyPath;
+        Require(source, options.StartToken, tokenizer.StartId, "bos_token_id", text.BosTokenId);
+        Require(source, options.EndToken, tokenizer.EndId, "sep_token_id", text.SepTokenId);
+        Require(source, options.PadToken, tokenizer.PadId, "pad_token_id", text.PadTokenId);
         return tokenizer;
     }
 
-    private static void Require(string vocabularyPath, string token, int id, string key, int configured)
+    private static void Require(string source, string token, int id, string key, int configured)
     {
         if (id != configured)
-            throw new InvalidDataException($"{vocabularyPath}: the token '{token}' has id {id}, but 'text_config.{key}' in {PretrainedFolder.ConfigFile} is {configured}: the vocabulary is not this model's");
+            throw new InvalidDataException($"{source}: the token '{token}' has id {id}, but 'text_config.{key}' in {PretrainedFolder.ConfigFile} is {configured}: the vocabulary is not this model's");
     }
 
     // The tokens Hugging Face appended after vocab.txt: added_tokens.json ({"[DEC]": 30522, ...}), else the
