@@ -102,7 +102,12 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
     {
         var config = BlipConfig.Read(folder.Config);
         var textSection = folder.Config.Section("text_config");
-        BlipConfig.RefuseUnsupportedGeneration(folder.Generation ?? textSection);
+        if (folder.Generation is { } generationFile) BlipConfig.RefuseUnsupportedGeneration(generationFile);
+        else
+        {
+            BlipConfig.RefuseUnsupportedGeneration(folder.Config);
+            BlipConfig.RefuseUnsupportedGeneration(textSection);
+        }
         // Hugging Face's BLIP generate passes [DEC] as the first input, sep_token_id as the end and pad_token_id as the pad,
         // whatever the text config's eos_token_id says; the lengths and beams resolve as for every checkpoint.
         var generation = GenerationSettings.Resolve(folder, textSection) with
@@ -122,7 +127,7 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
         {
             var (tensors, source) = folder.ReadWeights();
             PretrainedLoadReport report;
-            using (tensors) report = PretrainedWeights.Bind(model, tensors, source, IsIgnorable, model.TiedKeys);
+            using (tensors) report = PretrainedWeights.Bind(model, WithTiedNames(tensors), source, IsIgnorable, model.TiedKeys);
             model.to(device);
             model.eval();
             return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, prompt => tokenizer.EncodeToIds(prompt).ToArray());
@@ -132,6 +137,16 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
             model.Dispose();
             throw;
         }
+    }
+
+    // A file that kept a tied tensor under its head name only (a conversion that dropped the other name of a shared
+    // tensor) still provides it: the head's copy stands in for the embedding or bias it is tied to.
+    private static Dictionary<string, Tensor> WithTiedNames(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var view = new Dictionary<string, Tensor>(tensors, StringComparer.Ordinal);
+        foreach (var (canonical, tied) in new[] { ("text_decoder.bert.embeddings.word_embeddings.weight", TiedWeight), ("text_decoder.cls.predictions.bias", TiedBias) })
+            if (!view.ContainsKey(canonical) && view.TryGetValue(tied, out var tensor)) view[canonical] = tensor;
+        return view;
     }
 
     /// <summary>OpenAI CLIP's channel means and deviations, BlipImageProcessor's defaults.</summary>

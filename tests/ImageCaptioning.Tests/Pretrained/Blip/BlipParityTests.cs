@@ -76,6 +76,30 @@ public sealed class BlipParityTests
             Assert.That(value.sub(b.state_dict()[key]).abs().max().ToDouble(), Is.Zero, key);
     }
 
+    [Test]
+    public void TiedTensorsSavedUnderTheHeadNamesOnlyStillLoad()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var checkpoint = BlipCheckpoint.Create();
+        var path = checkpoint.File("model.safetensors");
+        using var reference = checkpoint.Load().Model;
+        using (var tensors = Safetensors.Load(path))
+        {
+            var renamed = tensors.ToDictionary(pair => pair.Key switch
+            {
+                "text_decoder.bert.embeddings.word_embeddings.weight" => "text_decoder.cls.predictions.decoder.weight",
+                "text_decoder.cls.predictions.bias" => "text_decoder.cls.predictions.decoder.bias",
+                var key => key,
+            }, pair => pair.Value);
+            Safetensors.Save(path, renamed);
+        }
+        var parts = checkpoint.Load();
+        using var model = parts.Model;
+        Assert.That(parts.Report.UnknownKeys, Is.Empty);
+        foreach (var (key, value) in reference.state_dict())
+            Assert.That(value.sub(model.state_dict()[key]).abs().max().ToDouble(), Is.Zero, key);
+    }
+
     [TestCase(null, 1.0, false, TestName = "GenerationMatchesTheReference(no prompt)")]
     [TestCase("a picture of", 1.0, false, TestName = "GenerationMatchesTheReference(prompt)")]
     [TestCase(null, 0.5, true, TestName = "GenerationMatchesTheReference(length penalty 0.5, early stopping)")]
