@@ -19,6 +19,7 @@ Commands:
   run DIR SPEC.json      prints the logits, vision output, greedy and beam generations for SPEC's inputs
   preprocess RAW W H PREPROCESSOR_CONFIG.json [PNG]   prints the processor's resized bytes and pixel values
   tokenize DIR SPEC.json prints ids and decoded texts for SPEC's texts
+  train DIR SPEC.json    prints the loss and the parameters after one SGD step of fine-tuning
 """
 import collections
 import json
@@ -672,6 +673,29 @@ def run(folder, spec):
     print(json.dumps(out))
 
 
+def train_step(folder, spec):
+    """One fine-tuning step as BlipForConditionalGeneration.forward(labels=...) computes the loss (the text decoder's
+    shifted cross entropy, mean over labels that are not -100, label_smoothing from text_config), then SGD."""
+    torch.set_num_threads(1)
+    model = load(folder)
+    model.train()
+    for p in model.vision_model.parameters():
+        p.requires_grad_(not spec.get("freeze_vision", False))
+    pixel_values, ids = tensor(spec["pixel_values"]), tensor(spec["input_ids"])
+    mask = tensor(spec["attention_mask"]).float()
+    labels = ids.masked_fill(mask == 0, -100)
+    image_embeds = model.vision_model(pixel_values)
+    kv = model.text_decoder.image_keys_values(image_embeds)
+    scores = model.text_decoder(ids, kv, attention_mask=mask)
+    smoothing = model.config["text_config"].get("label_smoothing", 0.0)
+    loss = F.cross_entropy(scores[:, :-1, :].reshape(-1, scores.size(-1)), labels[:, 1:].reshape(-1), label_smoothing=smoothing)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=spec["lr"])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    print(json.dumps({"loss": loss.item(), "state": {k: encode(v) for k, v in model.state_dict().items()}}))
+
+
 # ---------------------------------------------------------------- preprocessing (image_processing_blip.py)
 
 def preprocess(raw_path, width, height, config_path, png_path=None):
@@ -816,6 +840,8 @@ def main():
         run(sys.argv[2], json.load(open(sys.argv[3])))
     elif command == "preprocess":
         preprocess(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
+    elif command == "train":
+        train_step(sys.argv[2], json.load(open(sys.argv[3])))
     elif command == "tokenize":
         tokenize(sys.argv[2], json.load(open(sys.argv[3])))
     else:
