@@ -71,6 +71,10 @@ internal sealed record BlipConfig(BlipVisionConfig Vision, BlipTextConfig Text)
         if (source.Double("repetition_penalty", 1.0) != 1.0) throw source.Invalid("repetition_penalty", "is not 1.0; a repetition penalty is not supported");
         if (source.Int("no_repeat_ngram_size", 0) != 0) throw source.Invalid("no_repeat_ngram_size", "is not 0; n-gram blocking is not supported");
         if (source.Bool("do_sample", false)) throw source.Invalid("do_sample", "is true; only greedy and beam search are supported");
+        if (source.Int("num_beam_groups", 1) != 1) throw source.Invalid("num_beam_groups", "is not 1; diverse beam search is not supported");
+        if (source.Int("encoder_no_repeat_ngram_size", 0) != 0) throw source.Invalid("encoder_no_repeat_ngram_size", "is not 0; n-gram blocking is not supported");
+        foreach (var key in new[] { "forced_bos_token_id", "forced_eos_token_id", "bad_words_ids", "suppress_tokens", "begin_suppress_tokens" })
+            if (source.Value(key) is not null) throw source.Invalid(key, "is set; forcing or suppressing tokens is not supported");
     }
 
     public static double Epsilon(HubJson c, double fallback)

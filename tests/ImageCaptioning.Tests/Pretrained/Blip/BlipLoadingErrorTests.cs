@@ -55,6 +55,34 @@ public sealed class BlipLoadingErrorTests
     }
 
     [Test]
+    public void HubConfigWithSerialisedGenerationDefaultsLoads()
+    {
+        // config.json as transformers 4.2x wrote it: every PretrainedConfig attribute of both sub-configs, many null.
+        var folder = Copy("hub-style");
+        var serialised = new JsonObject
+        {
+            ["bad_words_ids"] = null, ["begin_suppress_tokens"] = null, ["chunk_size_feed_forward"] = 0, ["cross_attention_hidden_size"] = null,
+            ["decoder_start_token_id"] = null, ["diversity_penalty"] = 0.0, ["do_sample"] = false, ["early_stopping"] = false,
+            ["encoder_no_repeat_ngram_size"] = 0, ["exponential_decay_length_penalty"] = null, ["finetuning_task"] = null, ["forced_bos_token_id"] = null,
+            ["forced_eos_token_id"] = null, ["length_penalty"] = 1.0, ["max_length"] = 20, ["min_length"] = 0, ["no_repeat_ngram_size"] = 0,
+            ["num_beam_groups"] = 1, ["num_beams"] = 1, ["num_return_sequences"] = 1, ["output_scores"] = false, ["repetition_penalty"] = 1.0,
+            ["temperature"] = 1.0, ["top_k"] = 50, ["top_p"] = 1.0, ["typical_p"] = 1.0, ["use_bfloat16"] = false, ["label_smoothing"] = 0.0,
+        };
+        EditJson(Path.Combine(folder, "config.json"), c =>
+        {
+            foreach (var section in new[] { "text_config", "vision_config" })
+                foreach (var (key, value) in serialised) c[section]![key] ??= value?.DeepClone();
+            c["text_config_dict"] = null;
+            c["vision_config_dict"] = null;
+        });
+        using var captioner = PretrainedCaptioner.Load(folder);
+        var generation = captioner.Generation;
+        Assert.That((generation.MaxLength, generation.NumBeams, generation.LengthPenalty, generation.EarlyStopping), Is.EqualTo((20, 1, 1.0, false)));
+        Assert.That((generation.DecoderStartId, generation.PadId), Is.EqualTo((44, 0)));
+        Assert.That(generation.EndIds, Is.EqualTo(new[] { 3 }));
+    }
+
+    [Test]
     public void MissingTensorIsNamed()
     {
         var folder = Copy("missing-tensor");
@@ -155,6 +183,14 @@ public sealed class BlipLoadingErrorTests
         var folder = Copy("repetition-penalty");
         EditJson(Path.Combine(folder, "config.json"), c => c["text_config"]!["repetition_penalty"] = 1.5);
         Assert.That(Refused(folder).Message, Does.Contain("'text_config.repetition_penalty'"));
+
+        folder = Copy("forced-eos");
+        EditJson(Path.Combine(folder, "config.json"), c => c["forced_eos_token_id"] = 3);
+        Assert.That(Refused(folder).Message, Does.Contain("config.json").And.Contain("'forced_eos_token_id'"));
+
+        folder = Copy("generation-config");
+        File.WriteAllText(Path.Combine(folder, "generation_config.json"), "{\"num_beams\": 3, \"min_length\": 5}");
+        Assert.That(Refused(folder).Message, Does.Contain("generation_config.json").And.Contain("'min_length'"));
 
         folder = Copy("image-size");
         EditJson(Path.Combine(folder, "preprocessor_config.json"), c => c["size"] = new JsonObject { ["height"] = 64, ["width"] = 64 });
