@@ -27,6 +27,8 @@ internal static class BlipTokenizer
             throw new InvalidDataException($"{vocabularyPath}: {entries} tokens, but 'text_decoder.bert.embeddings.word_embeddings.weight' has {text.VocabSize} rows ('text_config.vocab_size' in {PretrainedFolder.ConfigFile}): the vocabulary is not this model's");
 
         var tokenizerConfig = folder.ReadTokenizerConfig();
+        if (tokenizerConfig is not null && !tokenizerConfig.Bool("do_basic_tokenize", true))
+            throw tokenizerConfig.Invalid("do_basic_tokenize", "is false; BERT's basic tokenization is always applied");
         var startToken = tokenizerConfig?.String("bos_token") ?? "[DEC]";
         var added = AddedTokens(folder, entries);
         // Without a record of it, [DEC] is the first token after the vocabulary, as BLIP's tokenizer adds it.

@@ -172,6 +172,10 @@ public sealed class BlipLoadingErrorTests
         var missing = Assert.Throws<FileNotFoundException>(() => PretrainedCaptioner.Load(folder).Dispose())!;
         Assert.That(missing.Message, Does.Contain(Path.Combine(folder, "vocab.txt")));
 
+        folder = Copy("no-basic-tokenization");
+        EditJson(Path.Combine(folder, "tokenizer_config.json"), c => c["do_basic_tokenize"] = false);
+        Assert.That(Refused(folder).Message, Does.Contain("tokenizer_config.json").And.Contain("'do_basic_tokenize'"));
+
         folder = Copy("bad-activation");
         EditJson(Path.Combine(folder, "config.json"), c => c["vision_config"]!["hidden_act"] = "swish");
         Assert.That(Refused(folder).Message, Does.Contain("'vision_config.hidden_act'").And.Contain("swish"));
