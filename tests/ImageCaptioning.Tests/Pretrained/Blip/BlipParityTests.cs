@@ -22,11 +22,14 @@ public sealed class BlipParityTests
 {
     private static JsonObject Pixels(Tensor pixels) => TensorJson.Encode(pixels);
 
-    [Test]
-    public void ImageEmbeddingsAndLogitsMatchTheReference()
+    // blip-image-captioning-large's vision model is wider than its text decoder (1024 and 768): the cross-attention's
+    // keys and values read encoder_hidden_size.
+    [TestCase(16, TestName = "ImageEmbeddingsAndLogitsMatchTheReference(base-like)")]
+    [TestCase(24, TestName = "ImageEmbeddingsAndLogitsMatchTheReference(large-like, wider vision)")]
+    public void ImageEmbeddingsAndLogitsMatchTheReference(int visionHidden)
     {
         using var scope = torch.NewDisposeScope();
-        using var checkpoint = BlipCheckpoint.Create();
+        using var checkpoint = BlipCheckpoint.Create(configure: spec => spec["vision"]!["hidden"] = visionHidden);
         var parts = checkpoint.Load();
         using var model = (BlipForConditionalGeneration)parts.Model;
         Assert.That(parts.Report.SourceFile, Does.EndWith("model.safetensors"));
@@ -48,7 +51,7 @@ public sealed class BlipParityTests
             ("image embeddings", Modeling.ReferenceComparison.Compare(expected.GetProperty("image_embeds"), model.EncodeImages(pixels), "image embeddings")),
             ("logits", Modeling.ReferenceComparison.Compare(expected.GetProperty("logits"), model.Logits(pixels, ids, mask), "logits")),
         };
-        Modeling.ReferenceComparison.Report("BLIP ", differences);
+        Modeling.ReferenceComparison.Report($"BLIP, vision width {visionHidden}: ", differences);
 
         // Right padding changes nothing at the real positions: the causal mask already hides later pads.
         var unmasked = model.Logits(pixels, ids);
