@@ -41,6 +41,8 @@ internal sealed record BlipTextConfig(int VocabSize, int HiddenSize, int Encoder
             c.IntAtLeast("bos_token_id", 0, 30522), c.IntAtLeast("sep_token_id", 0, 102), c.IntAtLeast("pad_token_id", 0, 0));
         if (config.HiddenSize % config.Heads != 0)
             throw c.Invalid("num_attention_heads", $"is {config.Heads}, which does not divide hidden_size {config.HiddenSize}");
+        // The prediction head is the word embeddings' transpose; an untied head would need weights of its own.
+        if (!c.Bool("tie_word_embeddings", true)) throw c.Invalid("tie_word_embeddings", "is false; BLIP's decoder head is tied to its word embeddings");
         foreach (var (key, id) in new[] { ("bos_token_id", config.BosTokenId), ("sep_token_id", config.SepTokenId), ("pad_token_id", config.PadTokenId) })
             if (id >= config.VocabSize) throw c.Invalid(key, $"is {id}, outside the decoder's vocab_size {config.VocabSize}");
         return config;

@@ -41,8 +41,8 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
     {
     }
 
-    /// <summary>Buffers older transformers saved that the model recomputes (the position ids of the embeddings).</summary>
-    public static bool IsIgnorable(string key) => key is "text_decoder.bert.embeddings.position_ids" or "vision_model.embeddings.position_ids";
+    /// <summary>The buffer older transformers saved that the model recomputes: the text embeddings' position ids.</summary>
+    public static bool IsIgnorable(string key) => key == "text_decoder.bert.embeddings.position_ids";
 
     /// <summary>The decoder's output layer is tied to the word embeddings; a file may hold it (torch.save does), with their shape.</summary>
     public IReadOnlyDictionary<string, long[]> TiedKeys => new Dictionary<string, long[]>
