@@ -395,6 +395,40 @@ def beam_search(decoder, encoder_hidden, start, eos, pad, max_length, num_beams,
     return results
 
 
+# ---------------------------------------------------------------- fine-tuning (modeling_vision_encoder_decoder.py)
+
+def shift_tokens_right(labels, pad, start):
+    shifted = labels.new_zeros(labels.shape)
+    shifted[:, 1:] = labels[:, :-1].clone()
+    shifted[:, 0] = start
+    shifted.masked_fill_(shifted == -100, pad)
+    return shifted
+
+
+def train_step(folder, config, state, train, images):
+    """One SGD step on the VisionEncoderDecoderModel loss (labels = BPE ids + end token, -100 padding), encoder frozen or not."""
+    vocab = json.load(open(os.path.join(folder, "vocab.json"), encoding="utf-8"))
+    merges = [m for m in open(os.path.join(folder, "merges.txt"), encoding="utf-8").read().split("\n")[1:] if m]
+    tok = Gpt2Tokenizer(vocab, merges, False)
+    eot = config["eos_token_id"]
+    labels = [tok.encode(c) + [eot] for c in train["captions"]]
+    length = max(len(l) for l in labels)
+    labels = torch.tensor([l + [-100] * (length - len(l)) for l in labels], dtype=torch.long)
+    trainable = [k for k, v in state.items() if v.dtype == torch.float32 and v.dim() > 0 and not k.startswith("encoder.pooler.")
+                 and k != "decoder.lm_head.weight" and (train["train_encoder"] or not k.startswith("encoder."))]
+    state = {k: (v.clone().requires_grad_(k in trainable) if v.dtype == torch.float32 else v) for k, v in state.items()}
+    pixels = preprocess(folder, [os.path.join(folder, p) for p in images])
+    hidden = encode_images(state, config, pixels)
+    decoder = Gpt2(state, config["decoder"])
+    logits, _ = decoder.forward(shift_tokens_right(labels, config["pad_token_id"], config["decoder_start_token_id"]), hidden, None)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.view(-1))
+    optimizer = torch.optim.SGD([state[k] for k in trainable], lr=train["lr"])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), "parameters": {k: state[k].detach().flatten().tolist() for k in trainable}}
+
+
 # ---------------------------------------------------------------- image processor (image_processing_vit.py)
 
 def preprocess(folder, paths):
@@ -597,6 +631,8 @@ def run(folder, spec):
         tok = Gpt2Tokenizer(vocab, merges, clean)
         out["beam_texts"] = [tok.decode(r["tokens"], True) for r in out["beam"]]
         out["defaults"] = {"max_length": max_length, "num_beams": num_beams, "start": start, "eos": eos, "pad": pad}
+    if "train" in spec:
+        out["train"] = train_step(folder, config, state, spec["train"], spec["images"])
     if "texts" in spec:
         for clean_up in (False, True):
             tok = Gpt2Tokenizer(vocab, merges, clean_up)
