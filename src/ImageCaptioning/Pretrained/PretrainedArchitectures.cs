@@ -11,8 +11,11 @@ namespace ImageCaptioning.Pretrained;
 /// <param name="Generation">The checkpoint's generation defaults.</param>
 /// <param name="Report">Unknown and ignored keys of the weights file.</param>
 /// <param name="EncodePrompt">Turns a text prompt into the ids that follow the start token, or null when the architecture takes no prompt.</param>
+/// <param name="EncodeLabels">Turns a training caption into its label ids (the end token included), or null when the architecture is not fine-tuned yet.</param>
+/// <param name="SourceFolder">The checkpoint folder, whose non-weight files a saved fine-tuned folder carries over.</param>
 internal sealed record PretrainedArchitectureParts(PretrainedCaptionModel Model, PretrainedImageProcessor Processor, ICaptionTokenizer Tokenizer,
-    GenerationSettings Generation, PretrainedLoadReport Report, Func<string, IReadOnlyList<int>>? EncodePrompt = null);
+    GenerationSettings Generation, PretrainedLoadReport Report, Func<string, IReadOnlyList<int>>? EncodePrompt = null,
+    Func<string, IReadOnlyList<int>>? EncodeLabels = null, string? SourceFolder = null);
 
 /// <summary>An architecture the library loads, named as config.json names it.</summary>
 /// <param name="Architecture">The class in config.json's <c>architectures</c> list.</param>

@@ -24,6 +24,27 @@ internal abstract class PretrainedCaptionModel : nn.Module
     public abstract Tensor Logits(Tensor pixelValues, Tensor decoderInputIds);
 
     /// <summary>
+    /// The teacher-forced training loss, as transformers' <c>VisionEncoderDecoderModel</c> computes it: the decoder reads
+    /// <paramref name="labels"/> [B, L] shifted right behind <paramref name="startId"/> (ignored positions, -100, read as
+    /// <paramref name="padId"/>), and the loss is the mean cross entropy over the positions whose label is not -100.
+    /// </summary>
+    public virtual Tensor Loss(Tensor pixelValues, Tensor labels, int padId, int startId)
+    {
+        using var scope = torch.NewDisposeScope();
+        var inputs = torch.full(labels.shape, startId, ScalarType.Int64, labels.device);
+        inputs.narrow(1, 1, labels.size(1) - 1).copy_(labels.narrow(1, 0, labels.size(1) - 1));
+        inputs.masked_fill_(inputs.eq(IgnoredLabel), padId);
+        var logits = Logits(pixelValues, inputs);
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index: IgnoredLabel).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The label of positions the loss ignores (PyTorch's and transformers' -100).</summary>
+    public const long IgnoredLabel = -100;
+
+    /// <summary>The parameters of the image encoder, which fine-tuning may freeze.</summary>
+    public abstract IEnumerable<Parameter> EncoderParameters();
+
+    /// <summary>
     /// Encodes the images once and starts incremental decoding over <paramref name="copies"/> rows per image (beams),
     /// image-major: row <c>i * copies + j</c> belongs to image <c>i</c>.
     /// </summary>

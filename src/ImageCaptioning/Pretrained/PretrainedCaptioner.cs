@@ -169,6 +169,73 @@ public sealed class PretrainedCaptioner : IDisposable
         return Generate(parts.Processor.Apply(images, device), generation, prompt);
     }
 
+    /// <summary>
+    /// The teacher-forced loss of <paramref name="captions"/> (one per image) given <paramref name="pixelValues"/>
+    /// [B, 3, H, W], with its graph for <c>backward()</c>: each caption's label ids (for GPT-2 its BPE ids and the end
+    /// token) padded with -100, the decoder reading them shifted right behind the start token, and the mean cross
+    /// entropy over the real labels, as transformers' <c>VisionEncoderDecoderModel(pixel_values, labels=...)</c>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>
+    /// <exception cref="ArgumentException">A caption is longer than the decoder's positions, or the counts differ.</exception>
+    public Tensor Loss(Tensor pixelValues, IReadOnlyList<string> captions)
+    {
+        ArgumentNullException.ThrowIfNull(pixelValues);
+        ArgumentNullException.ThrowIfNull(captions);
+        var encode = parts.EncodeLabels ?? throw new NotSupportedException($"{Architecture} cannot be fine-tuned yet");
+        if (captions.Count != pixelValues.size(0))
+            throw new ArgumentException($"{captions.Count} captions for {pixelValues.size(0)} images", nameof(captions));
+        var labels = captions.Select(c => encode(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList();
+        var length = labels.Max(l => l.Count);
+        if (parts.Model.MaxPositions is { } positions && length > positions)
+            throw new ArgumentException($"a caption has {length} label tokens, more than the decoder's {positions} positions", nameof(captions));
+        var flat = new long[labels.Count * length];
+        Array.Fill(flat, PretrainedCaptionModel.IgnoredLabel);
+        for (var i = 0; i < labels.Count; i++)
+            for (var j = 0; j < labels[i].Count; j++) flat[(i * length) + j] = labels[i][j];
+        using var scope = torch.NewDisposeScope();
+        var labelTensor = torch.tensor(flat, [labels.Count, length], device: device);
+        return parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The parameters an optimizer should update: the whole model, or the decoder (and the projection between them)
+    /// alone when <paramref name="trainEncoder"/> is false, in which case the encoder's parameters stop requiring
+    /// gradients.
+    /// </summary>
+    public IReadOnlyList<Parameter> TrainableParameters(bool trainEncoder)
+    {
+        var encoder = new HashSet<Parameter>(parts.Model.EncoderParameters(), ReferenceEqualityComparer.Instance);
+        foreach (var parameter in encoder) parameter.requires_grad = trainEncoder;
+        return [.. parts.Model.parameters().Where(p => trainEncoder || !encoder.Contains(p))];
+    }
+
+    /// <summary>
+    /// Saves the (fine-tuned) captioner as a checkpoint folder Hugging Face's <c>from_pretrained</c> also reads: the
+    /// model's tensors under the checkpoint's key names in model.safetensors (the head tied to the embeddings left out,
+    /// as transformers saves it) and the source folder's configuration and tokenizer files. The folder is written
+    /// whole or not at all; an existing one is replaced only when it is empty or a checkpoint folder (has config.json).
+    /// </summary>
+    /// <exception cref="IOException">The folder holds something else, or a write failed.</exception>
+    public void Save(string folder)
+    {
+        var source = parts.SourceFolder ?? throw new NotSupportedException($"{Architecture} was not loaded from a folder");
+        IO.AtomicFolder.Write(folder, PretrainedFolder.ConfigFile, "checkpoint", staging =>
+        {
+            foreach (var file in Directory.GetFiles(source))
+            {
+                var name = Path.GetFileName(file);
+                if (name.StartsWith('.') || name is PretrainedFolder.SafetensorsFile or PretrainedFolder.PytorchFile || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
+                File.Copy(file, Path.Combine(staging, name));
+            }
+            using var scope = torch.NewDisposeScope();
+            var tensors = parts.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous());
+            Safetensors.Save(Path.Combine(staging, PretrainedFolder.SafetensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        });
+    }
+
+    /// <summary>The model's tensors by the checkpoint's key names (owned by the model: do not dispose them).</summary>
+    public IReadOnlyDictionary<string, Tensor> SaveableState() => parts.Model.state_dict();
+
     /// <summary>Frees the model.</summary>
     public void Dispose() => parts.Model.Dispose();
 }

@@ -105,8 +105,11 @@ internal sealed class PretrainedImageProcessor
     private static ImageSize ReadSize(HubJson config, ImageSize fallback)
     {
         if (!config.Has("size")) return fallback;
-        if (config.OptionalSection("size") is not { } section && config.OptionalInt("size") is { } square)
+        if (config.Value("size") is not System.Text.Json.Nodes.JsonObject)
+        {
+            var square = config.Int("size");
             return square >= 1 ? new ImageSize(square, square) : throw config.Invalid("size", $"is {square}; it must be positive");
+        }
         var sizes = config.Section("size");
         if (!sizes.Has("height") || !sizes.Has("width"))
             throw config.Invalid("size", "must be an integer or {\"height\": h, \"width\": w}; a shortest-edge resize is not what these processors do");

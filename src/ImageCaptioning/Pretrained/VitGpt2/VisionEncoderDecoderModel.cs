@@ -53,6 +53,8 @@ internal sealed class VisionEncoderDecoderModel : PretrainedCaptionModel
         ? new Dictionary<string, long[]> { ["decoder.lm_head.weight"] = [DecoderConfig.VocabularySize, DecoderConfig.Embedding] }
         : new Dictionary<string, long[]>();
 
+    public override IEnumerable<Parameter> EncoderParameters() => encoder.parameters();
+
     public override Tensor Logits(Tensor pixelValues, Tensor decoderInputIds)
     {
         using var scope = torch.NewDisposeScope();
@@ -122,7 +124,9 @@ internal sealed class VisionEncoderDecoderModel : PretrainedCaptionModel
             using (tensors) report = PretrainedWeights.Bind(model, tensors, source, IsIgnorable, model.TiedKeys);
             model.to(device);
             model.eval();
-            return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report);
+            // A GPT-2 caption is its BPE ids and the end token, so that fine-tuning teaches the model where to stop.
+            IReadOnlyList<int> Labels(string caption) => [.. tokenizer.Encode(caption), generation.EndIds.Count > 0 ? generation.EndIds[0] : tokenizer.EndId];
+            return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, EncodeLabels: Labels, SourceFolder: folder.Path);
         }
         catch
         {
