@@ -51,6 +51,8 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
         [TiedBias] = [Config.Text.VocabSize],
     };
 
+    public override IEnumerable<Parameter> EncoderParameters() => vision.parameters();
+
     /// <summary>The image embeddings [B, patches + 1, D] the decoder attends to.</summary>
     public Tensor EncodeImages(Tensor pixelValues) => vision.forward(pixelValues);
 

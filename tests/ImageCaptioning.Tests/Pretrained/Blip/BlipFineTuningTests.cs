@@ -39,13 +39,12 @@ public sealed class BlipFineTuningTests
 
         var before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
         model.train();
-        var vision = model.named_parameters().Where(p => p.name.StartsWith("vision_model.", StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
-        foreach (var parameter in vision) parameter.requires_grad = !freezeVision;
+        foreach (var parameter in model.EncoderParameters()) parameter.requires_grad = !freezeVision;
         using var optimizer = torch.optim.SGD(model.parameters().Where(p => p.requires_grad), LearningRate);
         optimizer.zero_grad();
-        var logits = model.Logits(pixels, ids, mask);
-        var labels = ids.masked_fill(mask.eq(0), -100);
-        var loss = torch.nn.functional.cross_entropy(logits.narrow(1, 0, 5).reshape(-1, logits.size(2)), labels.narrow(1, 1, 5).reshape(-1), ignore_index: -100);
+        // The seam's loss: the caption after [DEC] as labels, read behind the start token; padding labelled -100.
+        var labels = ids.narrow(1, 1, 5).masked_fill(mask.narrow(1, 1, 5).eq(0), -100);
+        var loss = model.Loss(pixels, labels, padId: 0, startId: 44);
         loss.backward();
         optimizer.step();
 
