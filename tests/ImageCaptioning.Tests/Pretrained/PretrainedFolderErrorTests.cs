@@ -87,7 +87,7 @@ public sealed class PretrainedFolderErrorTests
         Assert.That(e.Message, Does.Contain("'encoder.hidden_act'").And.Contain("swish"));
 
         EditJson(Path.Combine(folder, "config.json"), c => c["encoder"]!["hidden_act"] = "gelu");
-        EditJson(Path.Combine(folder, "preprocessor_config.json"), c => c["resample"] = 3);
+        EditJson(Path.Combine(folder, "preprocessor_config.json"), c => c["resample"] = 1);
         e = Assert.Throws<InvalidDataException>(() => PretrainedCaptioner.Load(folder))!;
         Assert.That(e.Message, Does.Contain("preprocessor_config.json").And.Contain("'resample'"));
     }
