@@ -1,12 +1,15 @@
 // Captions image files with a saved captioner (the model folder that QuickStart or TrainFlickr8k writes): the folder
 // records the CNN and weights the model was trained on, and Captioner.Load rebuilds that extractor, so new images get
-// the same features as the training images. Prints one "path: caption" line per image, in the order given.
+// the same features as the training images. A Hugging Face checkpoint folder (config.json with its architecture beside
+// preprocessor_config.json, e.g. nlpconnect/vit-gpt2-image-captioning) is captioned by PretrainedCaptioner instead,
+// with the checkpoint's generation defaults. Prints one "path: caption" line per image, in the order given.
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using CaptionImages;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Persistence;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Pretrained;
 using ImageCaptioning.Samples;
 using ImageCaptioning.Vision;
 
@@ -55,6 +58,9 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
     FolderIntegrity integrity)
 {
     var problems = new List<string>();
+    var pretrained = File.Exists(Path.Combine(modelFolder, "preprocessor_config.json"));
+    if (pretrained && temperature is not null) problems.Add("--temperature: a pretrained checkpoint is captioned with greedy or beam search (--beam N)");
+    if (pretrained && maxLength is < 2) problems.Add("--max-length: a pretrained checkpoint counts the start token, so it needs at least 2");
     if (!File.Exists(Path.Combine(modelFolder, CaptionModelBundle.ConfigFileName)))
         problems.Add(Directory.Exists(modelFolder)
             ? $"'{modelFolder}' is not a saved captioner: it has no {CaptionModelBundle.ConfigFileName}. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
@@ -74,6 +80,7 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
     }
 
     var decoder = maxPixels is { } limit ? new ImageDecoderOptions { MaxPixelCount = limit } : null;
+    if (pretrained) return CaptionWithCheckpoint(modelFolder, images, beam, maxLength, target, decoder);
     using var captioner = Captioner.Load(modelFolder, target, decoder: decoder, integrity: integrity);
     var decoding = captioner.Bundle.Decoding;
     if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
@@ -92,6 +99,31 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
         failed++;
         BadInput.Report(result.Error!);
     }
+    if (failed == 0) return ExitCodes.Success;
+    Console.Error.WriteLine($"error: {failed} of {images.Count} images could not be captioned");
+    return ExitCodes.BadInput;
+}
+
+// A Hugging Face checkpoint folder: its own processor, generation defaults (overridden by --beam, --max-length) and
+// tokenizer; each caption is followed by its log-probability, the model's confidence in it.
+static int CaptionWithCheckpoint(string folder, IReadOnlyList<string> images, int? beam, int? maxLength, Device device, ImageDecoderOptions? decoder)
+{
+    using var captioner = PretrainedCaptioner.Load(folder, new PretrainedCaptionerOptions { Device = device, Decoder = decoder ?? ImageDecoderOptions.Default });
+    var generation = new PretrainedGenerationOptions { NumBeams = beam, MaxLength = maxLength };
+    var failed = 0;
+    var done = 0;
+    foreach (var result in captioner.TryCaption(images, generation))
+    {
+        done++;
+        if (result.Succeeded)
+        {
+            Console.WriteLine($"{result.Path}: {result.Caption} (log p {result.LogProbability.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)})");
+            continue;
+        }
+        failed++;
+        BadInput.Report(result.Error!);
+    }
+    Console.Error.WriteLine($"captioned {done - failed} of {images.Count} images with {captioner.Architecture}");
     if (failed == 0) return ExitCodes.Success;
     Console.Error.WriteLine($"error: {failed} of {images.Count} images could not be captioned");
     return ExitCodes.BadInput;

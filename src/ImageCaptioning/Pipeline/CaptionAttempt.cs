@@ -8,4 +8,7 @@ public sealed record CaptionAttempt(string Path, string? Caption, Exception? Err
 {
     /// <summary>Whether the image was captioned.</summary>
     public bool Succeeded => Error is null;
+
+    /// <summary>The caption's log-probability, a confidence score, where the captioner reports one (a pretrained captioner does); NaN otherwise.</summary>
+    public double LogProbability { get; init; } = double.NaN;
 }

@@ -8,8 +8,8 @@ namespace ImageCaptioning.Vision;
 
 /// <summary>
 /// PIL's <c>Image.resize(size, Image.BILINEAR)</c> of an RGB image (what torchvision's <c>Resize</c> does to PIL
-/// images), with Pillow's own arithmetic (libImaging/Resample.c): the antialiased triangle filter's coefficients in
-/// double precision, rounded to 22-bit fixed point; a horizontal pass over only the rows the vertical pass reads, then a
+/// images) and <c>Image.BICUBIC</c> (what BLIP's image processor asks for), with Pillow's own arithmetic
+/// (libImaging/Resample.c): the antialiased filter's coefficients in double precision, rounded to 22-bit fixed point; a horizontal pass over only the rows the vertical pass reads, then a
 /// vertical pass, each rounding to 8 bits. The output is PIL's byte for byte.
 /// </summary>
 internal static class PilResample
@@ -17,11 +17,16 @@ internal static class PilResample
     private const int PrecisionBits = 32 - 8 - 2;
     private const int Half = 1 << (PrecisionBits - 1);
 
-    public static RgbImage Bilinear(RgbImage image, ImageSize size)
+    public static RgbImage Bilinear(RgbImage image, ImageSize size) => Resample(image, size, 1.0, Triangle);
+
+    /// <summary>Pillow's bicubic filter (support 2, a = -0.5); its negative lobes are clipped to 0..255 as Pillow does.</summary>
+    public static RgbImage Bicubic(RgbImage image, ImageSize size) => Resample(image, size, 2.0, Cubic);
+
+    private static RgbImage Resample(RgbImage image, ImageSize size, double filterSupport, Func<double, double> filter)
     {
         var (inWidth, inHeight) = (image.Width, image.Height);
-        var horizontal = Coefficients(inWidth, size.Width);
-        var vertical = Coefficients(inHeight, size.Height);
+        var horizontal = Coefficients(inWidth, size.Width, filterSupport, filter);
+        var vertical = Coefficients(inHeight, size.Height, filterSupport, filter);
         var needHorizontal = size.Width != inWidth;
         var needVertical = size.Height != inHeight;
 
@@ -58,12 +63,12 @@ internal static class PilResample
         }
     }
 
-    /// <summary>Pillow's <c>precompute_coeffs</c> (bilinear filter, support 1) and <c>normalize_coeffs_8bpc</c>.</summary>
-    private static Filter Coefficients(int inSize, int outSize)
+    /// <summary>Pillow's <c>precompute_coeffs</c> and <c>normalize_coeffs_8bpc</c>.</summary>
+    private static Filter Coefficients(int inSize, int outSize, double filterSupport, Func<double, double> filter)
     {
         var scale = (double)inSize / outSize;
         var filterScale = Math.Max(scale, 1.0);
-        var support = filterScale;
+        var support = filterSupport * filterScale;
         var kernelSize = ((int)Math.Ceiling(support) * 2) + 1;
         var weights = new int[outSize * kernelSize];
         var bounds = new int[outSize * 2];
@@ -80,7 +85,7 @@ internal static class PilResample
             xmax -= xmin;
             for (var x = 0; x < xmax; x++)
             {
-                var w = Triangle((x + xmin - center + 0.5) * ss);
+                var w = filter((x + xmin - center + 0.5) * ss);
                 k[x] = w;
                 ww += w;
             }
@@ -101,6 +106,15 @@ internal static class PilResample
     {
         if (x < 0.0) x = -x;
         return x < 1.0 ? 1.0 - x : 0.0;
+    }
+
+    private static double Cubic(double x)
+    {
+        const double A = -0.5;
+        if (x < 0.0) x = -x;
+        if (x < 1.0) return ((((A + 2.0) * x) - (A + 3.0)) * x * x) + 1;
+        if (x < 2.0) return ((((x - 5) * x) + 8) * x - 4) * A;
+        return 0.0;
     }
 
     private static byte Clip8(int value) => (byte)Math.Clamp(value >> PrecisionBits, 0, 255);

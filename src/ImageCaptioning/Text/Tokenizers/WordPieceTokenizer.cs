@@ -150,7 +150,7 @@ public sealed class WordPieceTokenizer : CaptionTokenizerBase, ICaptionTokenizer
         }
         Flush();
         var text = string.Join(' ', parts);
-        return Options.CleanUpTokenizationSpaces ? CleanUpSpaces(text) : text;
+        return Options.CleanUpTokenizationSpaces ? TokenizationSpaces.CleanUp(text) : text;
 
         void Flush()
         {
@@ -249,11 +249,4 @@ public sealed class WordPieceTokenizer : CaptionTokenizerBase, ICaptionTokenizer
 
     private int RequireId(string token, string source) =>
         ids.TryGetValue(token, out var id) ? id : throw new ArgumentException($"{source} lacks the token '{token}'");
-
-    private static string CleanUpSpaces(string text) => text
-        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
-        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
-        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
-        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
-        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 }

@@ -1,0 +1,241 @@
+using ImageCaptioning.Pipeline;
+using ImageCaptioning.Text;
+using ImageCaptioning.Vision;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ImageCaptioning.Pretrained;
+
+/// <summary>
+/// A captioner loaded from a Hugging Face checkpoint folder (for example <c>nlpconnect/vit-gpt2-image-captioning</c>
+/// as the hub lays it out): it preprocesses images as the checkpoint's image processor does, generates with greedy or
+/// beam search on a key/value cache with the checkpoint's generation defaults, and decodes as its tokenizer does, so
+/// the captions are the ones transformers' <c>generate</c> gives.
+/// </summary>
+public sealed class PretrainedCaptioner : IDisposable
+{
+    private readonly PretrainedArchitectureParts parts;
+    private readonly PretrainedCaptionerOptions options;
+    private readonly Device device;
+
+    private PretrainedCaptioner(string architecture, PretrainedArchitectureParts parts, PretrainedCaptionerOptions options)
+    {
+        (Architecture, this.parts, this.options) = (architecture, parts, options);
+        device = options.Device ?? torch.CPU;
+    }
+
+    /// <summary>The architecture config.json names (<c>VisionEncoderDecoderModel</c>, ...).</summary>
+    public string Architecture { get; }
+
+    /// <summary>The checkpoint's generation defaults (generation_config.json, else config.json).</summary>
+    public GenerationSettings Generation => parts.Generation;
+
+    /// <summary>The tokenizer the captions are decoded with.</summary>
+    public ICaptionTokenizer Tokenizer => parts.Tokenizer;
+
+    /// <summary>What loading found in the weights file besides the tensors the model uses.</summary>
+    public PretrainedLoadReport LoadReport => parts.Report;
+
+    /// <summary>
+    /// Loads a checkpoint folder: config.json (its <c>architectures</c> or <c>model_type</c> picks the loader),
+    /// preprocessor_config.json, generation_config.json when present, model.safetensors or pytorch_model.bin, and the
+    /// tokenizer's files. Nothing is downloaded.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A file the architecture needs is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A configuration value is missing, malformed or unsupported, the architecture is
+    /// unknown, a tensor is missing or mis-shaped, or the vocabulary does not fit the embeddings; the message names the
+    /// file and the key. Nothing is left loaded.</exception>
+    /// <exception cref="TensorFileException">The weights file is truncated, malformed or references code; the message names it.</exception>
+    public static PretrainedCaptioner Load(string folder, PretrainedCaptionerOptions? options = null)
+    {
+        options ??= new PretrainedCaptionerOptions();
+        var opened = PretrainedFolder.Open(folder);
+        var architecture = PretrainedArchitectures.Resolve(opened);
+        var parts = architecture.Load(opened, options.Device ?? torch.CPU);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ImageCaptioning.Pretrained");
+        if (parts.Report.UnknownKeys.Count > 0)
+            logger.LogWarning("{File}: {Count} tensors are not used by {Architecture}: {Keys}", parts.Report.SourceFile, parts.Report.UnknownKeys.Count,
+                architecture.Architecture, string.Join(", ", parts.Report.UnknownKeys.Take(20)));
+        return new PretrainedCaptioner(architecture.Architecture, parts, options);
+    }
+
+    /// <summary>Captions one image file.</summary>
+    public PretrainedCaption Caption(string imagePath, PretrainedGenerationOptions? generation = null, string? prompt = null) =>
+        Caption([imagePath], generation, prompt)[0];
+
+    /// <summary>Captions image files in batches of <see cref="PretrainedCaptionerOptions.BatchSize"/>, in order.</summary>
+    /// <exception cref="IOException">A file cannot be read or decoded (<see cref="ImageDecodeException"/>); the message names it.</exception>
+    public IReadOnlyList<PretrainedCaption> Caption(IReadOnlyList<string> imagePaths, PretrainedGenerationOptions? generation = null, string? prompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var captions = new List<PretrainedCaption>(imagePaths.Count);
+        for (var start = 0; start < imagePaths.Count; start += options.BatchSize)
+        {
+            var images = new List<RgbImage>();
+            try
+            {
+                foreach (var path in imagePaths.Skip(start).Take(options.BatchSize)) images.Add(ImageDecoder.Decode(path, options.Decoder));
+                captions.AddRange(CaptionBatch(images, generation, prompt));
+            }
+            finally
+            {
+                foreach (var image in images) image.Dispose();
+            }
+        }
+        return captions;
+    }
+
+    /// <summary>
+    /// Captions image files in order, going on past files that cannot be read or decoded: result <c>i</c> holds the
+    /// caption of <paramref name="imagePaths"/>[i] with its log-probability, or the exception that names the file.
+    /// </summary>
+    public IReadOnlyList<CaptionAttempt> TryCaption(IReadOnlyList<string> imagePaths, PretrainedGenerationOptions? generation = null, string? prompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagePaths);
+        var results = new CaptionAttempt[imagePaths.Count];
+        for (var start = 0; start < imagePaths.Count; start += options.BatchSize)
+        {
+            var images = new List<(int Index, RgbImage Image)>();
+            try
+            {
+                for (var i = start; i < Math.Min(imagePaths.Count, start + options.BatchSize); i++)
+                {
+                    try
+                    {
+                        images.Add((i, ImageDecoder.Decode(imagePaths[i], options.Decoder)));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        results[i] = new CaptionAttempt(imagePaths[i], null, e);
+                    }
+                }
+                if (images.Count == 0) continue;
+                var captions = CaptionBatch([.. images.Select(p => p.Image)], generation, prompt);
+                for (var j = 0; j < images.Count; j++)
+                    results[images[j].Index] = new CaptionAttempt(imagePaths[images[j].Index], captions[j].Text, null) { LogProbability = captions[j].LogProbability };
+            }
+            finally
+            {
+                foreach (var (_, image) in images) image.Dispose();
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Captions decoded images (the caller keeps them) in batches, in order.</summary>
+    public IReadOnlyList<PretrainedCaption> Caption(IReadOnlyList<RgbImage> images, PretrainedGenerationOptions? generation = null, string? prompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var captions = new List<PretrainedCaption>(images.Count);
+        for (var start = 0; start < images.Count; start += options.BatchSize)
+            captions.AddRange(CaptionBatch([.. images.Skip(start).Take(options.BatchSize)], generation, prompt));
+        return captions;
+    }
+
+    /// <summary>The pixel values the image processor makes of <paramref name="images"/>: float32 [B, 3, H, W] on the CPU.</summary>
+    public Tensor Preprocess(IReadOnlyList<RgbImage> images) => parts.Processor.Apply(images);
+
+    /// <summary>
+    /// Teacher-forced logits [B, L, V] of <paramref name="decoderInputIds"/> [B, L] (the decoder's start token first)
+    /// given <paramref name="pixelValues"/> [B, 3, H, W]: the model's forward, as transformers computes it.
+    /// </summary>
+    public Tensor Logits(Tensor pixelValues, Tensor decoderInputIds)
+    {
+        ArgumentNullException.ThrowIfNull(pixelValues);
+        ArgumentNullException.ThrowIfNull(decoderInputIds);
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        return parts.Model.Logits(pixelValues.to(device), decoderInputIds.to(device)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Generates from pixel values [B, 3, H, W] (see <see cref="Preprocess"/>).</summary>
+    public IReadOnlyList<PretrainedCaption> Generate(Tensor pixelValues, PretrainedGenerationOptions? generation = null, string? prompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixelValues);
+        var settings = parts.Generation.With(generation);
+        IReadOnlyList<int>? promptIds = null;
+        if (prompt is not null)
+            promptIds = (parts.EncodePrompt ?? throw new ArgumentException($"{Architecture} takes no text prompt", nameof(prompt)))(prompt);
+        using var scope = torch.NewDisposeScope();
+        var sequences = PretrainedGenerator.Generate(parts.Model, pixelValues.to(device), settings, promptIds, generation?.ComputeLogProbability ?? true);
+        return [.. sequences.Select(s => new PretrainedCaption(
+            parts.Tokenizer.Decode((promptIds ?? []).Concat(s.Tokens), skipSpecialTokens: true), s.Tokens, s.LogProbability, s.Score, s.Finished))];
+    }
+
+    private IReadOnlyList<PretrainedCaption> CaptionBatch(IReadOnlyList<RgbImage> images, PretrainedGenerationOptions? generation, string? prompt)
+    {
+        using var scope = torch.NewDisposeScope();
+        return Generate(parts.Processor.Apply(images, device), generation, prompt);
+    }
+
+    /// <summary>
+    /// The teacher-forced loss of <paramref name="captions"/> (one per image) given <paramref name="pixelValues"/>
+    /// [B, 3, H, W], with its graph for <c>backward()</c>: each caption's label ids (for GPT-2 its BPE ids and the end
+    /// token) padded with -100, the decoder reading them shifted right behind the start token, and the mean cross
+    /// entropy over the real labels, as transformers' <c>VisionEncoderDecoderModel(pixel_values, labels=...)</c>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>
+    /// <exception cref="ArgumentException">A caption is longer than the decoder's positions, or the counts differ.</exception>
+    public Tensor Loss(Tensor pixelValues, IReadOnlyList<string> captions)
+    {
+        ArgumentNullException.ThrowIfNull(pixelValues);
+        ArgumentNullException.ThrowIfNull(captions);
+        var encode = parts.EncodeLabels ?? throw new NotSupportedException($"{Architecture} cannot be fine-tuned yet");
+        if (captions.Count != pixelValues.size(0))
+            throw new ArgumentException($"{captions.Count} captions for {pixelValues.size(0)} images", nameof(captions));
+        var labels = captions.Select(c => encode(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList();
+        var length = labels.Max(l => l.Count);
+        if (parts.Model.MaxPositions is { } positions && length > positions)
+            throw new ArgumentException($"a caption has {length} label tokens, more than the decoder's {positions} positions", nameof(captions));
+        var flat = new long[labels.Count * length];
+        Array.Fill(flat, PretrainedCaptionModel.IgnoredLabel);
+        for (var i = 0; i < labels.Count; i++)
+            for (var j = 0; j < labels[i].Count; j++) flat[(i * length) + j] = labels[i][j];
+        using var scope = torch.NewDisposeScope();
+        var labelTensor = torch.tensor(flat, [labels.Count, length], device: device);
+        return parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The parameters an optimizer should update: the whole model, or the decoder (and the projection between them)
+    /// alone when <paramref name="trainEncoder"/> is false, in which case the encoder's parameters stop requiring
+    /// gradients.
+    /// </summary>
+    public IReadOnlyList<Parameter> TrainableParameters(bool trainEncoder)
+    {
+        var encoder = new HashSet<Parameter>(parts.Model.EncoderParameters(), ReferenceEqualityComparer.Instance);
+        foreach (var parameter in encoder) parameter.requires_grad = trainEncoder;
+        return [.. parts.Model.parameters().Where(p => trainEncoder || !encoder.Contains(p))];
+    }
+
+    /// <summary>
+    /// Saves the (fine-tuned) captioner as a checkpoint folder Hugging Face's <c>from_pretrained</c> also reads: the
+    /// model's tensors under the checkpoint's key names in model.safetensors (the head tied to the embeddings left out,
+    /// as transformers saves it) and the source folder's configuration and tokenizer files. The folder is written
+    /// whole or not at all; an existing one is replaced only when it is empty or a checkpoint folder (has config.json).
+    /// </summary>
+    /// <exception cref="IOException">The folder holds something else, or a write failed.</exception>
+    public void Save(string folder)
+    {
+        var source = parts.SourceFolder ?? throw new NotSupportedException($"{Architecture} was not loaded from a folder");
+        IO.AtomicFolder.Write(folder, PretrainedFolder.ConfigFile, "checkpoint", staging =>
+        {
+            foreach (var file in Directory.GetFiles(source))
+            {
+                var name = Path.GetFileName(file);
+                if (name.StartsWith('.') || name is PretrainedFolder.SafetensorsFile or PretrainedFolder.PytorchFile || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
+                File.Copy(file, Path.Combine(staging, name));
+            }
+            using var scope = torch.NewDisposeScope();
+            var tensors = parts.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous());
+            Safetensors.Save(Path.Combine(staging, PretrainedFolder.SafetensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        });
+    }
+
+    /// <summary>The model's tensors by the checkpoint's key names (owned by the model: do not dispose them).</summary>
+    public IReadOnlyDictionary<string, Tensor> SaveableState() => parts.Model.state_dict();
+
+    /// <summary>Frees the model.</summary>
+    public void Dispose() => parts.Model.Dispose();
+}

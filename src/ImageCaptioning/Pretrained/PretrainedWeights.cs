@@ -1,0 +1,69 @@
+namespace ImageCaptioning.Pretrained;
+
+/// <summary>What binding a checkpoint's tensors to a model found besides the tensors it needs.</summary>
+/// <param name="SourceFile">The weights file.</param>
+/// <param name="UnknownKeys">Tensors of the file the model does not use and does not declare ignorable (Hugging Face warns of these too).</param>
+/// <param name="IgnoredKeys">Tensors the architecture declares unused (causal-mask buffers, an unused pooler, a tied head).</param>
+public sealed record PretrainedLoadReport(string SourceFile, IReadOnlyList<string> UnknownKeys, IReadOnlyList<string> IgnoredKeys);
+
+/// <summary>
+/// Fills a model whose state_dict keys are the checkpoint's own (the modules are registered under Hugging Face's
+/// names) from the file's tensors. Every key the model has must be in the file with the model's shape and a floating
+/// type; everything is checked before anything is copied, so a bad file leaves the model as it was. Keys the
+/// architecture declares ignorable are skipped; any other extra key is reported, not refused, as Hugging Face does.
+/// </summary>
+internal static class PretrainedWeights
+{
+    private const int MaxKeysNamed = 12;
+
+    /// <param name="model">The model to fill; its state_dict keys are the file's keys.</param>
+    /// <param name="tensors">The file's tensors.</param>
+    /// <param name="sourceFile">The file, for messages.</param>
+    /// <param name="ignorable">Whether a key the model does not have is a known unused one (see <see cref="PretrainedLoadReport.IgnoredKeys"/>).</param>
+    /// <param name="optionalShapes">Keys the file may hold that the model does not bind (a head tied to the embeddings), with the shape they must have.</param>
+    /// <exception cref="InvalidDataException">A tensor is missing, mis-shaped or not floating point; the message names the file and every such key.</exception>
+    public static PretrainedLoadReport Bind(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string sourceFile,
+        Func<string, bool> ignorable, IReadOnlyDictionary<string, long[]>? optionalShapes = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var target = model.state_dict();
+        var problems = new List<string>();
+        foreach (var (key, parameter) in target)
+        {
+            if (!tensors.TryGetValue(key, out var tensor))
+                problems.Add($"the tensor '{key}' (shape [{string.Join(", ", parameter.shape)}]) is missing");
+            else if (!tensor.shape.AsSpan().SequenceEqual(parameter.shape))
+                problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model's configuration needs [{string.Join(", ", parameter.shape)}]");
+            else if (!tensor.is_floating_point())
+                problems.Add($"the tensor '{key}' is {tensor.dtype}, not a floating-point type");
+        }
+
+        var unknown = new List<string>();
+        var ignored = new List<string>();
+        foreach (var (key, tensor) in tensors)
+        {
+            if (target.ContainsKey(key)) continue;
+            if (optionalShapes is not null && optionalShapes.TryGetValue(key, out var shape))
+            {
+                if (!tensor.shape.AsSpan().SequenceEqual(shape))
+                    problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model's configuration needs [{string.Join(", ", shape)}]");
+                ignored.Add(key);
+            }
+            else if (ignorable(key)) ignored.Add(key);
+            else unknown.Add(key);
+        }
+
+        if (problems.Count > 0)
+        {
+            var listed = string.Join("; ", problems.Take(MaxKeysNamed)) + (problems.Count > MaxKeysNamed ? $"; and {problems.Count - MaxKeysNamed} more" : "");
+            var hint = unknown.Count > 0 ? $" (the file has {unknown.Count} keys the model does not know, such as '{unknown[0]}': is it another architecture?)" : "";
+            throw new InvalidDataException($"{sourceFile}: {listed}{hint}; nothing was loaded");
+        }
+
+        using (torch.no_grad())
+            foreach (var (key, parameter) in target)
+                parameter.copy_(tensors[key]);
+        return new PretrainedLoadReport(sourceFile, unknown, ignored);
+    }
+}
