@@ -158,6 +158,14 @@ def learn_bpe(corpus, merges_count):
     return {token: i for i, token in enumerate(vocab)}, [f"{a} {b}" for a, b in merges]
 
 
+def pad_vocabulary(vocab, size):
+    """Unreachable filler tokens after <|endoftext|>, so a benchmark's output layer has GPT-2's 50,257 rows."""
+    vocab = dict(vocab)
+    for i in range(len(vocab), size):
+        vocab[f"<extra_{i}>"] = i
+    return vocab
+
+
 # ---------------------------------------------------------------- model (modeling_vit.py, modeling_gpt2.py)
 
 def layer_norm(x, state, prefix, eps):
@@ -482,6 +490,8 @@ def make(folder, spec):
     os.makedirs(folder, exist_ok=True)
     torch.manual_seed(spec.get("seed", 0))
     vocab, merges = learn_bpe(CORPUS, spec.get("merges", 150))
+    if "vocab_size" in spec:
+        vocab = pad_vocabulary(vocab, spec["vocab_size"])
     with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:
         json.dump(vocab, f, ensure_ascii=False)
     with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
