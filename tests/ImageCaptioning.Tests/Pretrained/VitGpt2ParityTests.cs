@@ -34,7 +34,7 @@ public sealed class VitGpt2ParityTests
             ["decoder_input_ids"] = new JsonArray([.. DecoderInputs.Select(row => (JsonNode)new JsonArray([.. row.Select(v => (JsonNode)v)]))]),
         });
 
-        using var captioner = CaptionPipeline.FromPretrained(folder);
+        using var captioner = PretrainedCaptioner.Load(folder);
         Assert.That(captioner.Architecture, Is.EqualTo("VisionEncoderDecoderModel"));
         Assert.That(captioner.LoadReport.UnknownKeys, Is.Empty, "every key of the file is known");
         if (format == "bin")
