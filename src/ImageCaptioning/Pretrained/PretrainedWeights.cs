@@ -16,6 +16,31 @@ internal static class PretrainedWeights
 {
     private const int MaxKeysNamed = 12;
 
+    /// <summary>
+    /// The one way an architecture loads its weights: the folder's weights file bound into <paramref name="model"/> as
+    /// <see cref="Bind"/> binds them (<paramref name="view"/> may add names for the file's tensors), then the model moved to
+    /// <paramref name="device"/> in eval mode. On any failure the model is disposed, so nothing half-loaded is left.
+    /// </summary>
+    public static PretrainedLoadReport LoadInto(nn.Module model, PretrainedFolder folder, Device device, Func<string, bool> ignorable,
+        IReadOnlyDictionary<string, long[]>? optionalShapes,
+        Func<IReadOnlyDictionary<string, Tensor>, IReadOnlyDictionary<string, Tensor>>? view = null)
+    {
+        try
+        {
+            var (tensors, source) = folder.ReadWeights();
+            PretrainedLoadReport report;
+            using (tensors) report = Bind(model, view is null ? tensors : view(tensors), source, ignorable, optionalShapes);
+            model.to(device);
+            model.eval();
+            return report;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <param name="model">The model to fill; its state_dict keys are the file's keys.</param>
     /// <param name="tensors">The file's tensors.</param>
     /// <param name="sourceFile">The file, for messages.</param>

@@ -125,20 +125,8 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
         var tokenizer = BlipTokenizer.Create(folder, config.Text);
 
         var model = new BlipForConditionalGeneration(config);
-        try
-        {
-            var (tensors, source) = folder.ReadWeights();
-            PretrainedLoadReport report;
-            using (tensors) report = PretrainedWeights.Bind(model, WithTiedNames(tensors), source, IsIgnorable, model.TiedKeys);
-            model.to(device);
-            model.eval();
-            return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, prompt => tokenizer.EncodeToIds(prompt).ToArray());
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var report = PretrainedWeights.LoadInto(model, folder, device, IsIgnorable, model.TiedKeys, WithTiedNames);
+        return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, prompt => tokenizer.EncodeToIds(prompt).ToArray());
     }
 
     // A file that kept a tied tensor under its head name only (a conversion that dropped the other name of a shared

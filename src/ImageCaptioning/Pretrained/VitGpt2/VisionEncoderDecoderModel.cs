@@ -117,21 +117,9 @@ internal sealed class VisionEncoderDecoderModel : PretrainedCaptionModel
                 throw new InvalidDataException($"{folder.Config.FilePath}: '{role}' is {id}, outside the decoder's {decoderConfig.VocabularySize} tokens");
 
         var model = new VisionEncoderDecoderModel(encoderConfig, decoderConfig);
-        try
-        {
-            var (tensors, source) = folder.ReadWeights();
-            PretrainedLoadReport report;
-            using (tensors) report = PretrainedWeights.Bind(model, tensors, source, IsIgnorable, model.TiedKeys);
-            model.to(device);
-            model.eval();
-            // A GPT-2 caption is its BPE ids and the end token, so that fine-tuning teaches the model where to stop.
-            IReadOnlyList<int> Labels(string caption) => [.. tokenizer.Encode(caption), generation.EndIds.Count > 0 ? generation.EndIds[0] : tokenizer.EndId];
-            return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, EncodeLabels: Labels, SourceFolder: folder.Path);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var report = PretrainedWeights.LoadInto(model, folder, device, IsIgnorable, model.TiedKeys);
+        // A GPT-2 caption is its BPE ids and the end token, so that fine-tuning teaches the model where to stop.
+        IReadOnlyList<int> Labels(string caption) => [.. tokenizer.Encode(caption), generation.EndIds.Count > 0 ? generation.EndIds[0] : tokenizer.EndId];
+        return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, EncodeLabels: Labels, SourceFolder: folder.Path);
     }
 }
