@@ -39,10 +39,9 @@ internal sealed class CheckpointCaptioner : IServedCaptioner
 
     public RequestDecoding Decoding(DecodingRequest request, CaptionServerOptions limits)
     {
-        var sampling = new[] { ("temperature", request.Temperature is not null), ("topK", request.TopK is not null), ("seed", request.Seed is not null) }
-            .Where(o => o.Item2).Select(o => o.Item1).ToList();
-        if (sampling.Count > 0)
-            throw new FormatException($"option '{sampling[0]}': the checkpoint ({captioner.Architecture}) does not sample; it is captioned with greedy or beam search (beam=N)");
+        var sampling = request.Temperature is not null ? "temperature" : request.TopK is not null ? "topK" : request.Seed is not null ? "seed" : null;
+        if (sampling is not null)
+            throw new FormatException($"option '{sampling}': the checkpoint ({captioner.Architecture}) does not sample; it is captioned with greedy or beam search (beam=N)");
         if (request.Prompt is not null && !captioner.TakesPrompt)
             throw new FormatException($"option 'prompt': the checkpoint ({captioner.Architecture}) takes no text prompt (BLIP does)");
         if (request.Prompt is "")
