@@ -1,5 +1,5 @@
 """python3-torch side of the pretrained-captioner benchmarks: ViT-GPT-2 (transformers' VisionEncoderDecoderModel
-computation, written out in tests/ImageCaptioning.Tests/reference/pretrained_vit_gpt2.py) generating with a KV cache
+computation, written out in tests/Shared/reference/pretrained_vit_gpt2.py) generating with a KV cache
 as transformers' generate does (self-attention keys/values cached, GPT-2's cross-attention recomputed from the
 encoder states each step), greedy and beam 4, batch 1 and 16, max_length 20, from pixel values.
 
@@ -16,7 +16,7 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "ImageCaptioning.Tests", "reference"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "Shared", "reference"))
 sys.path.insert(0, HERE)
 import pretrained_vit_gpt2 as R  # noqa: E402
 from timing import median_seconds  # noqa: E402

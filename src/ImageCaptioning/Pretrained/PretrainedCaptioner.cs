@@ -36,6 +36,15 @@ public sealed class PretrainedCaptioner : IDisposable
     /// <summary>What loading found in the weights file besides the tensors the model uses.</summary>
     public PretrainedLoadReport LoadReport => parts.Report;
 
+    /// <summary>Rows of the decoder's output layer: every token id a caption can hold is below it.</summary>
+    public int VocabularySize => parts.Model.VocabularySize;
+
+    /// <summary>The size the image processor resizes every image to, or null when it does not resize.</summary>
+    public ImageSize? ImageSize => parts.Processor.Size;
+
+    /// <summary>Whether the architecture takes a text prompt that the caption continues (BLIP does; ViT-GPT-2 does not).</summary>
+    public bool TakesPrompt => parts.EncodePrompt is not null;
+
     /// <summary>
     /// Loads a checkpoint folder: config.json (its <c>architectures</c> or <c>model_type</c> picks the loader),
     /// preprocessor_config.json, generation_config.json when present, model.safetensors or pytorch_model.bin, and the
