@@ -111,11 +111,11 @@ public sealed partial class CaptionTrainer : IDisposable
         CheckDatasets(train, validation);
         var store = Options.CheckpointDirectory is { } directory ? new CheckpointStore(directory) { AfterFileWritten = AfterCheckpointFileWritten } : null;
         var current = state ??= StartOrResume(train, store);
-        CheckSameBatches(current, train);
+        current.CheckSameBatches(stateSource, train.Count, ShuffleSeedOf(train));
 
         var captionSet = Options.ValidationBleu || (Options.SelfCritical is not null && validation is not null) ? ValidationCaptions.Collect(validation!) : null;
         SelfCriticalReferences? references = null;
-        var pace = new Pace();
+        var pace = new TrainingPace();
         Model.train();
         while (NextPhase(current) is { } phase)
         {
@@ -245,18 +245,9 @@ public sealed partial class CaptionTrainer : IDisposable
             SamplesPerSecond = selfCritical ? (current.EpochSeconds > 0 ? current.EpochSamples / current.EpochSeconds : 0) : null,
         };
         current.History.Add(metrics);
-        var improved = selfCritical ? SelfCriticalImproved(current, metrics) : CrossEntropyImproved(current, metrics);
+        var improved = selfCritical ? SelfCriticalImproved(current, metrics) : current.RecordCrossEntropyEpoch(metrics);
 
-        current.DatasetEpoch++;
-        current.Epoch++;
-        current.StepInEpoch = 0;
-        current.EpochLossSum = 0;
-        current.EpochTokens = 0;
-        current.EpochSeconds = 0;
-        current.EpochRewardSum = 0;
-        current.EpochBaselineSum = 0;
-        current.EpochSampleLengthSum = 0;
-        current.EpochSamples = 0;
+        current.NextEpoch();
 
         var best = improved ? " (best)" : "";
         if (selfCritical)
@@ -270,24 +261,6 @@ public sealed partial class CaptionTrainer : IDisposable
         if (store is null) return;
         if (improved) SaveCheckpoint(store, CheckpointStore.Best, current);
         SaveCheckpoint(store, CheckpointStore.Last, current);
-    }
-
-    private static bool CrossEntropyImproved(TrainingCheckpoint current, EpochMetrics metrics)
-    {
-        // NaN never improves: a diverged epoch must not become the best one.
-        var monitored = metrics.ValidationLoss ?? metrics.TrainLoss;
-        var improved = !double.IsNaN(monitored) && (current.BestLoss is not { } best || monitored < best);
-        if (improved)
-        {
-            current.BestEpoch = metrics.Epoch;
-            current.BestLoss = monitored;
-            current.EpochsWithoutImprovement = 0;
-        }
-        else
-        {
-            current.EpochsWithoutImprovement++;
-        }
-        return improved;
     }
 
     private static bool SelfCriticalImproved(TrainingCheckpoint current, EpochMetrics metrics)
@@ -345,10 +318,9 @@ public sealed partial class CaptionTrainer : IDisposable
         return new TrainingResult([.. current.History], current.BestEpoch, reason, current.GlobalStep, current.StepInEpoch);
     }
 
-    private bool PatienceExhausted(TrainingCheckpoint current) =>
-        Options.Patience is { } patience && current.EpochsWithoutImprovement >= patience;
+    private bool PatienceExhausted(TrainingCheckpoint current) => current.PatienceExhausted(Options.Patience);
 
-    private void Report(TrainingCheckpoint current, TrainingPhase phase, int stepsPerEpoch, double loss, Pace pace)
+    private void Report(TrainingCheckpoint current, TrainingPhase phase, int stepsPerEpoch, double loss, TrainingPace pace)
     {
         if (progress is null) return;
         var epochs = TotalEpochs(current);
@@ -394,20 +366,4 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <summary>What one step trained on: its loss, the tokens it weighs, and for a self-critical step its sampled captions' sums.</summary>
     private readonly record struct StepOutcome(double Loss, long Tokens, double Seconds,
         double RewardSum = 0, double BaselineSum = 0, long SampleLengthSum = 0, long Samples = 0);
-
-    /// <summary>Seconds per step in this session, for the time estimate.</summary>
-    private sealed class Pace
-    {
-        private double seconds;
-        private long steps;
-
-        public void Add(double stepSeconds)
-        {
-            seconds += stepSeconds;
-            steps++;
-        }
-
-        public TimeSpan Estimate(long remainingSteps) =>
-            steps == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(seconds / steps * remainingSteps);
-    }
 }
