@@ -125,7 +125,7 @@ public sealed partial class CaptionTrainer : IDisposable
                 references ??= SelfCriticalReferences.Collect(train);
             }
             ApplyLearningRates(phase, current.Epoch);
-            using (var batches = new TrainingBatches(train, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
+            using (var batches = new TrainingBatches<Batch>(train.Count, train.BatchOf, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
             {
                 for (var step = current.StepInEpoch; step < train.Count; step++)
                 {
@@ -201,7 +201,7 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <summary>Frees the optimiser state (the model stays the caller's).</summary>
     public void Dispose() => optimizer.Dispose();
 
-    private StepOutcome Step(TrainingBatches batches)
+    private StepOutcome Step(TrainingBatches<Batch> batches)
     {
         var watch = Stopwatch.StartNew();
         using var batch = batches.Next();
