@@ -49,9 +49,9 @@ public sealed class PretrainedFineTuner : IDisposable
         var named = captioner.NamedTrainableParameters(options.Encoder, options.EncoderLayers);
         trainable = [.. named.Select(p => p.Parameter)];
         var training = options.Training;
-        var groups = new List<Adam.ParamGroup> { new(named.Where(p => !p.InEncoder).Select(p => p.Parameter), lr: training.LearningRate) };
+        var groups = new List<Adam.ParamGroup> { training.AdamGroup(named.Where(p => !p.InEncoder).Select(p => p.Parameter), training.LearningRate) };
         var encoder = named.Where(p => p.InEncoder).Select(p => p.Parameter).ToArray();
-        if (encoder.Length > 0) groups.Add(new Adam.ParamGroup(encoder, lr: training.EncoderLearningRate ?? training.LearningRate));
+        if (encoder.Length > 0) groups.Add(training.AdamGroup(encoder, training.EncoderLearningRate ?? training.LearningRate));
         optimizer = torch.optim.Adam(groups, training.LearningRate, training.Beta1, training.Beta2, training.Epsilon, training.WeightDecay);
         groupRates = [.. groups.Select(group => group.LearningRate)];
     }

@@ -191,9 +191,9 @@ public sealed partial class CaptionTrainer : IDisposable
             return (torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay), [options.LearningRate]);
         // By name: parameters() hands out new wrappers, so the encoder's cannot be told apart by reference.
         var decoder = model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
-        var groups = new List<Adam.ParamGroup> { new(decoder, lr: options.LearningRate) };
+        var groups = new List<Adam.ParamGroup> { options.AdamGroup(decoder, options.LearningRate) };
         var trainable = encoder.TrainableParameters().ToArray();
-        if (trainable.Length > 0) groups.Add(new Adam.ParamGroup(trainable, lr: options.EncoderLearningRate ?? options.LearningRate));
+        if (trainable.Length > 0) groups.Add(options.AdamGroup(trainable, options.EncoderLearningRate ?? options.LearningRate));
         return (torch.optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay),
             [.. groups.Select(group => group.LearningRate)]);
     }
