@@ -257,7 +257,8 @@ public sealed class PretrainedCaptioner : IDisposable
     /// <summary>
     /// Saves the (fine-tuned) captioner as a checkpoint folder Hugging Face's <c>from_pretrained</c> also reads: the
     /// model's tensors under the checkpoint's key names in model.safetensors (the head tied to the embeddings left out,
-    /// as transformers saves it) and the source folder's configuration and tokenizer files. The folder is written
+    /// as transformers saves it), the source folder's config.json with <c>torch_dtype</c> set to the float32 the weights
+    /// are saved in, and its other configuration and tokenizer files. The folder is written
     /// whole or not at all; an existing one is replaced only when it is empty or a checkpoint folder (has config.json).
     /// </summary>
     /// <exception cref="IOException">The folder holds something else, or a write failed.</exception>
@@ -270,12 +271,25 @@ public sealed class PretrainedCaptioner : IDisposable
             {
                 var name = Path.GetFileName(file);
                 if (name.StartsWith('.') || name is PretrainedFolder.SafetensorsFile or PretrainedFolder.PytorchFile || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
-                File.Copy(file, Path.Combine(staging, name));
+                if (name == PretrainedFolder.ConfigFile) WriteConfig(file, Path.Combine(staging, name));
+                else File.Copy(file, Path.Combine(staging, name));
             }
             using var scope = torch.NewDisposeScope();
             var tensors = parts.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous());
             Safetensors.Save(Path.Combine(staging, PretrainedFolder.SafetensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         });
+    }
+
+    // The weights are saved as float32 whatever the source held (a float16 checkpoint is widened on loading), so the
+    // config says so, at the top level and in every sub-config that records a dtype, as save_pretrained writes it.
+    private static void WriteConfig(string source, string target)
+    {
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(source))?.AsObject()
+            ?? throw new InvalidDataException($"{source}: not a JSON object");
+        config["torch_dtype"] = "float32";
+        foreach (var (_, section) in config)
+            if (section is System.Text.Json.Nodes.JsonObject sub && sub.ContainsKey("torch_dtype")) sub["torch_dtype"] = "float32";
+        File.WriteAllText(target, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The model's tensors by the checkpoint's key names (owned by the model: do not dispose them).</summary>

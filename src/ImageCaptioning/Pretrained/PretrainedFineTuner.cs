@@ -107,13 +107,13 @@ public sealed class PretrainedFineTuner : IDisposable
                         current.StepInEpoch = step + 1;
                         current.GlobalStep++;
                         pace.Add(seconds);
-                        Report(current, train.Count, loss, pace);
+                        progress?.Report(current.Progress(training.Epochs, loss, pace));
                     }
                 }
                 if (cancellationToken.IsCancellationRequested) return Cancel(store);
                 EndEpoch(current, validation, store);
             }
-            return Finish(current.Epoch < training.Epochs ? TrainingStopReason.EarlyStopped : TrainingStopReason.Completed);
+            return current.Result(current.Epoch < training.Epochs ? TrainingStopReason.EarlyStopped : TrainingStopReason.Completed, logger);
         }
         finally
         {
@@ -217,24 +217,6 @@ public sealed class PretrainedFineTuner : IDisposable
         var current = state!;
         logger.LogInformation("Fine-tuning cancelled at epoch {Epoch}, step {Step}", current.Epoch + 1, current.StepInEpoch);
         if (store is not null) SaveCheckpoint(store, CheckpointStore.Last, current);
-        return Finish(TrainingStopReason.Cancelled);
-    }
-
-    private TrainingResult Finish(TrainingStopReason reason)
-    {
-        var current = state!;
-        if (reason == TrainingStopReason.EarlyStopped)
-            logger.LogInformation("Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
-                current.Epoch, current.EpochsWithoutImprovement, current.BestEpoch);
-        return new TrainingResult([.. current.History], current.BestEpoch, reason, current.GlobalStep, current.StepInEpoch);
-    }
-
-    private void Report(TrainingCheckpoint current, int stepsPerEpoch, double loss, TrainingPace pace)
-    {
-        if (progress is null) return;
-        var epochs = Options.Training.Epochs;
-        var remaining = (long)(stepsPerEpoch - current.StepInEpoch) + (long)(epochs - current.Epoch - 1) * stepsPerEpoch;
-        var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
-        progress.Report(new TrainingProgress(current.Epoch + 1, epochs, current.StepInEpoch, stepsPerEpoch, current.GlobalStep, loss, tokensPerSecond, pace.Estimate(remaining)));
+        return current.Result(TrainingStopReason.Cancelled, logger);
     }
 }

@@ -141,7 +141,7 @@ public sealed partial class CaptionTrainer : IDisposable
                     current.StepInEpoch = step + 1;
                     current.GlobalStep++;
                     pace.Add(outcome.Seconds);
-                    Report(current, phase, train.Count, outcome.Loss, pace);
+                    Report(current, phase, outcome.Loss, pace);
                 }
             }
             if (cancellationToken.IsCancellationRequested) return Cancel(store);
@@ -309,26 +309,12 @@ public sealed partial class CaptionTrainer : IDisposable
         return Finish(TrainingStopReason.Cancelled);
     }
 
-    private TrainingResult Finish(TrainingStopReason reason)
-    {
-        var current = state!;
-        if (reason == TrainingStopReason.EarlyStopped)
-            logger.LogInformation("Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
-                current.Epoch, current.EpochsWithoutImprovement, current.BestEpoch);
-        return new TrainingResult([.. current.History], current.BestEpoch, reason, current.GlobalStep, current.StepInEpoch);
-    }
+    private TrainingResult Finish(TrainingStopReason reason) => state!.Result(reason, logger);
 
     private bool PatienceExhausted(TrainingCheckpoint current) => current.PatienceExhausted(Options.Patience);
 
-    private void Report(TrainingCheckpoint current, TrainingPhase phase, int stepsPerEpoch, double loss, TrainingPace pace)
-    {
-        if (progress is null) return;
-        var epochs = TotalEpochs(current);
-        var remaining = (long)(stepsPerEpoch - current.StepInEpoch) + (long)(epochs - current.Epoch - 1) * stepsPerEpoch;
-        var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
-        progress.Report(new TrainingProgress(current.Epoch + 1, epochs, current.StepInEpoch, stepsPerEpoch, current.GlobalStep,
-            loss, tokensPerSecond, pace.Estimate(remaining)) { Phase = phase });
-    }
+    private void Report(TrainingCheckpoint current, TrainingPhase phase, double loss, TrainingPace pace) =>
+        progress?.Report(current.Progress(TotalEpochs(current), loss, pace) with { Phase = phase });
 
     private void CheckDatasets(ICaptionDataset train, ICaptionDataset? validation)
     {

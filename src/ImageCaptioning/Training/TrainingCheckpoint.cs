@@ -240,6 +240,24 @@ internal sealed class TrainingCheckpoint
         EpochSamples = 0;
     }
 
+    /// <summary>The result of the run so far, stopped for <paramref name="reason"/> (early stopping is logged to <paramref name="logger"/>).</summary>
+    public TrainingResult Result(TrainingStopReason reason, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        if (reason == TrainingStopReason.EarlyStopped)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger,
+                "Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
+                Epoch, EpochsWithoutImprovement, BestEpoch);
+        return new TrainingResult([.. History], BestEpoch, reason, GlobalStep, StepInEpoch);
+    }
+
+    /// <summary>Where the run stands after a step of <paramref name="loss"/>, out of <paramref name="epochs"/> epochs, with the time left at <paramref name="pace"/>.</summary>
+    public TrainingProgress Progress(int epochs, double loss, TrainingPace pace)
+    {
+        var remaining = (long)(StepsPerEpoch - StepInEpoch) + (long)(epochs - Epoch - 1) * StepsPerEpoch;
+        var tokensPerSecond = EpochSeconds > 0 ? EpochTokens / EpochSeconds : 0;
+        return new TrainingProgress(Epoch + 1, epochs, StepInEpoch, StepsPerEpoch, GlobalStep, loss, tokensPerSecond, pace.Estimate(remaining));
+    }
+
     internal static readonly JsonSerializerOptions Json = IO.JsonFile.Strict(new JsonSerializerOptions
     {
         WriteIndented = true,

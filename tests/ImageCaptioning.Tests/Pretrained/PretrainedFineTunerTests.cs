@@ -135,6 +135,12 @@ public sealed class PretrainedFineTunerTests
         using (var original = Safetensors.Load(Path.Combine(folder, "model.safetensors")))
         using (var written = Safetensors.Load(Path.Combine(saved, "model.safetensors")))
             Assert.That(written.Keys.Order(), Is.EqualTo(original.Keys.Where(k => !k.StartsWith("encoder.pooler.", StringComparison.Ordinal)).Order()));
+        var savedConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(saved, "config.json")))!.AsObject();
+        var sourceConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        Assert.That(savedConfig["torch_dtype"]?.GetValue<string>(), Is.EqualTo("float32"), "config.json names the saved weights' dtype");
+        savedConfig.Remove("torch_dtype");
+        sourceConfig.Remove("torch_dtype");
+        Assert.That(JsonNode.DeepEquals(savedConfig, sourceConfig), Is.True, "config.json is otherwise the source's");
         using var reloaded = PretrainedCaptioner.Load(saved);
         using var scope = torch.NewDisposeScope();
         var images = VitGpt2Fixture.Images.Select(name => ImageCaptioning.Vision.ImageDecoder.Decode(Path.Combine(folder, name))).ToList();
@@ -180,9 +186,11 @@ public sealed class PretrainedFineTunerTests
             Assert.That(() => tuner.Train(data, validation), Throws.TypeOf<CheckpointMismatchException>().With.Message.Contains("Pretrained.Encoder"), "another encoder setting is refused");
         using var resumed = PretrainedCaptioner.Load(folder);
         TrainingResult rest;
-        using (var tuner = new PretrainedFineTuner(resumed, Options("parts")))
+        var steps = new StepLosses();
+        using (var tuner = new PretrainedFineTuner(resumed, Options("parts"), progress: steps))
             rest = tuner.Train(data, validation);
         Assert.That(rest.StopReason, Is.EqualTo(TrainingStopReason.Completed));
+        Assert.That(steps.Values, Has.Count.EqualTo(5), "the resumed run takes only the 5 steps left");
         Assert.That(rest.GlobalStep, Is.EqualTo(9));
 
         var expected = whole.SaveableState();

@@ -14,7 +14,8 @@ make FOLDER SPEC: writes a tiny random checkpoint folder with the real key names
   pytorch_model.bin (torch.save, with the attn.bias/masked_bias buffers, the unused pooler and lm_head tied) and/or
   model.safetensors (hand-written, without the tied head), and PNG images.
 run FOLDER SPEC: prints JSON with the pixel values of the images, the logits of given decoder inputs, greedy and beam
-  results, and the tokenizer's ids and decodes.
+  results, and the tokenizer's ids and decodes; with "train", one SGD step; with "fine_tune", an Adam loop over given
+  epochs of batches (torch.optim.Adam, per-epoch rate decay, the encoder frozen, partly or fully trainable).
 """
 import json
 import math
