@@ -41,8 +41,12 @@ internal abstract class PretrainedCaptionModel : nn.Module
     /// <summary>The label of positions the loss ignores (PyTorch's and transformers' -100).</summary>
     public const long IgnoredLabel = -100;
 
-    /// <summary>The parameters of the image encoder, which fine-tuning may freeze.</summary>
-    public abstract IEnumerable<Parameter> EncoderParameters();
+    /// <summary>Where the image encoder's parameters are, which fine-tuning may freeze whole or in part.</summary>
+    public abstract EncoderLayout Encoder { get; }
+
+    /// <summary>The parameters of the image encoder.</summary>
+    public IEnumerable<Parameter> EncoderParameters() =>
+        named_parameters().Where(p => p.name.StartsWith(Encoder.Prefix, StringComparison.Ordinal)).Select(p => p.parameter);
 
     /// <summary>
     /// Encodes the images once and starts incremental decoding over <paramref name="copies"/> rows per image (beams),

@@ -186,14 +186,16 @@ public sealed class PretrainedCaptioner : IDisposable
     /// </summary>
     /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>
     /// <exception cref="ArgumentException">A caption is longer than the decoder's positions, or the counts differ.</exception>
-    public Tensor Loss(Tensor pixelValues, IReadOnlyList<string> captions)
+    public Tensor Loss(Tensor pixelValues, IReadOnlyList<string> captions) => LossAndTokens(pixelValues, captions).Loss;
+
+    /// <summary>The loss of <see cref="Loss"/> and the number of label tokens it averages over.</summary>
+    internal (Tensor Loss, long Tokens) LossAndTokens(Tensor pixelValues, IReadOnlyList<string> captions)
     {
         ArgumentNullException.ThrowIfNull(pixelValues);
         ArgumentNullException.ThrowIfNull(captions);
-        var encode = parts.EncodeLabels ?? throw new NotSupportedException($"{Architecture} cannot be fine-tuned yet");
         if (captions.Count != pixelValues.size(0))
             throw new ArgumentException($"{captions.Count} captions for {pixelValues.size(0)} images", nameof(captions));
-        var labels = captions.Select(c => encode(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList();
+        var labels = captions.Select(c => EncodeLabels(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList();
         var length = labels.Max(l => l.Count);
         if (parts.Model.MaxPositions is { } positions && length > positions)
             throw new ArgumentException($"a caption has {length} label tokens, more than the decoder's {positions} positions", nameof(captions));
@@ -203,25 +205,69 @@ public sealed class PretrainedCaptioner : IDisposable
             for (var j = 0; j < labels[i].Count; j++) flat[(i * length) + j] = labels[i][j];
         using var scope = torch.NewDisposeScope();
         var labelTensor = torch.tensor(flat, [labels.Count, length], device: device);
-        return parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId).MoveToOuterDisposeScope();
+        var loss = parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId).MoveToOuterDisposeScope();
+        return (loss, labels.Sum(l => (long)l.Count));
     }
+
+    /// <summary>A training caption's label ids (the end token included).</summary>
+    /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>
+    internal IReadOnlyList<int> EncodeLabels(string caption) =>
+        (parts.EncodeLabels ?? throw new NotSupportedException($"{Architecture} cannot be fine-tuned yet"))(caption);
+
+    /// <summary>Whether the architecture can be fine-tuned (it knows its training captions' labels).</summary>
+    internal bool CanFineTune => parts.EncodeLabels is not null;
+
+    /// <summary>The most label tokens a training caption may have, or null when unbounded.</summary>
+    internal int? MaxLabelTokens => parts.Model.MaxPositions;
+
+    /// <summary>The network (for the trainer's checkpoints: its state_dict keys are the checkpoint's).</summary>
+    internal PretrainedCaptionModel Model => parts.Model;
+
+    /// <summary>The device the model runs on.</summary>
+    internal Device Device => device;
 
     /// <summary>
     /// The parameters an optimizer should update: the whole model, or the decoder (and the projection between them)
     /// alone when <paramref name="trainEncoder"/> is false, in which case the encoder's parameters stop requiring
     /// gradients.
     /// </summary>
-    public IReadOnlyList<Parameter> TrainableParameters(bool trainEncoder)
+    public IReadOnlyList<Parameter> TrainableParameters(bool trainEncoder) =>
+        TrainableParameters(trainEncoder ? PretrainedEncoderTraining.All : PretrainedEncoderTraining.Frozen);
+
+    /// <summary>
+    /// The parameters an optimizer should update under <paramref name="encoder"/>: the decoder (and the projection
+    /// between them) always, and none, the last <paramref name="lastLayers"/> layers (with the final layer norm) or all
+    /// of the image encoder; the others stop requiring gradients, the chosen ones require them.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lastLayers"/> is not within 1 and <see cref="EncoderLayers"/> for <see cref="PretrainedEncoderTraining.LastLayers"/>.</exception>
+    public IReadOnlyList<Parameter> TrainableParameters(PretrainedEncoderTraining encoder, int lastLayers = 0) =>
+        [.. NamedTrainableParameters(encoder, lastLayers).Select(p => p.Parameter)];
+
+    /// <summary>Layers of the image encoder (the most <see cref="PretrainedEncoderTraining.LastLayers"/> can train).</summary>
+    public int EncoderLayers => parts.Model.Encoder.Layers;
+
+    /// <summary><see cref="TrainableParameters(PretrainedEncoderTraining, int)"/> with their state_dict names, in the model's order, and whether each is the encoder's.</summary>
+    internal IReadOnlyList<(string Name, Parameter Parameter, bool InEncoder)> NamedTrainableParameters(PretrainedEncoderTraining encoder, int lastLayers)
     {
-        var encoder = new HashSet<Parameter>(parts.Model.EncoderParameters(), ReferenceEqualityComparer.Instance);
-        foreach (var parameter in encoder) parameter.requires_grad = trainEncoder;
-        return [.. parts.Model.parameters().Where(p => trainEncoder || !encoder.Contains(p))];
+        var layout = parts.Model.Encoder;
+        if (encoder == PretrainedEncoderTraining.LastLayers && (lastLayers < 1 || lastLayers > layout.Layers))
+            throw new ArgumentOutOfRangeException(nameof(lastLayers), lastLayers, $"must be within 1 and the encoder's {layout.Layers} layers");
+        // By name: parameters() hands out new wrappers, so the encoder's cannot be told apart by reference.
+        var trainable = new List<(string, Parameter, bool)>();
+        foreach (var (name, parameter) in parts.Model.named_parameters())
+        {
+            var trains = layout.Trains(name, encoder, lastLayers);
+            parameter.requires_grad = trains;
+            if (trains) trainable.Add((name, parameter, name.StartsWith(layout.Prefix, StringComparison.Ordinal)));
+        }
+        return trainable;
     }
 
     /// <summary>
     /// Saves the (fine-tuned) captioner as a checkpoint folder Hugging Face's <c>from_pretrained</c> also reads: the
     /// model's tensors under the checkpoint's key names in model.safetensors (the head tied to the embeddings left out,
-    /// as transformers saves it) and the source folder's configuration and tokenizer files. The folder is written
+    /// as transformers saves it), the source folder's config.json with <c>torch_dtype</c> set to the float32 the weights
+    /// are saved in, and its other configuration and tokenizer files. The folder is written
     /// whole or not at all; an existing one is replaced only when it is empty or a checkpoint folder (has config.json).
     /// </summary>
     /// <exception cref="IOException">The folder holds something else, or a write failed.</exception>
@@ -234,12 +280,25 @@ public sealed class PretrainedCaptioner : IDisposable
             {
                 var name = Path.GetFileName(file);
                 if (name.StartsWith('.') || name is PretrainedFolder.SafetensorsFile or PretrainedFolder.PytorchFile || name.EndsWith(".index.json", StringComparison.Ordinal)) continue;
-                File.Copy(file, Path.Combine(staging, name));
+                if (name == PretrainedFolder.ConfigFile) WriteConfig(file, Path.Combine(staging, name));
+                else File.Copy(file, Path.Combine(staging, name));
             }
             using var scope = torch.NewDisposeScope();
             var tensors = parts.Model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().cpu().contiguous());
             Safetensors.Save(Path.Combine(staging, PretrainedFolder.SafetensorsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         });
+    }
+
+    // The weights are saved as float32 whatever the source held (a float16 checkpoint is widened on loading), so the
+    // config says so, at the top level and in every sub-config that records a dtype, as save_pretrained writes it.
+    private static void WriteConfig(string source, string target)
+    {
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(source))?.AsObject()
+            ?? throw new InvalidDataException($"{source}: not a JSON object");
+        config["torch_dtype"] = "float32";
+        foreach (var (_, section) in config)
+            if (section is System.Text.Json.Nodes.JsonObject sub && sub.ContainsKey("torch_dtype")) sub["torch_dtype"] = "float32";
+        File.WriteAllText(target, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The model's tensors by the checkpoint's key names (owned by the model: do not dispose them).</summary>

@@ -21,7 +21,7 @@ public sealed partial class CaptionTrainer
     }
 
     /// <summary>One self-critical step: the loss of the next batch (<see cref="SelfCriticalLossOf"/>) and one optimiser step on it.</summary>
-    private StepOutcome SelfCriticalStep(TrainingBatches batches, SelfCriticalReferences references)
+    private StepOutcome SelfCriticalStep(TrainingBatches<Batch> batches, SelfCriticalReferences references)
     {
         var watch = Stopwatch.StartNew();
         using var batch = batches.Next();

@@ -111,11 +111,11 @@ public sealed partial class CaptionTrainer : IDisposable
         CheckDatasets(train, validation);
         var store = Options.CheckpointDirectory is { } directory ? new CheckpointStore(directory) { AfterFileWritten = AfterCheckpointFileWritten } : null;
         var current = state ??= StartOrResume(train, store);
-        CheckSameBatches(current, train);
+        current.CheckSameBatches(stateSource, train.Count, ShuffleSeedOf(train));
 
         var captionSet = Options.ValidationBleu || (Options.SelfCritical is not null && validation is not null) ? ValidationCaptions.Collect(validation!) : null;
         SelfCriticalReferences? references = null;
-        var pace = new Pace();
+        var pace = new TrainingPace();
         Model.train();
         while (NextPhase(current) is { } phase)
         {
@@ -125,7 +125,7 @@ public sealed partial class CaptionTrainer : IDisposable
                 references ??= SelfCriticalReferences.Collect(train);
             }
             ApplyLearningRates(phase, current.Epoch);
-            using (var batches = new TrainingBatches(train, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
+            using (var batches = new TrainingBatches<Batch>(train.Count, train.BatchOf, current.DatasetEpoch, current.StepInEpoch, Options.PrefetchDepth))
             {
                 for (var step = current.StepInEpoch; step < train.Count; step++)
                 {
@@ -141,7 +141,7 @@ public sealed partial class CaptionTrainer : IDisposable
                     current.StepInEpoch = step + 1;
                     current.GlobalStep++;
                     pace.Add(outcome.Seconds);
-                    Report(current, phase, train.Count, outcome.Loss, pace);
+                    Report(current, phase, outcome.Loss, pace);
                 }
             }
             if (cancellationToken.IsCancellationRequested) return Cancel(store);
@@ -191,9 +191,9 @@ public sealed partial class CaptionTrainer : IDisposable
             return (torch.optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay), [options.LearningRate]);
         // By name: parameters() hands out new wrappers, so the encoder's cannot be told apart by reference.
         var decoder = model.named_parameters().Where(p => !p.name.StartsWith("encoder.", StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
-        var groups = new List<Adam.ParamGroup> { new(decoder, lr: options.LearningRate) };
+        var groups = new List<Adam.ParamGroup> { options.AdamGroup(decoder, options.LearningRate) };
         var trainable = encoder.TrainableParameters().ToArray();
-        if (trainable.Length > 0) groups.Add(new Adam.ParamGroup(trainable, lr: options.EncoderLearningRate ?? options.LearningRate));
+        if (trainable.Length > 0) groups.Add(options.AdamGroup(trainable, options.EncoderLearningRate ?? options.LearningRate));
         return (torch.optim.Adam(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay),
             [.. groups.Select(group => group.LearningRate)]);
     }
@@ -201,7 +201,7 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <summary>Frees the optimiser state (the model stays the caller's).</summary>
     public void Dispose() => optimizer.Dispose();
 
-    private StepOutcome Step(TrainingBatches batches)
+    private StepOutcome Step(TrainingBatches<Batch> batches)
     {
         var watch = Stopwatch.StartNew();
         using var batch = batches.Next();
@@ -245,18 +245,9 @@ public sealed partial class CaptionTrainer : IDisposable
             SamplesPerSecond = selfCritical ? (current.EpochSeconds > 0 ? current.EpochSamples / current.EpochSeconds : 0) : null,
         };
         current.History.Add(metrics);
-        var improved = selfCritical ? SelfCriticalImproved(current, metrics) : CrossEntropyImproved(current, metrics);
+        var improved = selfCritical ? SelfCriticalImproved(current, metrics) : current.RecordCrossEntropyEpoch(metrics);
 
-        current.DatasetEpoch++;
-        current.Epoch++;
-        current.StepInEpoch = 0;
-        current.EpochLossSum = 0;
-        current.EpochTokens = 0;
-        current.EpochSeconds = 0;
-        current.EpochRewardSum = 0;
-        current.EpochBaselineSum = 0;
-        current.EpochSampleLengthSum = 0;
-        current.EpochSamples = 0;
+        current.NextEpoch();
 
         var best = improved ? " (best)" : "";
         if (selfCritical)
@@ -270,24 +261,6 @@ public sealed partial class CaptionTrainer : IDisposable
         if (store is null) return;
         if (improved) SaveCheckpoint(store, CheckpointStore.Best, current);
         SaveCheckpoint(store, CheckpointStore.Last, current);
-    }
-
-    private static bool CrossEntropyImproved(TrainingCheckpoint current, EpochMetrics metrics)
-    {
-        // NaN never improves: a diverged epoch must not become the best one.
-        var monitored = metrics.ValidationLoss ?? metrics.TrainLoss;
-        var improved = !double.IsNaN(monitored) && (current.BestLoss is not { } best || monitored < best);
-        if (improved)
-        {
-            current.BestEpoch = metrics.Epoch;
-            current.BestLoss = monitored;
-            current.EpochsWithoutImprovement = 0;
-        }
-        else
-        {
-            current.EpochsWithoutImprovement++;
-        }
-        return improved;
     }
 
     private static bool SelfCriticalImproved(TrainingCheckpoint current, EpochMetrics metrics)
@@ -336,27 +309,12 @@ public sealed partial class CaptionTrainer : IDisposable
         return Finish(TrainingStopReason.Cancelled);
     }
 
-    private TrainingResult Finish(TrainingStopReason reason)
-    {
-        var current = state!;
-        if (reason == TrainingStopReason.EarlyStopped)
-            logger.LogInformation("Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
-                current.Epoch, current.EpochsWithoutImprovement, current.BestEpoch);
-        return new TrainingResult([.. current.History], current.BestEpoch, reason, current.GlobalStep, current.StepInEpoch);
-    }
+    private TrainingResult Finish(TrainingStopReason reason) => state!.Result(reason, logger);
 
-    private bool PatienceExhausted(TrainingCheckpoint current) =>
-        Options.Patience is { } patience && current.EpochsWithoutImprovement >= patience;
+    private bool PatienceExhausted(TrainingCheckpoint current) => current.PatienceExhausted(Options.Patience);
 
-    private void Report(TrainingCheckpoint current, TrainingPhase phase, int stepsPerEpoch, double loss, Pace pace)
-    {
-        if (progress is null) return;
-        var epochs = TotalEpochs(current);
-        var remaining = (long)(stepsPerEpoch - current.StepInEpoch) + (long)(epochs - current.Epoch - 1) * stepsPerEpoch;
-        var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
-        progress.Report(new TrainingProgress(current.Epoch + 1, epochs, current.StepInEpoch, stepsPerEpoch, current.GlobalStep,
-            loss, tokensPerSecond, pace.Estimate(remaining)) { Phase = phase });
-    }
+    private void Report(TrainingCheckpoint current, TrainingPhase phase, double loss, TrainingPace pace) =>
+        progress?.Report(current.Progress(TotalEpochs(current), loss, pace) with { Phase = phase });
 
     private void CheckDatasets(ICaptionDataset train, ICaptionDataset? validation)
     {
@@ -394,20 +352,4 @@ public sealed partial class CaptionTrainer : IDisposable
     /// <summary>What one step trained on: its loss, the tokens it weighs, and for a self-critical step its sampled captions' sums.</summary>
     private readonly record struct StepOutcome(double Loss, long Tokens, double Seconds,
         double RewardSum = 0, double BaselineSum = 0, long SampleLengthSum = 0, long Samples = 0);
-
-    /// <summary>Seconds per step in this session, for the time estimate.</summary>
-    private sealed class Pace
-    {
-        private double seconds;
-        private long steps;
-
-        public void Add(double stepSeconds)
-        {
-            seconds += stepSeconds;
-            steps++;
-        }
-
-        public TimeSpan Estimate(long remainingSteps) =>
-            steps == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(seconds / steps * remainingSteps);
-    }
 }

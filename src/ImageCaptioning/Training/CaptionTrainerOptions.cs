@@ -149,6 +149,13 @@ public sealed record CaptionTrainerOptions
     /// <summary>Whether <paramref name="name"/> is one of the self-critical settings of <see cref="ResultAffectingSettings"/>.</summary>
     internal static bool IsSelfCriticalSetting(string name) => name.StartsWith(SelfCriticalPrefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// An Adam parameter group at <paramref name="learningRate"/> with these options' betas, epsilon and weight decay:
+    /// TorchSharp's <c>Adam.ParamGroup</c> otherwise sets its own defaults there, which override the optimiser's.
+    /// </summary>
+    internal Adam.ParamGroup AdamGroup(IEnumerable<Parameter> parameters, double learningRate) =>
+        new(parameters, learningRate, Beta1, Beta2, Epsilon, WeightDecay);
+
     /// <summary>SHA-256 of <see cref="ResultAffectingSettings"/>, hex.</summary>
     internal string Hash() => Hash(ResultAffectingSettings());
 

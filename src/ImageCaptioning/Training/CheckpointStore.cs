@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ImageCaptioning.IO;
-using ImageCaptioning.Modeling;
 
 namespace ImageCaptioning.Training;
 
@@ -26,7 +25,7 @@ internal sealed class CheckpointStore(string directory)
 
     public string JsonPath(string name) => Path.Combine(Directory, name + ".json");
 
-    public void Save(string name, CaptionModel model, OptimizerHelper optimizer, TrainingCheckpoint state)
+    public void Save(string name, nn.Module model, OptimizerHelper optimizer, TrainingCheckpoint state)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var id = Guid.NewGuid().ToString("N")[..12];
@@ -85,7 +84,7 @@ internal sealed class CheckpointStore(string directory)
     }
 
     /// <summary>Loads the weights and optimiser state a checkpoint names into <paramref name="model"/> and <paramref name="optimizer"/>.</summary>
-    public static void RestoreTensors(string jsonPath, TrainingCheckpoint state, CaptionModel model, OptimizerHelper optimizer, Device device)
+    public static void RestoreTensors(string jsonPath, TrainingCheckpoint state, nn.Module model, OptimizerHelper optimizer, Device device)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(jsonPath))!;
         var modelPath = Path.Combine(folder, state.ModelFile);
@@ -108,6 +107,18 @@ internal sealed class CheckpointStore(string directory)
         {
             throw new InvalidDataException($"{optimizerPath}: the optimiser state does not fit this model's parameters ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// The checkpoint a run resumes from: <paramref name="resumeFrom"/> (a checkpoint's JSON, or a directory whose
+    /// <c>last</c> is read) when set, else the store's <c>last</c> when it exists, else null (a fresh run).
+    /// </summary>
+    public static string? ResumePath(string? resumeFrom, CheckpointStore? store)
+    {
+        if (resumeFrom is { } resume)
+            return System.IO.Directory.Exists(resume) ? Path.Combine(resume, Last + ".json") : resume;
+        var last = store?.JsonPath(Last);
+        return last is not null && File.Exists(last) ? last : null;
     }
 
     // Files of earlier saves of this checkpoint, and weights orphaned by a save that failed before its commit.

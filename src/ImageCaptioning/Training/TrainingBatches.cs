@@ -1,5 +1,4 @@
 using ImageCaptioning.Concurrency;
-using ImageCaptioning.Data;
 
 namespace ImageCaptioning.Training;
 
@@ -9,28 +8,29 @@ namespace ImageCaptioning.Training;
 /// thread when the depth is 0.
 /// </summary>
 /// <remarks>
-/// A batch is host arrays only; its tensors are made on the training thread (<see cref="Batch.ToTensors"/>), inside
+/// A batch is host arrays only; its tensors are made on the training thread (<see cref="Data.Batch.ToTensors"/>), inside
 /// that thread's dispose scope, so no tensor crosses threads. A worker's exception is rethrown by <see cref="Next"/>
 /// with its original stack. Disposing stops the worker and returns the batches built but not taken to the pool.
 /// </remarks>
-internal sealed class TrainingBatches : IDisposable
+internal sealed class TrainingBatches<TBatch> : IDisposable
 {
-    private readonly ICaptionDataset dataset;
+    private readonly Func<int, int, TBatch> batchOf;
     private readonly int epoch;
-    private readonly PrefetchPipeline<Batch>? prefetch;
+    private readonly PrefetchPipeline<TBatch>? prefetch;
     private int next;
 
-    public TrainingBatches(ICaptionDataset dataset, int epoch, int firstStep, int depth)
+    /// <summary>Batches <paramref name="firstStep"/> .. <paramref name="count"/> - 1 of <paramref name="epoch"/>, batch k being <c>batchOf(epoch, k)</c>.</summary>
+    public TrainingBatches(int count, Func<int, int, TBatch> batchOf, int epoch, int firstStep, int depth)
     {
-        (this.dataset, this.epoch, next) = (dataset, epoch, firstStep);
+        (this.batchOf, this.epoch, next) = (batchOf, epoch, firstStep);
         // The trainer checks its own token between steps: the prefetcher's would turn a cancellation into an exception.
         if (depth > 0)
-            prefetch = new PrefetchPipeline<Batch>(dataset.Count - firstStep, i => dataset.BatchOf(epoch, firstStep + i),
+            prefetch = new PrefetchPipeline<TBatch>(count - firstStep, i => batchOf(epoch, firstStep + i),
                 workerCount: 1, capacity: depth, CancellationToken.None);
     }
 
     /// <summary>The next batch; the caller disposes it.</summary>
-    public Batch Next() => prefetch is null ? dataset.BatchOf(epoch, next++) : prefetch.Take();
+    public TBatch Next() => prefetch is null ? batchOf(epoch, next++) : prefetch.Take();
 
     public void Dispose() => prefetch?.Dispose();
 }

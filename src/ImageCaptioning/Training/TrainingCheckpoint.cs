@@ -104,6 +104,160 @@ internal sealed class TrainingCheckpoint
 
     public Dictionary<string, string> Options { get; set; } = [];
 
+    /// <summary>
+    /// The state of a run that starts from scratch under <paramref name="settings"/> (the result-affecting ones, which
+    /// resuming must match), seeding libtorch's generator with <paramref name="seed"/>.
+    /// </summary>
+    public static TrainingCheckpoint Begin(IReadOnlyList<KeyValuePair<string, string>> settings, long seed, int stepsPerEpoch, int datasetEpoch, int? shuffleSeed)
+    {
+        torch.manual_seed(seed);
+        return new TrainingCheckpoint
+        {
+            LibraryVersion = IO.LibraryVersion.Current,
+            StepsPerEpoch = stepsPerEpoch,
+            DatasetEpoch = datasetEpoch,
+            ShuffleSeed = shuffleSeed,
+            OptionsHash = CaptionTrainerOptions.Hash(settings),
+            Options = settings.ToDictionary(),
+        };
+    }
+
+    /// <summary>
+    /// Resumes this checkpoint (read from <paramref name="path"/>): checks the recorded settings against
+    /// <paramref name="settings"/> (those <paramref name="binds"/> says are binding), adopts them, loads the weights into
+    /// <paramref name="model"/> and the optimiser's state, and restores libtorch's generator.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">A binding setting differs.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged or does not fit the model.</exception>
+    public void Resume(string path, IReadOnlyList<KeyValuePair<string, string>> settings, Func<string, bool> binds, nn.Module model, OptimizerHelper optimizer, Device device)
+    {
+        CheckSettings(path, settings, binds);
+        // What the run goes on with; differs from what was recorded only in settings that did not bind yet.
+        Options = settings.ToDictionary();
+        OptionsHash = CaptionTrainerOptions.Hash(settings);
+        CheckpointStore.RestoreTensors(path, this, model, optimizer, device);
+        RestoreRandomState(path);
+    }
+
+    private void CheckSettings(string path, IReadOnlyList<KeyValuePair<string, string>> settings, Func<string, bool> binds)
+    {
+        foreach (var (name, value) in settings.Where(pair => binds(pair.Key)))
+        {
+            if (!Options.TryGetValue(name, out var saved))
+                throw new InvalidDataException($"{path}: the checkpoint does not record the setting {name}");
+            if (saved != value)
+                throw new CheckpointMismatchException(path, $"{path} was trained with {name} = {saved}, but the options say {value}: resume with the same settings, or start a new run");
+        }
+        foreach (var (name, saved) in Options)
+        {
+            if (binds(name) && !settings.Any(pair => pair.Key == name))
+                throw new CheckpointMismatchException(path, $"{path} was trained with {name} = {saved}, but the options do not set it: resume with the same settings, or start a new run");
+        }
+        if (OptionsHash != CaptionTrainerOptions.Hash(Options))
+            throw new InvalidDataException($"{path}: the recorded settings do not match their hash; the checkpoint was edited or damaged");
+    }
+
+    /// <summary>
+    /// The position is only the uninterrupted run's when the training data cuts and orders its batches the same way:
+    /// <paramref name="stepsPerEpoch"/> batches, shuffled with <paramref name="shuffleSeed"/> (null: not shuffled).
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">They differ; the message names <paramref name="source"/>.</exception>
+    public void CheckSameBatches(string? source, int stepsPerEpoch, int? shuffleSeed)
+    {
+        var name = source ?? "the trainer";
+        if (StepsPerEpoch != stepsPerEpoch)
+            throw new CheckpointMismatchException(source, $"{name} was trained with {StepsPerEpoch} batches per epoch, but the training dataset has {stepsPerEpoch}: resume with the same dataset and batch size");
+        if (ShuffleSeed is { } seed && shuffleSeed != seed)
+            throw new CheckpointMismatchException(source, $"{name} was trained on a dataset shuffled with seed {seed}, but the training dataset {(shuffleSeed is { } other ? $"has seed {other}" : "does not shuffle")}: resume with the same dataset options");
+    }
+
+    private void RestoreRandomState(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(CpuRngState);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: the RNG state is not base64 ({e.Message})", e);
+        }
+        using var scope = torch.NewDisposeScope();
+        try
+        {
+            torch.set_rng_state(TensorSpan.Create<byte>(bytes, [bytes.Length]));
+        }
+        catch (ExternalException e)
+        {
+            throw new InvalidDataException($"{path}: the RNG state was rejected by libtorch ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Records libtorch's CPU generator state, before the checkpoint is written.</summary>
+    public void CaptureRandomState()
+    {
+        using var scope = torch.NewDisposeScope();
+        CpuRngState = Convert.ToBase64String(torch.get_rng_state().ToArray<byte>());
+    }
+
+    /// <summary>
+    /// Records a finished cross-entropy epoch's monitored loss (the validation loss, else the training loss) for
+    /// early stopping and the best checkpoint, and says whether it is the best so far.
+    /// </summary>
+    public bool RecordCrossEntropyEpoch(EpochMetrics metrics)
+    {
+        // NaN never improves: a diverged epoch must not become the best one.
+        var monitored = metrics.ValidationLoss ?? metrics.TrainLoss;
+        var improved = !double.IsNaN(monitored) && (BestLoss is not { } best || monitored < best);
+        if (improved)
+        {
+            BestEpoch = metrics.Epoch;
+            BestLoss = monitored;
+            EpochsWithoutImprovement = 0;
+        }
+        else
+        {
+            EpochsWithoutImprovement++;
+        }
+        return improved;
+    }
+
+    /// <summary>Whether early stopping with <paramref name="patience"/> (null: off) ends training now.</summary>
+    public bool PatienceExhausted(int? patience) => patience is { } epochs && EpochsWithoutImprovement >= epochs;
+
+    /// <summary>Moves to the next epoch (and the dataset's next order) with the epoch's sums cleared.</summary>
+    public void NextEpoch()
+    {
+        DatasetEpoch++;
+        Epoch++;
+        StepInEpoch = 0;
+        EpochLossSum = 0;
+        EpochTokens = 0;
+        EpochSeconds = 0;
+        EpochRewardSum = 0;
+        EpochBaselineSum = 0;
+        EpochSampleLengthSum = 0;
+        EpochSamples = 0;
+    }
+
+    /// <summary>The result of the run so far, stopped for <paramref name="reason"/> (early stopping is logged to <paramref name="logger"/>).</summary>
+    public TrainingResult Result(TrainingStopReason reason, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        if (reason == TrainingStopReason.EarlyStopped)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger,
+                "Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
+                Epoch, EpochsWithoutImprovement, BestEpoch);
+        return new TrainingResult([.. History], BestEpoch, reason, GlobalStep, StepInEpoch);
+    }
+
+    /// <summary>Where the run stands after a step of <paramref name="loss"/>, out of <paramref name="epochs"/> epochs, with the time left at <paramref name="pace"/>.</summary>
+    public TrainingProgress Progress(int epochs, double loss, TrainingPace pace)
+    {
+        var remaining = (long)(StepsPerEpoch - StepInEpoch) + (long)(epochs - Epoch - 1) * StepsPerEpoch;
+        var tokensPerSecond = EpochSeconds > 0 ? EpochTokens / EpochSeconds : 0;
+        return new TrainingProgress(Epoch + 1, epochs, StepInEpoch, StepsPerEpoch, GlobalStep, loss, tokensPerSecond, pace.Estimate(remaining));
+    }
+
     internal static readonly JsonSerializerOptions Json = IO.JsonFile.Strict(new JsonSerializerOptions
     {
         WriteIndented = true,

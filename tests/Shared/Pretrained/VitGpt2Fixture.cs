@@ -73,6 +73,25 @@ internal static class VitGpt2Fixture
 
     public static readonly string[] Images = ["image0.png", "image1.png", "image2.png", "image3.png"];
 
+    /// <summary>
+    /// Asserts each tensor the reference lists in <paramref name="expected"/> (name → flat values) within
+    /// <paramref name="tolerance"/> of <paramref name="state"/>'s, and returns the largest difference.
+    /// </summary>
+    public static double AssertParameters(IReadOnlyDictionary<string, Tensor> state, JsonElement expected, double tolerance, string after)
+    {
+        var worst = 0.0;
+        foreach (var property in expected.EnumerateObject())
+        {
+            var values = state[property.Name].contiguous().data<float>().ToArray();
+            var reference = property.Value.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            NUnit.Framework.Assert.That(values, NUnit.Framework.Has.Length.EqualTo(reference.Length), property.Name);
+            var difference = reference.Select((e, i) => Math.Abs(e - values[i])).Max();
+            NUnit.Framework.Assert.That(difference, NUnit.Framework.Is.LessThanOrEqualTo(tolerance), $"{property.Name} after {after}");
+            worst = Math.Max(worst, difference);
+        }
+        return worst;
+    }
+
     /// <summary>Runs the reference on a folder: pixel values, logits of <paramref name="decoderInputIds"/>, greedy and beam results, tokenizer checks.</summary>
     public static JsonElement Run(TempDirectory root, string folder, JsonObject run)
     {

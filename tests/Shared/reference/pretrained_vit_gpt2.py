@@ -14,7 +14,8 @@ make FOLDER SPEC: writes a tiny random checkpoint folder with the real key names
   pytorch_model.bin (torch.save, with the attn.bias/masked_bias buffers, the unused pooler and lm_head tied) and/or
   model.safetensors (hand-written, without the tied head), and PNG images.
 run FOLDER SPEC: prints JSON with the pixel values of the images, the logits of given decoder inputs, greedy and beam
-  results, and the tokenizer's ids and decodes.
+  results, and the tokenizer's ids and decodes; with "train", one SGD step; with "fine_tune", an Adam loop over given
+  epochs of batches (torch.optim.Adam, per-epoch rate decay, the encoder frozen, partly or fully trainable).
 """
 import json
 import math
@@ -437,6 +438,51 @@ def train_step(folder, config, state, train, images):
     return {"loss": loss.item(), "parameters": {k: state[k].detach().flatten().tolist() for k in trainable}}
 
 
+def fine_tune(folder, config, state, spec):
+    """Adam over the given epochs of batches ([image file, caption] rows), the rates decayed per epoch; the encoder frozen
+    ("Frozen"), trainable ("All") or its last N layers and final layer norm (an int); the trainable encoder parameters in
+    a second group at encoder_lr. Returns each step's loss and the trainable parameters at the end."""
+    vocab = json.load(open(os.path.join(folder, "vocab.json"), encoding="utf-8"))
+    merges = [m for m in open(os.path.join(folder, "merges.txt"), encoding="utf-8").read().split("\n")[1:] if m]
+    tok = Gpt2Tokenizer(vocab, merges, False)
+    eot = config["eos_token_id"]
+    encoder, layers = spec["encoder"], config["encoder"]["num_hidden_layers"]
+
+    def trains(k):
+        if not k.startswith("encoder.") or encoder == "All":
+            return True
+        if encoder == "Frozen":
+            return False
+        return k.startswith("encoder.layernorm.") or any(k.startswith(f"encoder.encoder.layer.{i}.") for i in range(layers - encoder, layers))
+
+    trainable = [k for k, v in state.items() if v.dtype == torch.float32 and v.dim() > 0 and not k.startswith("encoder.pooler.")
+                 and k != "decoder.lm_head.weight" and trains(k)]
+    state = {k: (v.clone().requires_grad_(k in trainable) if v.dtype == torch.float32 else v) for k, v in state.items()}
+    groups = [{"params": [state[k] for k in trainable if not k.startswith("encoder.")], "lr": spec["lr"]}]
+    if any(k.startswith("encoder.") for k in trainable):
+        groups.append({"params": [state[k] for k in trainable if k.startswith("encoder.")], "lr": spec.get("encoder_lr", spec["lr"])})
+    rates = [g["lr"] for g in groups]
+    optimizer = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["eps"])
+    decoder = Gpt2(state, config["decoder"])
+    losses = []
+    for epoch, batches in enumerate(spec["epochs"]):
+        for group, rate in zip(optimizer.param_groups, rates):
+            group["lr"] = rate * spec["decay"] ** epoch
+        for batch in batches:
+            labels = [tok.encode(caption) + [eot] for _, caption in batch]
+            length = max(len(l) for l in labels)
+            labels = torch.tensor([l + [-100] * (length - len(l)) for l in labels], dtype=torch.long)
+            pixels = preprocess(folder, [os.path.join(folder, image) for image, _ in batch])
+            hidden = encode_images(state, config, pixels)
+            logits, _ = decoder.forward(shift_tokens_right(labels, config["pad_token_id"], config["decoder_start_token_id"]), hidden, None)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.view(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return {"losses": losses, "parameters": {k: state[k].detach().flatten().tolist() for k in trainable}}
+
+
 # ---------------------------------------------------------------- image processor (image_processing_vit.py)
 
 def preprocess(folder, paths):
@@ -643,6 +689,8 @@ def run(folder, spec):
         out["defaults"] = {"max_length": max_length, "num_beams": num_beams, "start": start, "eos": eos, "pad": pad}
     if "train" in spec:
         out["train"] = train_step(folder, config, state, spec["train"], spec["images"])
+    if "fine_tune" in spec:
+        out["fine_tune"] = fine_tune(folder, config, state, spec["fine_tune"])
     if "texts" in spec:
         for clean_up in (False, True):
             tok = Gpt2Tokenizer(vocab, merges, clean_up)

@@ -51,7 +51,7 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
         [TiedBias] = [Config.Text.VocabSize],
     };
 
-    public override IEnumerable<Parameter> EncoderParameters() => vision.parameters();
+    public override EncoderLayout Encoder => new("vision_model.", "vision_model.encoder.layers.", Config.Vision.Layers, "vision_model.post_layernorm.");
 
     /// <summary>The image embeddings [B, patches + 1, D] the decoder attends to.</summary>
     public Tensor EncodeImages(Tensor pixelValues) => vision.forward(pixelValues);

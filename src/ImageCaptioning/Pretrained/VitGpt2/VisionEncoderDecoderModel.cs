@@ -53,7 +53,7 @@ internal sealed class VisionEncoderDecoderModel : PretrainedCaptionModel
         ? new Dictionary<string, long[]> { ["decoder.lm_head.weight"] = [DecoderConfig.VocabularySize, DecoderConfig.Embedding] }
         : new Dictionary<string, long[]>();
 
-    public override IEnumerable<Parameter> EncoderParameters() => encoder.parameters();
+    public override EncoderLayout Encoder => new("encoder.", "encoder.encoder.layer.", encoder.Layers, "encoder.layernorm.");
 
     public override Tensor Logits(Tensor pixelValues, Tensor decoderInputIds)
     {

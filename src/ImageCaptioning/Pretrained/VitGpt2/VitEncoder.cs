@@ -57,6 +57,9 @@ internal sealed class VitEncoder : nn.Module
     {
     }
 
+    /// <summary>The number of transformer layers.</summary>
+    public int Layers => layers.Length;
+
     /// <summary>The last hidden state [B, patches + 1, hidden] of <paramref name="pixelValues"/> [B, C, image, image].</summary>
     public Tensor forward(Tensor pixelValues)
     {

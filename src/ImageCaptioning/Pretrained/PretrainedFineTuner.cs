@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using ImageCaptioning.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ImageCaptioning.Pretrained;
+
+/// <summary>
+/// Fine-tunes a <see cref="PretrainedCaptioner"/> on a caption corpus with the library trainer's mechanisms: Adam with
+/// the decoder's and the trainable encoder parameters' groups, learning-rate decay per epoch, gradient clipping, the
+/// validation loss after each epoch, early stopping on it, the <c>last</c>/<c>best</c> checkpoints of
+/// <see cref="CaptionTrainerOptions.CheckpointDirectory"/> (weights under the checkpoint's own key names, Adam's state,
+/// the position and the settings, committed by an atomic rename), resuming, cancellation, progress and the logger, as
+/// <see cref="CaptionTrainer"/> runs them. A step is teacher forcing on one batch: the images through the checkpoint's
+/// image processor, each caption's label ids from its tokenizer padded with -100, the mean cross entropy over the real
+/// labels (<see cref="PretrainedCaptioner.Loss"/>). Nothing in a step draws random numbers (the pretrained networks run
+/// without dropout), so a resumed run takes exactly the uninterrupted run's steps. Save the result with
+/// <see cref="PretrainedCaptioner.Save"/>.
+/// </summary>
+public sealed class PretrainedFineTuner : IDisposable
+{
+    private readonly Adam optimizer;
+    private readonly double[] groupRates;
+    private readonly Parameter[] trainable;
+    private readonly IReadOnlyList<KeyValuePair<string, string>> settings;
+    private readonly ILogger logger;
+    private readonly IProgress<TrainingProgress>? progress;
+    private TrainingCheckpoint? state;
+    private string? stateSource;
+
+    /// <summary>
+    /// Creates a fine-tuner for <paramref name="captioner"/> (the caller keeps it): sets which parameters require
+    /// gradients and builds the optimiser. The options are validated here.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is invalid or does not fit the model; the message names it.</exception>
+    /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>
+    public PretrainedFineTuner(PretrainedCaptioner captioner, PretrainedFineTuningOptions options, ILogger? logger = null, IProgress<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(captioner);
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.Validate();
+        if (!captioner.CanFineTune) throw new NotSupportedException($"{captioner.Architecture} cannot be fine-tuned yet");
+        if (options.Encoder == PretrainedEncoderTraining.LastLayers && options.EncoderLayers > captioner.EncoderLayers)
+            throw new ArgumentException($"{nameof(PretrainedFineTuningOptions.EncoderLayers)} {options.EncoderLayers} exceeds the encoder's {captioner.EncoderLayers} layers", nameof(options));
+        Captioner = captioner;
+        this.logger = logger ?? NullLogger.Instance;
+        this.progress = progress;
+        settings = options.ResultAffectingSettings(captioner.Architecture);
+        var named = captioner.NamedTrainableParameters(options.Encoder, options.EncoderLayers);
+        trainable = [.. named.Select(p => p.Parameter)];
+        var training = options.Training;
+        var groups = new List<Adam.ParamGroup> { training.AdamGroup(named.Where(p => !p.InEncoder).Select(p => p.Parameter), training.LearningRate) };
+        var encoder = named.Where(p => p.InEncoder).Select(p => p.Parameter).ToArray();
+        if (encoder.Length > 0) groups.Add(training.AdamGroup(encoder, training.EncoderLearningRate ?? training.LearningRate));
+        optimizer = torch.optim.Adam(groups, training.LearningRate, training.Beta1, training.Beta2, training.Epsilon, training.WeightDecay);
+        groupRates = [.. groups.Select(group => group.LearningRate)];
+    }
+
+    /// <summary>The validated options.</summary>
+    public PretrainedFineTuningOptions Options { get; }
+
+    /// <summary>The captioner being fine-tuned (the caller keeps ownership).</summary>
+    public PretrainedCaptioner Captioner { get; }
+
+    /// <summary>
+    /// Fine-tunes until <see cref="CaptionTrainerOptions.Epochs"/> epochs are finished, early stopping ends training,
+    /// or <paramref name="cancellationToken"/> fires (then a resumable checkpoint is written at the current step). The
+    /// first call resumes from <see cref="CaptionTrainerOptions.ResumeFrom"/> or from a <c>last</c> checkpoint in
+    /// <see cref="CaptionTrainerOptions.CheckpointDirectory"/> when there is one; a later call continues where the
+    /// previous one stopped. The captioner is left with the last epoch's weights, in inference mode.
+    /// </summary>
+    /// <exception cref="ArgumentException">A caption has more label tokens than the decoder's positions (named with its image), or early stopping lacks validation data.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is unreadable or does not fit.</exception>
+    /// <exception cref="CheckpointMismatchException">The checkpoint was trained with other settings or other batches.</exception>
+    /// <exception cref="IOException">An image cannot be read or decoded; the message names it.</exception>
+    public TrainingResult Train(PretrainedCaptionData train, PretrainedCaptionData? validation = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (validation is null && Options.Training.Patience is not null)
+            throw new ArgumentException($"{nameof(CaptionTrainerOptions.Patience)} (early stopping) needs validation data", nameof(validation));
+        CheckLengths(train, nameof(train));
+        if (validation is not null) CheckLengths(validation, nameof(validation));
+        var training = Options.Training;
+        var store = training.CheckpointDirectory is { } directory ? new CheckpointStore(directory) : null;
+        var current = state ??= StartOrResume(train, store);
+        current.CheckSameBatches(stateSource, train.Count, ShuffleSeedOf(train));
+
+        var pace = new TrainingPace();
+        try
+        {
+            Captioner.Model.train();
+            while (current.Epoch < training.Epochs && !current.PatienceExhausted(training.Patience))
+            {
+                var decay = Math.Pow(training.LearningRateDecay, current.Epoch);
+                var index = 0;
+                // Set before every epoch: a resumed optimiser state brings back the rates it was saved with.
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = groupRates[index++] * decay;
+                using (var batches = new TrainingBatches<PretrainedCaptionBatch>(train.Count, train.BatchOf, current.DatasetEpoch, current.StepInEpoch, training.PrefetchDepth))
+                {
+                    for (var step = current.StepInEpoch; step < train.Count; step++)
+                    {
+                        if (cancellationToken.IsCancellationRequested) return Cancel(store);
+                        var (loss, tokens, seconds) = Step(batches);
+                        current.EpochLossSum += loss * tokens;
+                        current.EpochTokens += tokens;
+                        current.EpochSeconds += seconds;
+                        current.StepInEpoch = step + 1;
+                        current.GlobalStep++;
+                        pace.Add(seconds);
+                        progress?.Report(current.Progress(training.Epochs, loss, pace));
+                    }
+                }
+                if (cancellationToken.IsCancellationRequested) return Cancel(store);
+                EndEpoch(current, validation, store);
+            }
+            return current.Result(current.Epoch < training.Epochs ? TrainingStopReason.EarlyStopped : TrainingStopReason.Completed, logger);
+        }
+        finally
+        {
+            Captioner.Model.eval();
+        }
+    }
+
+    /// <summary>Frees the optimiser state (the captioner stays the caller's).</summary>
+    public void Dispose() => optimizer.Dispose();
+
+    private TrainingCheckpoint StartOrResume(PretrainedCaptionData train, CheckpointStore? store)
+    {
+        var path = CheckpointStore.ResumePath(Options.Training.ResumeFrom, store);
+        if (path is null) return TrainingCheckpoint.Begin(settings, Options.Training.Seed, train.Count, train.Epoch, ShuffleSeedOf(train));
+        var resumed = CheckpointStore.ReadState(path);
+        resumed.Resume(path, settings, _ => true, Captioner.Model, optimizer, Captioner.Device);
+        stateSource = path;
+        logger.LogInformation("Resumed from {Checkpoint}: epoch {Epoch}, step {Step} of {Steps}, global step {GlobalStep}",
+            path, resumed.Epoch + 1, resumed.StepInEpoch, resumed.StepsPerEpoch, resumed.GlobalStep);
+        return resumed;
+    }
+
+    private static int? ShuffleSeedOf(PretrainedCaptionData data) => data.Options.Shuffle ? data.Options.Seed : null;
+
+    // Checked before the first step rather than at the batch that holds the caption, which may come hours later.
+    private void CheckLengths(PretrainedCaptionData data, string name)
+    {
+        if (Captioner.MaxLabelTokens is not { } positions) return;
+        foreach (var (imageId, caption) in data.Pairs)
+        {
+            var count = Captioner.EncodeLabels(caption).Count;
+            if (count > positions)
+                throw new ArgumentException($"a caption of image '{imageId}' in the {name} data has {count} label tokens, more than the decoder's {positions} positions: \"{caption}\"", name);
+        }
+    }
+
+    private (double Loss, long Tokens, double Seconds) Step(TrainingBatches<PretrainedCaptionBatch> batches)
+    {
+        var watch = Stopwatch.StartNew();
+        using var batch = batches.Next();
+        using var scope = torch.NewDisposeScope();
+        var pixels = Captioner.Preprocess(batch.Images);
+        optimizer.zero_grad();
+        var (loss, tokens) = Captioner.LossAndTokens(pixels, batch.Captions);
+        loss.backward();
+        if (Options.Training.GradientClipNorm is { } clip) torch.nn.utils.clip_grad_norm_(trainable, clip);
+        optimizer.step();
+        return (loss.item<float>(), tokens, watch.Elapsed.TotalSeconds);
+    }
+
+    private double ValidationLoss(PretrainedCaptionData validation)
+    {
+        double sum = 0;
+        long tokens = 0;
+        Captioner.Model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            // Every batch of epoch 0: the same order each time, so epochs are compared on the same computation.
+            for (var index = 0; index < validation.Count; index++)
+            {
+                using var batch = validation.BatchOf(0, index);
+                using var scope = torch.NewDisposeScope();
+                var (loss, count) = Captioner.LossAndTokens(Captioner.Preprocess(batch.Images), batch.Captions);
+                sum += loss.item<float>() * (double)count;
+                tokens += count;
+            }
+        }
+        finally
+        {
+            Captioner.Model.train();
+        }
+        return tokens > 0 ? sum / tokens : double.NaN;
+    }
+
+    private void EndEpoch(TrainingCheckpoint current, PretrainedCaptionData? validation, CheckpointStore? store)
+    {
+        var trainLoss = current.EpochTokens > 0 ? current.EpochLossSum / current.EpochTokens : double.NaN;
+        var validationLoss = validation is null ? (double?)null : ValidationLoss(validation);
+        var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
+        var metrics = new EpochMetrics(current.Epoch + 1, trainLoss, validationLoss, null, tokensPerSecond, TimeSpan.FromSeconds(current.EpochSeconds));
+        current.History.Add(metrics);
+        var improved = current.RecordCrossEntropyEpoch(metrics);
+        current.NextEpoch();
+        logger.LogInformation("Epoch {Epoch}/{Epochs}: train loss {TrainLoss:F4}, validation loss {ValidationLoss}, {TokensPerSecond:F0} tokens/s{Best}",
+            metrics.Epoch, Options.Training.Epochs, trainLoss, validationLoss?.ToString("F4") ?? "-", tokensPerSecond, improved ? " (best)" : "");
+        if (store is null) return;
+        if (improved) SaveCheckpoint(store, CheckpointStore.Best, current);
+        SaveCheckpoint(store, CheckpointStore.Last, current);
+    }
+
+    private void SaveCheckpoint(CheckpointStore store, string name, TrainingCheckpoint current)
+    {
+        current.CaptureRandomState();
+        store.Save(name, Captioner.Model, optimizer, current);
+        logger.LogDebug("Wrote checkpoint {Checkpoint} at epoch {Epoch}, step {Step}", store.JsonPath(name), current.Epoch + 1, current.StepInEpoch);
+    }
+
+    private TrainingResult Cancel(CheckpointStore? store)
+    {
+        var current = state!;
+        logger.LogInformation("Fine-tuning cancelled at epoch {Epoch}, step {Step}", current.Epoch + 1, current.StepInEpoch);
+        if (store is not null) SaveCheckpoint(store, CheckpointStore.Last, current);
+        return current.Result(TrainingStopReason.Cancelled, logger);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using ImageCaptioning.Training;
+
+namespace ImageCaptioning.Pretrained;
+
+/// <summary>
+/// How a <see cref="PretrainedFineTuner"/> fine-tunes: the library trainer's settings (<see cref="Training"/>: epochs,
+/// Adam, learning-rate decay, gradient clipping, early stopping, checkpoints, resuming, seed, prefetching) and which of
+/// the image encoder trains. Validated when the fine-tuner is created; every exception names the setting.
+/// </summary>
+public sealed record PretrainedFineTuningOptions
+{
+    /// <summary>
+    /// The trainer's settings, with their meaning in <see cref="CaptionTrainer"/>. <see cref="CaptionTrainerOptions.Mode"/>
+    /// must stay <see cref="LossMode.FullSequence"/> (the pretrained decoders are teacher-forced over whole captions);
+    /// <see cref="CaptionTrainerOptions.ValidationBleu"/>, <see cref="CaptionTrainerOptions.SelfCritical"/> and
+    /// <see cref="CaptionTrainerOptions.Device"/> are not used here (the captioner's own device is:
+    /// <see cref="PretrainedCaptionerOptions.Device"/>) and must stay unset. <see cref="CaptionTrainerOptions.EncoderLearningRate"/>
+    /// is the trainable encoder parameters' rate.
+    /// </summary>
+    public CaptionTrainerOptions Training { get; init => field = OptionGuard.NotNull(value); } = new();
+
+    /// <summary>Which of the image encoder trains; frozen by default, as fine-tuning a captioner on a small corpus usually is.</summary>
+    public PretrainedEncoderTraining Encoder { get; init => field = OptionGuard.Defined(value); } = PretrainedEncoderTraining.Frozen;
+
+    /// <summary>The encoder layers that train with <see cref="PretrainedEncoderTraining.LastLayers"/> (checked against the model when the fine-tuner is created).</summary>
+    public int EncoderLayers { get; init => field = OptionGuard.AtLeast(value, 1); } = 1;
+
+    /// <summary>Checks how the settings combine.</summary>
+    /// <exception cref="ArgumentException">A trainer setting this trainer does not use is set; the message names it.</exception>
+    public PretrainedFineTuningOptions Validate()
+    {
+        Training.Validate();
+        if (Training.Mode != LossMode.FullSequence)
+            throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.Mode)} must be {LossMode.FullSequence} to fine-tune a pretrained captioner, not {Training.Mode}", nameof(Training));
+        if (Training.ValidationBleu)
+            throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.ValidationBleu)} is not supported by the fine-tuner: validation reports the loss", nameof(Training));
+        if (Training.SelfCritical is not null)
+            throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.SelfCritical)} is not supported by the fine-tuner", nameof(Training));
+        if (Training.Device is not null)
+            throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.Device)} is not used: the captioner trains on its own device ({nameof(PretrainedCaptionerOptions)}.{nameof(PretrainedCaptionerOptions.Device)})", nameof(Training));
+        return this;
+    }
+
+    /// <summary>The trainer's result-affecting settings and the encoder's, as a checkpoint records them.</summary>
+    internal IReadOnlyList<KeyValuePair<string, string>> ResultAffectingSettings(string architecture) =>
+    [
+        .. Training.ResultAffectingSettings(),
+        new("Pretrained.Architecture", architecture),
+        new("Pretrained." + nameof(Encoder), Encoder.ToString()),
+        .. (Encoder == PretrainedEncoderTraining.LastLayers
+            ? [new KeyValuePair<string, string>("Pretrained." + nameof(EncoderLayers), EncoderLayers.ToString(CultureInfo.InvariantCulture))]
+            : Array.Empty<KeyValuePair<string, string>>()),
+    ];
+}
