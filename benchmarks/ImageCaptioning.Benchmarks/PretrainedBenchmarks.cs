@@ -46,7 +46,7 @@ public class PretrainedBenchmarks
         if (string.IsNullOrEmpty(root)) root = Path.Combine(Path.GetTempPath(), "ic-pretrained-bench");
         var folder = Path.Combine(root, Config);
         // The script writes only the folders that are missing, so the full sizes are made once per machine.
-        if (!File.Exists(Path.Combine(folder, "config.json")))
+        if (!File.Exists(Path.Combine(folder, "model.safetensors")))
             ReferenceScript.Run("pretrained.py", ["make", root, Config], "or set IMAGECAPTIONING_PRETRAINED_BENCH to a folder holding " + Config);
         captioner = PretrainedCaptioner.Load(folder);
         var size = ImageSize(folder);

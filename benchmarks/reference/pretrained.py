@@ -11,7 +11,7 @@ beam 4, batch 1 and 16, each architecture written out from transformers' modelin
             (Salesforce/blip-image-captioning-base's sizes: ViT-B/16 at 384, BERT-base text decoder, 30,524 tokens).
 
   make ROOT [CONFIGS]  writes ROOT/<config> for each of CONFIGS (comma-separated; default all) with random weights,
-                       skipping folders that already have a config.json
+                       skipping folders that already have their model.safetensors
   run ROOT CASES       prints one JSON line per case "config/batch/beams": median seconds per call, captions per second
 
 Random weights: both sides produce the same token ids for the tiny configurations (the parity tests check that), so
@@ -63,8 +63,8 @@ def blip_vocabulary(size):
 def make(root, configs):
     for name in configs:
         folder = os.path.join(root, name)
-        if os.path.exists(os.path.join(folder, "config.json")):
-            continue
+        if os.path.exists(os.path.join(folder, "model.safetensors")):
+            continue  # written last: a folder that has it is complete
         if name in BLIP:
             c = BLIP[name]
             # safetensors only: torch.save of the base size would add another gigabyte the benchmark never reads.

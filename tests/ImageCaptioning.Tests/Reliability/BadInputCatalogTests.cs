@@ -526,7 +526,7 @@ public sealed class BadInputCatalogTests
     }
 
     /// <summary>A zip checkpoint as torch.save writes it, with <paramref name="pickle"/> as archive/data.pkl (none when null).</summary>
-    private static byte[] ZipPth(byte[]? pickle)
+    internal static byte[] ZipPth(byte[]? pickle)
     {
         using var output = new MemoryStream();
         using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))

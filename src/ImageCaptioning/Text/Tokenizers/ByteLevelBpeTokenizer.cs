@@ -151,8 +151,9 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            using var document = JsonDocument.Parse(stream);
+            var bytes = IO.JsonFile.ReadBytes(path, "vocab.json");
+            IO.Utf8Text.Require(bytes, path);
+            using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: vocab.json must be one object of token → id");
             var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var entry in document.RootElement.EnumerateObject())
@@ -170,12 +171,12 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
     }
 
     private static List<string> ReadMergeLines(string path) =>
-        [.. File.ReadLines(path, Encoding.UTF8).Where((line, i) => !(i == 0 && line.StartsWith("#version", StringComparison.Ordinal)) && line.Length > 0)];
+        [.. IO.Utf8Text.ReadLines(path).Where((line, i) => !(i == 0 && line.StartsWith("#version", StringComparison.Ordinal)) && line.Length > 0)];
 
     private static void CheckMerges(string path, Dictionary<string, int> vocabulary)
     {
         var number = 0;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        foreach (var line in IO.Utf8Text.ReadLines(path))
         {
             number++;
             if ((number == 1 && line.StartsWith("#version", StringComparison.Ordinal)) || line.Length == 0) continue;
