@@ -176,6 +176,9 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
     private static void CheckMerges(string path, Dictionary<string, int> vocabulary)
     {
         var number = 0;
+        // Microsoft.ML.Tokenizers' BpeTokenizer fails on a repeated merge with a bare ArgumentException, and Python's
+        // slow tokenizer would silently rank it by its last line: a repeat is refused, naming both lines.
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var line in IO.Utf8Text.ReadLines(path))
         {
             number++;
@@ -183,6 +186,8 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
             var parts = line.Split(' ');
             if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
                 throw new InvalidDataException($"{path}: line {number} must be two tokens separated by one space, not '{line}'");
+            if (!seen.TryAdd(line, number))
+                throw new InvalidDataException($"{path}: line {number} repeats the merge '{line}' of line {seen[line]}");
             if (!vocabulary.ContainsKey(parts[0] + parts[1]))
                 throw new InvalidDataException($"{path}: line {number} merges '{parts[0]}' and '{parts[1]}' into '{parts[0] + parts[1]}', which is not in vocab.json");
         }
