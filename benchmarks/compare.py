@@ -123,6 +123,21 @@ def build(env):
         raise SystemExit("building the benchmarks failed")
 
 
+def read_flops(path):
+    """Useful FLOPs per case (UsefulFlops.cs), as the cases' setups recorded them; the peak cases included."""
+    flops = {}
+    if os.path.exists(path):
+        for row in map(json.loads, filter(None, open(path).read().splitlines())):
+            flops[row["case"]] = row["flops"]
+    return flops
+
+
+def peak_rate(ours, flops):
+    """The best square-SGEMM FLOP/s of this run (PeakBenchmarks), or None where the category has none."""
+    rates = [flops[k] / o["median_s"] for k, o in ours.items() if k.startswith("SquareSgemm(") and o.get("median_s") and k in flops]
+    return max(rates) if rates else None
+
+
 def run_ours(category, env, job, artifacts):
     # In process (Program.cs): the binaries just built, with this environment.
     command = ["dotnet", "run", "--no-build", "-c", "Release", "--project", PROJECT,
@@ -303,11 +318,20 @@ def main():
     if not args.no_build:
         build(env)
     began = datetime.datetime.now()
-    rows, all_reference, all_ours, notes = [], {}, {}, []
+    rows, all_reference, all_ours, notes, peaks = [], {}, {}, [], {}
     for category in args.categories.split(","):
         with tempfile.TemporaryDirectory() as workdir:
             reference = run_reference(category, env, workdir)
-            ours, category_notes = run_ours(category, env, args.job, os.path.join(workdir, "bdn"))
+            flops_file = os.path.join(workdir, "flops.jsonl")
+            ours, category_notes = run_ours(category, dict(env, IMAGECAPTIONING_BENCH_FLOPS=flops_file), args.job, os.path.join(workdir, "bdn"))
+            flops = read_flops(flops_file)
+        peak = peak_rate(ours, flops)
+        if peak:
+            peaks[category] = peak
+        for case, count in flops.items():
+            if case in ours and ours[case].get("median_s") and peak:
+                ours[case]["gflops"] = count / ours[case]["median_s"] / 1e9
+                ours[case]["share"] = count / ours[case]["median_s"] / peak
         all_reference.update(reference)
         all_ours.update(ours)
         notes += [f"{category}: {n[3:]}" for n in category_notes]
@@ -318,20 +342,28 @@ def main():
             r, o = reference.get(case, {}).get("median_s"), ours.get(case, {})
             b = ours.get(hand_written_key(case) or "", {}).get("median_s")
             m = o.get("median_s")
-            rows.append((category, case, m, r, b, r / m if r and m else None, b / m if b and m else None, o.get("allocated")))
+            rows.append((category, case, m, r, b, r / m if r and m else None, b / m if b and m else None, o.get("allocated"),
+                         o.get("gflops"), o.get("share")))
     minutes = (datetime.datetime.now() - began).total_seconds() / 60
     header = ("category", "case", "ours", "(a) python3-torch", "(b) hand-written TorchSharp", "speed-up vs (a)",
-              "speed-up vs (b)", "ours alloc/op")
+              "speed-up vs (b)", "ours alloc/op", "ours useful GFLOP/s", "share of SGEMM peak")
     lines = [" | ".join(header), " | ".join("---" for _ in header)]
-    for category, case, o, r, b, vs_a, vs_b, alloc in rows:
+    for category, case, o, r, b, vs_a, vs_b, alloc, gflops, share in rows:
         lines.append(" | ".join([category, f"`{case}`", fmt(o), fmt(r), fmt(b), f"{vs_a:.2f}×" if vs_a else "n/a",
-                                 f"{vs_b:.2f}×" if vs_b else "n/a", f"{alloc} B" if alloc is not None else "n/a"]))
+                                 f"{vs_b:.2f}×" if vs_b else "n/a", f"{alloc} B" if alloc is not None else "n/a",
+                                 f"{gflops:.1f}" if gflops else "n/a", f"{share:.2f}" if share else "n/a"]))
     torchsharp, libtorch = engine_versions()
     stamp = (f"{datetime.date.today().isoformat()} · {cpu_name()} · {os.cpu_count()} cores · {args.threads} threads · "
              f"ours and (b): TorchSharp {torchsharp} (libtorch {libtorch}) · (a): python3-torch {libtorch_version()} · "
              f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']} · OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', 'unset')} · "
              f"BenchmarkDotNet job {args.job}, in process · CPU only · {minutes:.0f} min")
     goal_lines = ["| target | measured | goal | |", "| --- | --- | --- | --- |"] + targets(all_reference, all_ours)
+    for category, peak in peaks.items():
+        goal_lines.append(f"| {category}: this run's best square SGEMM (the peak the shares divide by) | {peak / 1e9:.1f} GFLOP/s | measured | informational |")
+    steps = [(o["share"], k) for k, o in all_ours.items() if o.get("share") and k.startswith(("FullPaddedStep", "FullBucketedStep"))]
+    if steps:
+        best, which = max(steps)
+        goal_lines.append(f"| full-sequence training step, share of SGEMM peak (best: `{which}`) | {best:.2f} | ≥ 0.7 | {'met' if best >= 0.7 else 'MISSED'} |")
     pretrained = ("\n" + pretrained_table(all_reference, all_ours) + "\n") if "pretrained" in args.categories.split(",") else ""
     generic = ("\n".join("| " + l + " |" for l in lines) + "\n") if rows else ""
     table = (stamp + "\n\n" + generic + pretrained + "\n" + "\n".join(goal_lines) + "\n"

@@ -71,6 +71,29 @@ public class AttentionBenchmarks
         features = torch.tensor(grid, [Batch, Cells, Channels]).DetachFromDisposeScope();
         inputs = torch.tensor(tokensIn, [Batch, Length]).DetachFromDisposeScope();
         targets = torch.tensor(tokensOut, [Batch, Length]).DetachFromDisposeScope();
+        RecordUsefulFlops(tokensOut, softOptions, transformerOptions);
+    }
+
+    private static void RecordUsefulFlops(long[] targetTokens, SoftAttentionOptions soft, TransformerCaptionOptions transformer)
+    {
+        // Training: the real target positions; causal self-attention at position t (from 1) reads t positions.
+        double rows = 0, attended = 0;
+        for (var s = 0; s < Batch; s++)
+        {
+            var length = Enumerable.Range(0, Length).Count(t => targetTokens[s * Length + t] != Pad);
+            rows += length;
+            attended += length * (length + 1) / 2.0;
+        }
+        double Soft(double captions, double positions) => UsefulFlops.SoftAttention(captions, positions, Cells, Channels, soft.EmbeddingSize, soft.HiddenSize, soft.AttentionSize, Vocabulary);
+        double Transformer(double captions, double positions, double reads) => UsefulFlops.Transformer(captions, positions, reads, Cells, Channels,
+            transformer.ModelDimension, transformer.Layers, transformer.FeedForwardSize, Vocabulary);
+        UsefulFlops.Record(nameof(SoftAttentionStep), UsefulFlops.Training * Soft(Batch, rows));
+        UsefulFlops.Record(nameof(TransformerStep), UsefulFlops.Training * Transformer(Batch, rows, attended / rows));
+        // Decoding runs every caption to Length (the end token is suppressed); with a key/value cache step t reads t positions.
+        foreach (var (method, width) in new[] { (nameof(SoftAttentionGreedy), 1), (nameof(SoftAttentionBeam3), 3) })
+            UsefulFlops.Record(method, Soft(Batch, (double)Batch * width * Length));
+        foreach (var (method, width) in new[] { (nameof(TransformerGreedy), 1), (nameof(TransformerBeam3), 3) })
+            UsefulFlops.Record(method, Transformer(Batch, (double)Batch * width * Length, (Length + 1) / 2.0));
     }
 
     [GlobalCleanup]

@@ -36,6 +36,14 @@ public class DecodeBenchmarks
         HandWritten.SameThreadsAsTheLibrary();
         handWritten = NotebookCaptionModel.CopyOf(model);
         handWritten.eval();
+
+        // Random weights: every caption runs to MaxLength, one row per image per step (times the width for beams).
+        double Decoding(int width) => UsefulFlops.Recipe(Images, (double)Images * width * MaxLength, StepBatches.FeatureSize, 256, 256, Vocabulary);
+        var vocabulary = (nameof(Vocabulary), (object)Vocabulary);
+        UsefulFlops.Record(nameof(Greedy), Decoding(1), vocabulary);
+        UsefulFlops.Record(nameof(HandWrittenGreedy), Decoding(1), vocabulary);
+        UsefulFlops.Record(nameof(Beam3), Decoding(3), vocabulary);
+        UsefulFlops.Record(nameof(Beam5), Decoding(5), vocabulary);
     }
 
     [GlobalCleanup]

@@ -38,6 +38,15 @@ public class TrainStepBenchmarks
         HandWritten.SameThreadsAsTheLibrary();
         handWritten = NotebookCaptionModel.CopyOf(model);
         handWrittenOptimizer = torch.optim.Adam(handWritten.parameters(), lr: 1e-3);
+
+        double Recipe(double rows) => UsefulFlops.Training * UsefulFlops.Recipe(StepBatches.Batch, rows, StepBatches.FeatureSize, 256, 256, Vocabulary);
+        var vocabulary = (nameof(Vocabulary), (object)Vocabulary);
+        UsefulFlops.Record(nameof(FullPaddedStep), Recipe(batches.TargetTokens[nameof(FullPaddedStep)]), vocabulary);
+        UsefulFlops.Record(nameof(HandWrittenPaddedStep), Recipe(batches.TargetTokens[nameof(FullPaddedStep)]), vocabulary);
+        UsefulFlops.Record(nameof(FullBucketedStep), Recipe(batches.TargetTokens[nameof(FullBucketedStep)]), vocabulary);
+        // The prefix mode runs the LSTM over each prefix and projects only its last position.
+        UsefulFlops.Record(nameof(PrefixStep), UsefulFlops.Training * (UsefulFlops.Recipe(StepBatches.Batch, 0, StepBatches.FeatureSize, 256, 256, Vocabulary)
+            + batches.PrefixPositions * UsefulFlops.LstmStep(256, 256) + UsefulFlops.MatMul(StepBatches.Batch, 256, Vocabulary)), vocabulary);
     }
 
     [GlobalCleanup]
@@ -126,6 +135,7 @@ internal sealed class StepBatches : IDisposable
         for (var s = 0; s < Batch; s++)
         {
             var prefix = 1 + Next() % Length;
+            PrefixPositions += prefix;
             for (var t = 0; t < prefix; t++) prefixes[s * Length + t] = Word();
             nextWords[s] = Word();
         }
@@ -152,6 +162,9 @@ internal sealed class StepBatches : IDisposable
     public Tensor Prefixes { get; }
     public Tensor NextWords { get; }
     public List<(Tensor Inputs, Tensor Targets)> Buckets { get; } = [];
+
+    /// <summary>The prefix samples' positions in all (the rest of each row is padding).</summary>
+    public int PrefixPositions { get; }
 
     /// <summary>Target tokens per step of each case (the bucketed case's mean).</summary>
     public Dictionary<string, double> TargetTokens { get; } = [];

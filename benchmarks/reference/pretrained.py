@@ -1,6 +1,6 @@
 """python3-torch side of the pretrained-captioner benchmarks, from pixel values to token ids, max_length 20, greedy and
 beam 4, batch 1 and 16, each architecture written out from transformers' modeling code in the parity references
-(tests/ImageCaptioning.Tests/reference):
+(tests/Shared/reference):
 
   ViT-GPT-2 (pretrained_vit_gpt2.py, VisionEncoderDecoderModel): generates with a KV cache as transformers' generate
             does (self-attention keys/values cached, GPT-2's cross-attention recomputed from the encoder states each
@@ -25,7 +25,7 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "ImageCaptioning.Tests", "reference"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "Shared", "reference"))
 sys.path.insert(0, HERE)
 import blip_reference as B  # noqa: E402
 import pretrained_vit_gpt2 as R  # noqa: E402

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using ImageCaptioning.Modeling;
 using ImageCaptioning.Pipeline;
 using ImageCaptioning.Vision;
 using Microsoft.Extensions.Options;
@@ -8,11 +7,11 @@ using Microsoft.Extensions.Options;
 namespace CaptionServer;
 
 /// <summary>One decoded upload waiting for its caption. The batcher owns the image once it accepts the job.</summary>
-internal sealed class CaptionJob(RgbImage image, DecodingOptions decoding, CancellationToken aborted)
+internal sealed class CaptionJob(RgbImage image, RequestDecoding decoding, CancellationToken aborted)
 {
     public RgbImage Image { get; } = image;
 
-    public DecodingOptions Decoding { get; } = decoding;
+    public RequestDecoding Decoding { get; } = decoding;
 
     /// <summary>The request's <c>RequestAborted</c>: a job whose client left is dropped before its forward pass.</summary>
     public CancellationToken Aborted { get; } = aborted;
@@ -41,7 +40,7 @@ internal sealed record BatcherCounters(int Waiting, long Captioned, long Batches
 internal sealed class CaptionBatcher : IHostedService
 {
     private readonly Channel<CaptionJob> channel;
-    private readonly LoadedCaptioner model;
+    private readonly IServedCaptioner model;
     private readonly CaptionServerOptions options;
     private readonly ILogger<CaptionBatcher> logger;
     private Task? worker;
@@ -49,7 +48,7 @@ internal sealed class CaptionBatcher : IHostedService
     private int waiting;
     private long captioned, batches, cancelled, rejected, failed;
 
-    public CaptionBatcher(LoadedCaptioner model, IOptions<CaptionServerOptions> options, ILogger<CaptionBatcher> logger)
+    public CaptionBatcher(IServedCaptioner model, IOptions<CaptionServerOptions> options, ILogger<CaptionBatcher> logger)
     {
         (this.model, this.options, this.logger) = (model, options.Value, logger);
         channel = Channel.CreateBounded<CaptionJob>(new BoundedChannelOptions(this.options.QueueCapacity) { SingleReader = true });
@@ -78,8 +77,7 @@ internal sealed class CaptionBatcher : IHostedService
     {
         // One caption before the first request, so that its latency is not libtorch's first-call setup.
         var started = Stopwatch.GetTimestamp();
-        using (var gray = RgbImage.FromPixels(8, 8, new byte[8 * 8 * 3].AsSpan(), "warm-up"))
-            model.Captioner.CaptionScored([gray], model.Captioner.Bundle.Decoding, cancellationToken);
+        model.WarmUp(cancellationToken);
         logger.LogInformation("Warmed up in {Milliseconds:F0} ms; batches of up to {MaxBatch} within {Window} ms, {Capacity} waiting at most",
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, options.MaxBatchSize, options.BatchWindowMilliseconds, options.QueueCapacity);
         worker = Task.Run(RunAsync, CancellationToken.None);
@@ -153,9 +151,7 @@ internal sealed class CaptionBatcher : IHostedService
         }
         foreach (var group in live.GroupBy(job => job.Decoding))
         {
-            // A seed reseeds libtorch's generator for the whole pass: alone in its pass, a seeded request gets the
-            // same caption whatever else is queued.
-            var passes = group.Key.Seed is null ? [group.ToList()] : group.Select(job => new List<CaptionJob> { job });
+            var passes = group.Key.Alone ? group.Select(job => new List<CaptionJob> { job }) : [group.ToList()];
             foreach (var pass in passes) Forward(pass);
         }
     }
@@ -165,7 +161,7 @@ internal sealed class CaptionBatcher : IHostedService
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var captions = model.Captioner.CaptionScored([.. pass.Select(job => job.Image)], pass[0].Decoding);
+            var captions = model.Caption([.. pass.Select(job => job.Image)], pass[0].Decoding, CancellationToken.None);
             for (var i = 0; i < pass.Count; i++) pass[i].Completion.TrySetResult(captions[i]);
             Interlocked.Add(ref captioned, pass.Count);
             Interlocked.Increment(ref batches);

@@ -12,12 +12,12 @@ internal static class CaptionEndpoints
     {
         app.MapPost("/captions", CaptionAsync).DisableAntiforgery();
         app.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8"));
-        app.MapGet("/health", (CaptionBatcher batcher, LoadedCaptioner model, IHostApplicationLifetime lifetime) => Results.Json(new HealthAnswer(
-            lifetime.ApplicationStopping.IsCancellationRequested ? "stopping" : "ok", model.Description.Name, batcher.Counters)));
-        app.MapGet("/model", (LoadedCaptioner model) => Results.Json(model.Description));
+        app.MapGet("/health", (CaptionBatcher batcher, IServedCaptioner model, IHostApplicationLifetime lifetime) => Results.Json(new HealthAnswer(
+            lifetime.ApplicationStopping.IsCancellationRequested ? "stopping" : "ok", model.Name, batcher.Counters)));
+        app.MapGet("/model", (IServedCaptioner model) => Results.Json(model.Description));
     }
 
-    private static async Task<IResult> CaptionAsync(HttpContext context, CaptionBatcher batcher, LoadedCaptioner model, DecodeGate gate,
+    private static async Task<IResult> CaptionAsync(HttpContext context, CaptionBatcher batcher, IServedCaptioner model, DecodeGate gate,
         IOptions<CaptionServerOptions> settings, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("CaptionServer.Captions");
@@ -25,7 +25,7 @@ internal static class CaptionEndpoints
         var aborted = context.RequestAborted;
         var started = Stopwatch.GetTimestamp();
         // The options are checked before the upload is read: a wrong one costs the client nothing to learn.
-        var (query, error) = CaptionQuery.Parse(context.Request.Query, model.Captioner.Bundle.Decoding, options);
+        var (query, error) = CaptionQuery.Parse(context.Request.Query, model, options);
         if (query is null) return Refuse(logger, StatusCodes.Status400BadRequest, error!);
 
         RgbImage image;
@@ -96,8 +96,8 @@ internal static class CaptionEndpoints
         }
 
         logger.LogInformation("Captioned a {Width}x{Height} {Format} ({Bytes} bytes) by {Strategy} in {Milliseconds:F1} ms: {Caption}",
-            job.Image.Width, job.Image.Height, format, bytes, query.Decoding.Strategy, Stopwatch.GetElapsedTime(started).TotalMilliseconds, caption.Text);
-        return Results.Json(CaptionAnswer.Of(caption, query, model.Description.Name));
+            job.Image.Width, job.Image.Height, format, bytes, query.Decoding.Shown.Strategy, Stopwatch.GetElapsedTime(started).TotalMilliseconds, caption.Text);
+        return Results.Json(CaptionAnswer.Of(caption, query, model.Name));
     }
 
     private static IResult Refuse(ILogger logger, int status, string reason)
@@ -118,7 +118,7 @@ internal sealed record CaptionAnswer(string Caption, double? LogProbability, boo
         caption.Text,
         double.IsFinite(caption.LogProbability) ? caption.LogProbability : null,
         caption.Finished,
-        DecodingDescription.Of(query.Decoding),
+        query.Decoding.Shown,
         model,
         caption.Attention is { } attention ? new AttentionAnswer(attention.GridRows, attention.GridColumns, attention.Words, attention.Weights) : null,
         query.Strip && caption.Attention is { } shown ? AttentionStrip.Html(shown) : null);

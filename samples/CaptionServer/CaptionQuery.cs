@@ -1,19 +1,22 @@
 using System.Globalization;
-using ImageCaptioning.Modeling;
 using Microsoft.Extensions.Primitives;
 
 namespace CaptionServer;
 
+/// <summary>The decoding options of a query, each checked on its own; the model checks what it can do with them.</summary>
+internal sealed record DecodingRequest(int? Beam = null, double? Temperature = null, int? TopK = null, long? Seed = null, int? MaxLength = null,
+    string? Prompt = null);
+
 /// <summary>A request's decoding, from its query string, checked in full before the upload is read.</summary>
 /// <param name="Decoding">The model's default decoding with the request's changes.</param>
 /// <param name="Strip">Whether the answer carries the heat-map strip as HTML (the page asks for it).</param>
-internal sealed record CaptionQuery(DecodingOptions Decoding, bool Strip)
+internal sealed record CaptionQuery(RequestDecoding Decoding, bool Strip)
 {
     /// <summary>The query options, as the page and the README name them.</summary>
-    public static IReadOnlyList<string> Known { get; } = ["beam", "temperature", "topK", "seed", "maxLength", "strip"];
+    public static IReadOnlyList<string> Known { get; } = ["beam", "temperature", "topK", "seed", "maxLength", "prompt", "strip"];
 
-    /// <summary>Parses the query, or returns why it is wrong (an unknown or repeated option, a value out of range).</summary>
-    public static (CaptionQuery? Query, string? Error) Parse(IQueryCollection query, DecodingOptions defaults, CaptionServerOptions limits)
+    /// <summary>Parses the query, or returns why it is wrong (an unknown or repeated option, a value out of range, one the model cannot follow).</summary>
+    public static (CaptionQuery? Query, string? Error) Parse(IQueryCollection query, IServedCaptioner model, CaptionServerOptions limits)
     {
         foreach (var (key, values) in query)
         {
@@ -23,24 +26,15 @@ internal sealed record CaptionQuery(DecodingOptions Decoding, bool Strip)
         }
         try
         {
-            var beam = Integer(query, "beam", 1, limits.MaxBeamWidth);
-            var temperature = Number(query, "temperature");
-            var topK = Integer(query, "topK", 0, int.MaxValue);
-            var seed = Long(query, "seed");
-            var maxLength = Integer(query, "maxLength", 1, limits.MaxCaptionLength);
+            var request = new DecodingRequest(
+                Integer(query, "beam", 1, limits.MaxBeamWidth),
+                Number(query, "temperature"),
+                Integer(query, "topK", 0, int.MaxValue),
+                Long(query, "seed"),
+                Integer(query, "maxLength", 1, limits.MaxCaptionLength),
+                Value(query, "prompt"));
             var strip = Flag(query, "strip");
-            if (beam is not null && temperature is not null)
-                return (null, "beam and temperature exclude each other: beam search keeps the most likely captions, sampling draws at random");
-            if (temperature is null && (topK is not null || seed is not null))
-                return (null, "topK and seed apply to sampling: add temperature=T");
-
-            var decoding = defaults;
-            if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
-            if (temperature is { } t) decoding = decoding with { Strategy = DecodingStrategy.Sample, Temperature = t, TopK = topK ?? 0, Seed = seed };
-            if (maxLength is { } length) decoding = decoding with { MaxLength = length };
-            else if (decoding.MaxLength > limits.MaxCaptionLength) decoding = decoding with { MaxLength = limits.MaxCaptionLength };
-            // Every answer carries the caption's score.
-            return (new CaptionQuery(decoding with { ComputeLogProbability = true }, strip), null);
+            return (new CaptionQuery(model.Decoding(request, limits), strip), null);
         }
         catch (FormatException e)
         {

@@ -15,7 +15,7 @@ public static class CaptionServerApp
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddOptions<CaptionServerOptions>().Bind(builder.Configuration.GetSection(CaptionServerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<CaptionServerOptions>, CaptionServerOptionsValidator>();
-        builder.Services.AddSingleton<LoadedCaptioner>();
+        builder.Services.AddSingleton(services => ServedCaptioner.Load(services.GetRequiredService<IOptions<CaptionServerOptions>>(), services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<DecodeGate>();
         builder.Services.AddSingleton<CaptionBatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CaptionBatcher>());

@@ -13,10 +13,10 @@ public sealed record CaptionServerOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "CaptionServer";
 
-    /// <summary>The saved captioner folder (config.json beside the model files). Required.</summary>
+    /// <summary>The saved captioner folder (Captioner.Save) or Hugging Face checkpoint folder (PretrainedCaptioner.Load). Required.</summary>
     public string? Model { get; init; }
 
-    /// <summary>Load a folder whose config.json was edited by hand (<c>FolderIntegrity.AllowEdited</c>).</summary>
+    /// <summary>Load a saved captioner folder whose config.json was edited by hand (<c>FolderIntegrity.AllowEdited</c>); checkpoints record no digests.</summary>
     public bool AllowEdited { get; init; }
 
     /// <summary><c>cpu</c> or <c>cuda</c>.</summary>
@@ -83,9 +83,11 @@ internal sealed class CaptionServerOptionsValidator : IValidateOptions<CaptionSe
     {
         var failures = new List<string>();
         if (string.IsNullOrWhiteSpace(options.Model))
-            failures.Add($"{Key(nameof(options.Model))} is required: pass --model FOLDER, a saved captioner folder (Captioner.Save; QuickStart writes quickstart-output/model)");
+            failures.Add($"{Key(nameof(options.Model))} is required: pass --model FOLDER, a saved captioner folder (Captioner.Save; QuickStart writes quickstart-output/model) or a hub checkpoint folder (ViT-GPT-2, BLIP)");
         else if (!Directory.Exists(options.Model))
             failures.Add($"{Key(nameof(options.Model))}: the folder '{Path.GetFullPath(options.Model)}' does not exist");
+        else if (ServedCaptioner.WhyNeither(options.Model) is { } neither)
+            failures.Add($"{Key(nameof(options.Model))}: {neither}");
         if (options.Device is not ("cpu" or "cuda") && !options.Device.StartsWith("cuda:", StringComparison.Ordinal))
             failures.Add($"{Key(nameof(options.Device))} must be cpu, cuda or cuda:N (got '{options.Device}')");
         Range(nameof(options.MaxBatchSize), options.MaxBatchSize, 1, 256);

@@ -93,7 +93,7 @@ static int Run(DemoSettings s)
     using var captioner = Pipeline()
         .WithEncoder(Demo.Encoder(s.EncoderSize))
         .WithModel(Demo.Decoder)
-        .Train(o => o with { Epochs = s.Epochs, BatchSize = s.Batch, LearningRate = s.LearningRate, LearningRateDecay = Demo.LearningRateDecay });
+        .Train(o => o with { Epochs = s.Epochs, BatchSize = s.Batch, LearningRate = s.LearningRate, LearningRateDecay = Demo.LearningRateDecay, LearningRateDecayInterval = Demo.LearningRateDecayInterval });
     var result = captioner.Evaluate();
     var scene = SceneAccuracy.Evaluate(result.Images.Select(i => (i.ImageId, i.Hypothesis)), data);
     Print("main model (CNN + soft attention)", result, scene, clock.Elapsed - started);
@@ -147,10 +147,10 @@ internal sealed record DemoSettings(string Output, int Images, int Epochs, int R
 /// <summary>The demo's defaults and targets, in one place.</summary>
 internal static class Demo
 {
-    public const int Images = 3000, ImageSize = 64, EncoderSize = 48, Epochs = 5, RecipeEpochs = 2, RecipeImageSize = 32, CaptionsPerImage = 3;
-    public const double LearningRate = 0.002, LearningRateDecay = 1, ObjectTarget = 0.9, GainTarget = 0.2;
+    public const int Images = 3000, ImageSize = 128, EncoderSize = 48, Epochs = 5, LearningRateDecayInterval = 3, RecipeEpochs = 2, RecipeImageSize = 32, CaptionsPerImage = 3;
+    public const double LearningRate = 0.002, LearningRateDecay = 0.1, ObjectTarget = 0.9, GainTarget = 0.2;
 
     public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128], Downsampling = SmallCnnDownsampling.MaxPool };
 
-    public static SoftAttentionOptions Decoder { get; } = new() { EmbeddingSize = 64, HiddenSize = 256, AttentionSize = 128, AttentionRegularization = 0 };
+    public static SoftAttentionOptions Decoder { get; } = new() { EmbeddingSize = 32, HiddenSize = 128, AttentionSize = 64, AttentionRegularization = 0 };
 }

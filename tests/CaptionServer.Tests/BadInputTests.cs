@@ -49,6 +49,7 @@ public sealed class BadInputTests
     [TestCase("?maxLength=65", "option 'maxLength' must be between 1 and 64 (got 65)")]
     [TestCase("?beam=2&beam=3", "option 'beam' is given 2 times")]
     [TestCase("?strip=maybe", "option 'strip' must be true or false (got 'maybe')")]
+    [TestCase("?prompt=a%20dog", "option 'prompt' is for pretrained checkpoints that take a text prompt (BLIP)")]
     public async Task AWrongOptionIs400NamingIt(string query, string reason)
     {
         using var response = await Http.PostRawAsync(client, File.ReadAllBytes(TinyModel.Images[0]), query);

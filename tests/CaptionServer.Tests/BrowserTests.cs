@@ -16,16 +16,46 @@ public sealed class BrowserTests
     [Test]
     public async Task ThePageShowsThePhotoItsCaptionAndTheHeatMapStrip()
     {
-        DevToolsBrowser.Require();
         using var scratch = new TempDirectory();
-        var (server, address) = await ServerProcess.StartAsync("--model", TinyModel.Folder);
-        using var _ = server;
-        // A synthetic scene, enlarged so the page's photo is more than a few pixels.
-        var file = scratch.File("scene.jpg");
-        using (var scene = ImageDecoder.Decode(TinyModel.Images[5]))
-            File.WriteAllBytes(file, ImageCaptioning.Synthetic.JpegEncoder.Encode(Enlarged(scene, 4)));
+        var file = Scene(scratch);
         var expected = TinyModel.Expected(file);
+        var page = await CaptionThroughThePageAsync(TinyModel.Folder, scratch, file, "caption-server-page.png", "the upload page after captioning a synthetic scene");
 
+        Assert.That(page.GetProperty("caption").GetString(), Is.EqualTo(expected.Text), "the library's caption of the uploaded file");
+        Assert.That(page.GetProperty("score").GetString(), Does.StartWith("log-probability -").And.Contain("greedy · model"));
+        var words = page.GetProperty("words").EnumerateArray().Select(w => w.GetString()).ToList();
+        Assert.That(words, Is.EqualTo(expected.Attention!.Words), "one thumbnail per word");
+        Assert.That(page.GetProperty("cells").EnumerateArray().Select(c => c.GetInt32()), Has.All.EqualTo(64), "an 8x8 heat map over each");
+        Assert.That(page.GetProperty("peaks").EnumerateArray().Select(p => p.GetDouble()), Has.All.EqualTo(0.7).Within(1e-6), "each word's hottest cell is drawn at the report's peak opacity");
+        Assert.That(page.GetProperty("thumbBackground").GetString(), Does.StartWith("url(\"blob:"), "the photo under each heat map");
+        Assert.That(page.GetProperty("stripHeight").GetDouble(), Is.GreaterThan(60), "the strip is laid out");
+    }
+
+    [Test]
+    public async Task ThePageOfACheckpointShowsThePhotoAndItsCaptionWithoutAStrip()
+    {
+        using var scratch = new TempDirectory();
+        var file = Scene(scratch);
+        var expected = TinyCheckpoints.Expected(TinyCheckpoints.BlipFolder, file);
+        var page = await CaptionThroughThePageAsync(TinyCheckpoints.BlipFolder, scratch, file, "caption-server-checkpoint-page.png",
+            "the upload page of a BLIP checkpoint after captioning a synthetic scene");
+
+        Assert.That(page.GetProperty("caption").GetString(), Is.EqualTo(expected.Text).And.Not.Empty, "the library's caption of the uploaded file");
+        Assert.That(page.GetProperty("score").GetString(), Does.StartWith("log-probability -").And.Contain("greedy · model"));
+        Assert.That(page.GetProperty("words").GetArrayLength(), Is.EqualTo(0), "no attention grid, so no thumbnails");
+        Assert.That(page.GetProperty("stripHeight").GetDouble(), Is.EqualTo(0), "and no strip");
+    }
+
+    /// <summary>
+    /// Starts the server on <paramref name="model"/>, picks <paramref name="file"/> in the page's own file input, waits
+    /// for the caption and returns what the page shows (checked here: the caption arrived and the photo is shown); the
+    /// screenshot is attached to the test.
+    /// </summary>
+    private static async Task<JsonElement> CaptionThroughThePageAsync(string model, TempDirectory scratch, string file, string screenshotName, string screenshotDescription)
+    {
+        DevToolsBrowser.Require();
+        var (server, address) = await ServerProcess.StartAsync("--model", model);
+        using var _ = server;
         await using var browser = await DevToolsBrowser.LaunchAsync(scratch.Path, 900, 700);
         await browser.SendAsync("Page.navigate", new { url = address.AbsoluteUri });
         await browser.WaitForAsync("document.readyState === 'complete' && !!document.getElementById('file')", "the page's load");
@@ -50,21 +80,24 @@ public sealed class BrowserTests
               };
             })()
             """);
-        var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "caption-server-page.png");
+        var screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, screenshotName);
         await browser.ScreenshotAsync(screenshot);
-        TestContext.AddTestAttachment(screenshot, "the upload page after captioning a synthetic scene");
+        TestContext.AddTestAttachment(screenshot, screenshotDescription);
 
-        Assert.That(page.GetProperty("state").GetString(), Is.EqualTo("captioned"), page.GetProperty("error").GetString());
-        Assert.That(page.GetProperty("caption").GetString(), Is.EqualTo(expected.Text), "the library's caption of the uploaded file");
-        Assert.That(page.GetProperty("score").GetString(), Does.StartWith("log-probability -").And.Contain("greedy · model"));
+        Assert.That(page.GetProperty("state").GetString(), Is.EqualTo("captioned"), page.GetProperty("error").GetString() + server.Output);
         Assert.That(page.GetProperty("photoWidth").GetInt32(), Is.EqualTo(128), "the photo is shown");
-        var words = page.GetProperty("words").EnumerateArray().Select(w => w.GetString()).ToList();
-        Assert.That(words, Is.EqualTo(expected.Attention!.Words), "one thumbnail per word");
-        Assert.That(page.GetProperty("cells").EnumerateArray().Select(c => c.GetInt32()), Has.All.EqualTo(64), "an 8x8 heat map over each");
-        Assert.That(page.GetProperty("peaks").EnumerateArray().Select(p => p.GetDouble()), Has.All.EqualTo(0.7).Within(1e-6), "each word's hottest cell is drawn at the report's peak opacity");
-        Assert.That(page.GetProperty("thumbBackground").GetString(), Does.StartWith("url(\"blob:"), "the photo under each heat map");
-        Assert.That(page.GetProperty("stripHeight").GetDouble(), Is.GreaterThan(60), "the strip is laid out");
         Assert.That(new FileInfo(screenshot).Length, Is.GreaterThan(1000));
+        return page;
+    }
+
+    /// <summary>A synthetic scene as a JPEG file, enlarged so the page's photo is more than a few pixels.</summary>
+    private static string Scene(TempDirectory scratch)
+    {
+        var file = scratch.File("scene.jpg");
+        using var scene = ImageDecoder.Decode(TinyModel.Images[5]);
+        using var enlarged = Enlarged(scene, 4);
+        File.WriteAllBytes(file, ImageCaptioning.Synthetic.JpegEncoder.Encode(enlarged));
+        return file;
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using ImageCaptioning.Testing;
 using NUnit.Framework;
 
 namespace CaptionServer.Tests;
@@ -28,11 +29,26 @@ public sealed class StartupTests
     }
 
     [Test]
-    public void AFolderThatIsNoCaptionerIsExit2NamingTheFile()
+    public void AFolderThatIsNeitherKindIsExit2NamingItAndTheMissingFile()
     {
         var (exitCode, output) = ServerProcess.Run("--model", TinyModel.Directory.Path);
         Assert.That(exitCode, Is.EqualTo(2), output);
         Assert.That(output.Trim().Split('\n'), Has.Length.EqualTo(1), output);
-        Assert.That(output, Does.Contain("config.json"));
+        Assert.That(output, Does.StartWith("error: CaptionServer:Model (--model): ")
+            .And.Contain($"'{TinyModel.Directory.Path}' is neither a saved captioner folder (Captioner.Save) nor a hub checkpoint folder: it has no config.json"));
+    }
+
+    [Test]
+    public void ACheckpointFolderWithoutItsProcessorSettingsIsExit2NamingTheFile()
+    {
+        using var scratch = new TempDirectory();
+        var folder = scratch.File("vit-gpt2");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(TinyCheckpoints.VitGpt2).Where(f => Path.GetFileName(f) != "preprocessor_config.json"))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var (exitCode, output) = ServerProcess.Run("--model", folder);
+        Assert.That(exitCode, Is.EqualTo(2), output);
+        Assert.That(output.Trim().Split('\n'), Has.Length.EqualTo(1), output);
+        Assert.That(output, Does.StartWith("error: ").And.Contain(Path.Combine(folder, "preprocessor_config.json")), "loaded as a checkpoint, whose loader names the file");
     }
 }

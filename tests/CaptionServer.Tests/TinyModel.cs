@@ -30,7 +30,11 @@ public sealed class TinyModel
     }
 
     [OneTimeTearDown]
-    public void Delete() => directory?.Dispose();
+    public void Delete()
+    {
+        TinyCheckpoints.Delete();
+        directory?.Dispose();
+    }
 
     /// <summary>What the library itself answers for an image file, loaded from the same folder: the reference for the server's answers.</summary>
     public static ScoredCaption Expected(string file, ImageCaptioning.Modeling.DecodingOptions? decoding = null)

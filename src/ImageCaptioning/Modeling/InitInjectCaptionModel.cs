@@ -35,12 +35,10 @@ internal sealed class InitInjectCaptionModel : LstmCaptionModel
         return new DecoderState(h0, c0, null);
     }
 
-    public override (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state)
+    private protected override (Tensor Hidden, DecoderState State) StepHidden(Tensor tokens, DecoderState state)
     {
-        using var scope = torch.NewDisposeScope();
         var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
-        var logits = fc.forward(output).MoveToOuterDisposeScope();
-        return (logits, new DecoderState(h, c, null));
+        return (output, new DecoderState(h, c, null));
     }
 
     // Every layer starts from the image: h0 = tanh(img_to_h(img)), c0 = tanh(img_to_c(img)).

@@ -79,7 +79,18 @@ public abstract class LstmCaptionModel : CaptionModel
     public abstract DecoderState Begin(Tensor features);
 
     /// <summary>Feeds one token per sequence ([N] int64); returns the next-token logits [N, V] and the new state.</summary>
-    public abstract (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state);
+    public (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (hidden, next) = StepHidden(tokens, state);
+        return (Project(hidden).MoveToOuterDisposeScope(), next);
+    }
+
+    /// <summary>
+    /// <see cref="Step"/> up to the output layer: the hidden rows [N, width] (in the caller's dispose scope) and the
+    /// new state.
+    /// </summary>
+    private protected abstract (Tensor Hidden, DecoderState State) StepHidden(Tensor tokens, DecoderState state);
 
     internal override IStepDecoder BeginDecoding(Tensor features) => new StepDecoder(this, Begin(features));
 
@@ -97,14 +108,15 @@ public abstract class LstmCaptionModel : CaptionModel
     // The LSTM state behind the shared decoding loops.
     private sealed class StepDecoder(LstmCaptionModel model, DecoderState state) : IStepDecoder
     {
+        private readonly DecodingProjection projection = new(model.OutputLayer);
         private DecoderState state = state;
 
         public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
         {
-            var (logits, next) = model.Step(tokens, state);
+            var (hidden, next) = model.StepHidden(tokens, state);
             state.Dispose();
             state = next;
-            return (logits, null);
+            return (projection.Apply(hidden), null);
         }
 
         public void Select(Tensor indices)

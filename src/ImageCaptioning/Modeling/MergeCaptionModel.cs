@@ -37,13 +37,11 @@ internal sealed class MergeCaptionModel : LstmCaptionModel
         return new DecoderState(zeros, zeros.clone(), image);
     }
 
-    public override (Tensor Logits, DecoderState State) Step(Tensor tokens, DecoderState state)
+    private protected override (Tensor Hidden, DecoderState State) StepHidden(Tensor tokens, DecoderState state)
     {
-        using var scope = torch.NewDisposeScope();
         var image = state.Image ?? throw new InvalidOperationException("a merge decoder state carries the projected image");
         var (output, h, c) = LstmStep(lstm, embedding.forward(tokens), state);
-        var logits = fc.forward(decoderFc.forward(output + image).relu()).MoveToOuterDisposeScope();
-        return (logits, new DecoderState(h, c, image.alias()));
+        return (decoderFc.forward(output + image).relu(), new DecoderState(h, c, image.alias()));
     }
 
     private Tensor ProjectImage(Tensor features) => imgFc.forward(Drop(features)).relu();

@@ -190,11 +190,13 @@ public sealed class SoftAttentionCaptionModel : CaptionModel
     private sealed class StepDecoder : IStepDecoder
     {
         private readonly SoftAttentionCaptionModel model;
+        private readonly DecodingProjection output;
         private Tensor grid, projected, h, c;
 
         public StepDecoder(SoftAttentionCaptionModel model, Tensor features)
         {
             this.model = model;
+            output = new DecodingProjection(model.fc);
             using var scope = torch.NewDisposeScope();
             var images = ModelArguments.Grid(features, model.encoder, model.Options.FeatureDimension);
             var (h0, c0) = model.InitialState(images);
@@ -209,7 +211,7 @@ public sealed class SoftAttentionCaptionModel : CaptionModel
         public (Tensor Logits, Tensor? Attention) Step(Tensor tokens)
         {
             var (output, weights, h1, c1) = model.Advance(grid, projected, model.embedding.forward(tokens), h, c);
-            var logits = model.fc.forward(output);
+            var logits = this.output.Apply(output);
             Replace(ref h, h1);
             Replace(ref c, c1);
             return (logits, weights);

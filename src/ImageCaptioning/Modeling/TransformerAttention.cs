@@ -42,6 +42,20 @@ internal sealed class TransformerAttention : torch.nn.Module
         return SplitHeads(projected);
     }
 
+    /// <summary>
+    /// Self-attention's queries, keys and values [B, heads, L, D/heads] from one product with the whole in-projection,
+    /// as PyTorch's packed in-projection does when query, key and value are one tensor.
+    /// </summary>
+    public (Tensor Queries, Tensor Keys, Tensor Values) SelfProjections(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var projected = F.linear(input, inProjWeight, inProjBias);
+        var queries = SplitHeads(projected.narrow(2, 0, dimension));
+        var keys = SplitHeads(projected.narrow(2, dimension, dimension));
+        var values = SplitHeads(projected.narrow(2, 2 * dimension, dimension));
+        return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());
+    }
+
     /// <summary>The keys and values of <paramref name="input"/> [B, S, D], split into heads: each [B, H, S, D/H].</summary>
     public (Tensor Keys, Tensor Values) KeysAndValues(Tensor input)
     {

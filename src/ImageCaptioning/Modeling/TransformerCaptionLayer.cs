@@ -40,8 +40,8 @@ internal sealed class TransformerCaptionLayer : torch.nn.Module
     public Tensor forward(Tensor input, Tensor gridKeys, Tensor gridValues)
     {
         using var scope = torch.NewDisposeScope();
-        var (keys, values) = selfAttn.KeysAndValues(input);
-        return Block(input, keys, values, causal: true, gridKeys, gridValues).MoveToOuterDisposeScope();
+        var (queries, keys, values) = selfAttn.SelfProjections(input);
+        return Block(input, queries, keys, values, causal: true, gridKeys, gridValues).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -53,18 +53,18 @@ internal sealed class TransformerCaptionLayer : torch.nn.Module
     public (Tensor Output, Tensor Keys, Tensor Values, Tensor? GridWeights) Step(Tensor input, Tensor pastKeys, Tensor pastValues, Tensor gridKeys, Tensor gridValues, bool gridWeights = false)
     {
         using var scope = torch.NewDisposeScope();
-        var (newKeys, newValues) = selfAttn.KeysAndValues(input);
+        var (queries, newKeys, newValues) = selfAttn.SelfProjections(input);
         var keys = torch.cat([pastKeys, newKeys], 2);
         var values = torch.cat([pastValues, newValues], 2);
         Tensor? weights = null;
-        var output = Block(input, keys, values, causal: false, gridKeys, gridValues, gridWeights ? q => weights = multiheadAttn.Weights(q, gridKeys).squeeze(1) : null);
+        var output = Block(input, queries, keys, values, causal: false, gridKeys, gridValues, gridWeights ? q => weights = multiheadAttn.Weights(q, gridKeys).squeeze(1) : null);
         return (output.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), weights?.MoveToOuterDisposeScope());
     }
 
     // The one code path of both modes, so that a cached step computes exactly what teacher forcing does.
-    private Tensor Block(Tensor input, Tensor keys, Tensor values, bool causal, Tensor gridKeys, Tensor gridValues, Action<Tensor>? readGridQueries = null)
+    private Tensor Block(Tensor input, Tensor queries, Tensor keys, Tensor values, bool causal, Tensor gridKeys, Tensor gridValues, Action<Tensor>? readGridQueries = null)
     {
-        var x = norm1.forward(input + Drop(selfAttn.Attend(selfAttn.Queries(input), keys, values, causal)));
+        var x = norm1.forward(input + Drop(selfAttn.Attend(queries, keys, values, causal)));
         var gridQueries = multiheadAttn.Queries(x);
         readGridQueries?.Invoke(gridQueries);
         x = norm2.forward(x + Drop(multiheadAttn.Attend(gridQueries, gridKeys, gridValues, causal: false)));

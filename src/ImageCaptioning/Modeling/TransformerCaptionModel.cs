@@ -146,12 +146,14 @@ public sealed class TransformerCaptionModel : CaptionModel
     private sealed class StepDecoder : IStepDecoder
     {
         private readonly TransformerCaptionModel model;
+        private readonly DecodingProjection projection;
         private readonly Tensor[] gridKeys, gridValues, keys, values;
         private long position;
 
         public StepDecoder(TransformerCaptionModel model, Tensor features)
         {
             this.model = model;
+            projection = new DecodingProjection(model.fc);
             var count = model.layers.Count;
             (gridKeys, gridValues, keys, values) = (new Tensor[count], new Tensor[count], new Tensor[count], new Tensor[count]);
             using var scope = torch.NewDisposeScope();
@@ -185,7 +187,7 @@ public sealed class TransformerCaptionModel : CaptionModel
                 if (last) weights = w;
             }
             position++;
-            return (model.fc.forward(x.squeeze(1)), weights);
+            return (projection.Apply(x.squeeze(1)), weights);
         }
 
         public void Select(Tensor indices)

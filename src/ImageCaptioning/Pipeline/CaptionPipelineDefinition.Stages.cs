@@ -113,7 +113,7 @@ public sealed partial class CaptionPipelineDefinition
         {
             var trainerOptions = new CaptionTrainerOptions
             {
-                Epochs = options.Epochs, LearningRate = options.LearningRate, EncoderLearningRate = options.EncoderLearningRate, LearningRateDecay = options.LearningRateDecay, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
+                Epochs = options.Epochs, LearningRate = options.LearningRate, EncoderLearningRate = options.EncoderLearningRate, LearningRateDecay = options.LearningRateDecay, LearningRateDecayInterval = options.LearningRateDecayInterval, GradientClipNorm = options.GradientClipNorm, Mode = options.Mode,
                 Patience = options.Patience, CheckpointDirectory = options.CheckpointDirectory, ValidationBleu = options.ValidationBleu,
                 Seed = Seed, Device = device, PrefetchDepth = options.PrefetchDepth, SelfCritical = options.SelfCritical,
             };

@@ -23,6 +23,9 @@ public sealed record PipelineTrainingOptions
     /// <summary>Multiplies the learning rates after each cross-entropy epoch (<see cref="Training.CaptionTrainerOptions.LearningRateDecay"/>). Default 1.</summary>
     public double LearningRateDecay { get; init => field = OptionGuard.Require(value, value is > 0 and <= 1, "must be within (0, 1]"); } = 1;
 
+    /// <summary>Epochs between two decays (<see cref="Training.CaptionTrainerOptions.LearningRateDecayInterval"/>: StepLR's step size). Default 1.</summary>
+    public int LearningRateDecayInterval { get; init => field = OptionGuard.Require(value, value >= 1, "must be at least 1 epoch"); } = 1;
+
     /// <summary>Global gradient-norm clipping; null turns it off.</summary>
     public double? GradientClipNorm { get; init => field = OptionGuard.Require(value, value is null or > 0, "must be positive (or null for no clipping)"); } = 5.0;
 

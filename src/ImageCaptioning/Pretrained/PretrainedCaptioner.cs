@@ -36,7 +36,13 @@ public sealed class PretrainedCaptioner : IDisposable
     /// <summary>What loading found in the weights file besides the tensors the model uses.</summary>
     public PretrainedLoadReport LoadReport => parts.Report;
 
-    /// <summary>Whether the architecture takes a text prompt that captions continue (BLIP does; ViT-GPT-2 does not).</summary>
+    /// <summary>Rows of the decoder's output layer: every token id a caption can hold is below it.</summary>
+    public int VocabularySize => parts.Model.VocabularySize;
+
+    /// <summary>The size the image processor resizes every image to, or null when it does not resize.</summary>
+    public ImageSize? ImageSize => parts.Processor.Size;
+
+    /// <summary>Whether the architecture takes a text prompt that the caption continues (BLIP does; ViT-GPT-2 does not).</summary>
     public bool TakesPrompt => parts.EncodePrompt is not null;
 
     /// <summary>

@@ -171,7 +171,7 @@ public sealed partial class CaptionTrainer : IDisposable
     private void ApplyLearningRates(TrainingPhase phase, int epoch)
     {
         var index = 0;
-        var decay = Math.Pow(Options.LearningRateDecay, epoch);
+        var decay = Math.Pow(Options.LearningRateDecay, epoch / Options.LearningRateDecayInterval);
         foreach (var group in optimizer.ParamGroups)
         {
             var rate = crossEntropyRates[index++];

@@ -29,6 +29,13 @@ public sealed record CaptionTrainerOptions
     /// </summary>
     public double LearningRateDecay { get; init => field = OptionGuard.Require(value, value is > 0 and <= 1, "must be within (0, 1]"); } = 1;
 
+    /// <summary>
+    /// Epochs between two applications of <see cref="LearningRateDecay"/>: epoch e (from 0) trains at
+    /// rate × decay^⌊e / interval⌋, as torch.optim.lr_scheduler.StepLR(step_size = interval, gamma = decay). Default 1
+    /// (every epoch, ExponentialLR).
+    /// </summary>
+    public int LearningRateDecayInterval { get; init => field = OptionGuard.Require(value, value >= 1, "must be at least 1 epoch"); } = 1;
+
     /// <summary>Adam's first-moment decay.</summary>
     public double Beta1 { get; init => field = OptionGuard.Require(value, value is >= 0 and < 1, "must be within [0, 1)"); } = 0.9;
 
@@ -134,6 +141,7 @@ public sealed record CaptionTrainerOptions
         new(nameof(Seed), Seed.ToString(CultureInfo.InvariantCulture)),
         // Only when set, so that checkpoints written before the setting existed keep their hash.
         .. (LearningRateDecay != 1 ? [new KeyValuePair<string, string>(nameof(LearningRateDecay), Format(LearningRateDecay))] : Array.Empty<KeyValuePair<string, string>>()),
+        .. (LearningRateDecayInterval != 1 ? [new KeyValuePair<string, string>(nameof(LearningRateDecayInterval), LearningRateDecayInterval.ToString(CultureInfo.InvariantCulture))] : Array.Empty<KeyValuePair<string, string>>()),
         .. (EncoderLearningRate is { } encoderRate ? [new KeyValuePair<string, string>(nameof(EncoderLearningRate), Format(encoderRate))] : Array.Empty<KeyValuePair<string, string>>()),
         .. (SelfCritical is { } selfCritical ? SelfCriticalSettings(selfCritical) : []),
     ];

@@ -28,7 +28,7 @@ public sealed class RunTestsScriptTests
             run.Transcript);
         // The other test project and the second pass still ran after the dead host.
         Assert.That(run.StandardOutput, Does.Contain("pass 1: ImageCaptioning.Torch.Tests:"), run.Transcript);
-        Assert.That(run.StandardOutput, Does.Contain("pass 2 ONEDNN_MAX_CPU_ISA=AVX2: ImageCaptioning.Tests:"), run.Transcript);
+        Assert.That(run.StandardOutput, Does.Contain("pass 2 ONEDNN_MAX_CPU_ISA=AVX2 DOTNET_EnableAVX512F=0: ImageCaptioning.Tests:"), run.Transcript);
         var last = run.StandardOutput.TrimEnd().Split('\n')[^1];
         Assert.That(Regex.IsMatch(last, @"^\d+ passed, [1-9]\d* failed, \d+ skipped$"), Is.True, $"last line: {last}\n{run.Transcript}");
     }

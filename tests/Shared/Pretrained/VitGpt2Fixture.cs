@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ImageCaptioning.Testing;
+namespace ImageCaptioning.Testing;
 
-namespace ImageCaptioning.Tests.Pretrained;
-
-/// <summary>Tiny random ViT-GPT-2 checkpoint folders made by the Python reference with Hugging Face's key names and config fields.</summary>
+/// <summary>
+/// Tiny random ViT-GPT-2 checkpoint folders made by the Python reference with Hugging Face's key names and config fields,
+/// shared by the library's parity tests and the server's tests.
+/// </summary>
 internal static class VitGpt2Fixture
 {
     public const string Script = "pretrained_vit_gpt2.py";

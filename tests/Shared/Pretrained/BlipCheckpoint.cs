@@ -1,14 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ImageCaptioning.Pretrained;
-using ImageCaptioning.Testing;
 
-namespace ImageCaptioning.Tests.Pretrained.Blip;
+namespace ImageCaptioning.Testing;
 
 /// <summary>
 /// A tiny random BLIP captioning folder written by the reference (blip_reference.py make): the real key names and
 /// config fields, pytorch_model.bin by torch.save (with the tied decoder copies and the position_ids buffer) and a
 /// hand-written model.safetensors (without the tied copies), a small vocab.txt whose special ids differ from BERT's.
+/// Shared by the library's parity tests and the server's tests.
 /// </summary>
 internal sealed class BlipCheckpoint : IDisposable
 {
@@ -49,13 +48,6 @@ internal sealed class BlipCheckpoint : IDisposable
         System.IO.File.WriteAllText(checkpoint.SpecFile, spec.ToJsonString());
         PythonReference.Run("blip_reference.py", "make", checkpoint.Folder, checkpoint.SpecFile);
         return checkpoint;
-    }
-
-    /// <summary>The folder's parts through the library's architecture dispatch.</summary>
-    public PretrainedArchitectureParts Load()
-    {
-        var folder = PretrainedFolder.Open(Folder);
-        return PretrainedArchitectures.Resolve(folder).Load(folder, torch.CPU);
     }
 
     /// <summary>Runs the reference on this folder's pytorch_model.bin with <paramref name="spec"/>.</summary>
