@@ -8,11 +8,17 @@ machine with the same thread settings, and prints one table with two references 
 
     /usr/bin/python3 benchmarks/compare.py [--categories interop,generation,...] [--job short|default]
                                             [--markdown benchmarks/RESULTS.md] [--no-build]
+                                            [--pretrained-configs tiny,blip-tiny,full,blip-base]
 
 Everything gets IMAGECAPTIONING_NUM_THREADS (default: all cores) intra-op threads and OMP_WAIT_POLICY=PASSIVE,
 which the library also applies by default; OPENBLAS_CORETYPE is passed through unchanged. Speed-up = reference time
 / our time per operation (both do the same work per operation): above 1.0 we are faster. The suite is built once,
 then run without rebuilding; --no-build skips that build too (for binaries fixed up after building).
+
+The pretrained category (benchmarks/reference/pretrained.py, PretrainedBenchmarks) gets its own table in captions per
+second: ViT-GPT-2 and BLIP checkpoints with random weights, "tiny" and "blip-tiny" by default, the full sizes ("full":
+ViT-base/16 + GPT-2 small, "blip-base") with --pretrained-configs. Both sides read the same folders, made once under
+IMAGECAPTIONING_PRETRAINED_BENCH (default: the temporary folder's ic-pretrained-bench; the full sizes take about 2 GB).
 """
 import argparse
 import datetime
@@ -20,6 +26,7 @@ import glob
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,7 +40,9 @@ REFERENCES = {
     "extract": "extract.py",
     "images": "images.py",
     "attention": "attention.py",
+    "pretrained": "pretrained.py",
 }
+PRETRAINED_CONFIGS = "tiny,blip-tiny"
 
 
 def environment(threads):
@@ -65,10 +74,31 @@ def hand_written_key(case):
     return HAND_WRITTEN[method] + ("(" + rest if rest else "")
 
 
+def pretrained_key(config, batch, beams):
+    # BenchmarkDotNet orders a case's parameters by name.
+    return f"Caption(Batch={batch}&Beams={beams}&Config={config})"
+
+
+def run_pretrained_reference(command, env):
+    """Makes the missing checkpoint folders both sides read, then times every case of PretrainedBenchmarks."""
+    root = env.setdefault("IMAGECAPTIONING_PRETRAINED_BENCH", os.path.join(tempfile.gettempdir(), "ic-pretrained-bench"))
+    configs = env.setdefault("IMAGECAPTIONING_PRETRAINED_CONFIGS", PRETRAINED_CONFIGS)
+    subprocess.run(command + ["make", root, configs], env=env, check=True, capture_output=True)
+    cases = [f"{c}/{b}/{m}" for c in configs.split(",") for b in (1, 16) for m in (1, 4)]
+    out = subprocess.run(command + ["run", root, ",".join(cases)], env=env, check=True, capture_output=True, text=True).stdout
+    rows = {}
+    for row in map(json.loads, filter(None, out.splitlines())):
+        row["median_s"] = row["seconds"]
+        rows[pretrained_key(*row["case"].split("/"))] = row
+    return rows
+
+
 def run_reference(category, env, workdir):
     """Rows of the Python/PyTorch side keyed like BenchmarkDotNet cases: Method(Param=value&...)."""
     script = os.path.join(ROOT, "benchmarks", "reference", REFERENCES[category])
     command = ["/usr/bin/python3", script]
+    if category == "pretrained":
+        return run_pretrained_reference(command, env)
     if category in ("extract", "images"):
         # Both sides read the same files: the reference makes them, our benchmark finds them through the variable.
         images = os.path.join(workdir, "images")
@@ -119,6 +149,9 @@ def run_ours(category, env, job, artifacts):
         sys.stderr.write(log.stdout[-4000:] + log.stderr[-4000:])
         raise SystemExit(f"BenchmarkDotNet failed for {category}")
     notes = sorted({line.strip() for line in log.stdout.splitlines() if line.strip().startswith("// ") and ("bytes per batch" in line or "skipped" in line)})
+    # The tokens each pretrained case generated (its setup prints them), to show that both sides did the same work.
+    tokens = {pretrained_key(*m.group(1).split("/")): int(m.group(2))
+              for m in re.finditer(r"^// (\S+/\d+/\d+): (\d+) tokens$", log.stdout, re.MULTILINE)}
     results = {}
     for path in glob.glob(os.path.join(artifacts, "results", "*-report-full-compressed.json")):
         for b in json.load(open(path))["Benchmarks"]:
@@ -127,6 +160,7 @@ def run_ours(category, env, job, artifacts):
             results[key] = {
                 "median_s": stats["Median"] / 1e9 if stats else None,
                 "allocated": (b.get("Memory") or {}).get("BytesAllocatedPerOperation"),
+                "tokens": tokens.get(key),
             }
     return results, notes
 
@@ -214,6 +248,22 @@ def targets(reference, ours):
     return lines
 
 
+def pretrained_table(reference, ours):
+    """Captions per second per case of the pretrained category, ours and python3-torch's, and the speed-up."""
+    header = ("configuration", "batch", "beams", "ours captions/s", "(a) python3-torch captions/s", "speed-up vs (a)", "tokens ours / (a)")
+    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+    cases = sorted({k for k in set(reference) | set(ours) if k.startswith("Caption(")},
+                   key=lambda k: (lambda p: (p["Config"], int(p["Batch"]), int(p["Beams"])))(dict(x.split("=") for x in k[8:-1].split("&"))))
+    for case in cases:
+        p = dict(x.split("=") for x in case[8:-1].split("&"))
+        o, r = ours.get(case, {}), reference.get(case, {})
+        mine = int(p["Batch"]) / o["median_s"] if o.get("median_s") else None
+        theirs = r.get("captions_per_second")
+        lines.append(" | ".join([p["Config"], p["Batch"], p["Beams"], f"{mine:.2f}" if mine else "n/a", f"{theirs:.2f}" if theirs else "n/a",
+                                 f"{mine / theirs:.2f}×" if mine and theirs else "n/a", f"{o.get('tokens', 'n/a')} / {r.get('tokens', 'n/a')}"]))
+    return "\n".join("| " + l + " |" for l in lines)
+
+
 def fmt(seconds):
     if seconds is None:
         return "n/a"
@@ -260,8 +310,11 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--markdown", help="also write the table as markdown to this file")
     parser.add_argument("--no-build", action="store_true", help="run the benchmarks as last built")
+    parser.add_argument("--pretrained-configs", help=f"pretrained configurations (default {PRETRAINED_CONFIGS}; also full, blip-base)")
     args = parser.parse_args()
     env = environment(args.threads)
+    if args.pretrained_configs:
+        env["IMAGECAPTIONING_PRETRAINED_CONFIGS"] = args.pretrained_configs
     if not args.no_build:
         build(env)
     began = datetime.datetime.now()
@@ -282,6 +335,8 @@ def main():
         all_reference.update(reference)
         all_ours.update(ours)
         notes += [f"{category}: {n[3:]}" for n in category_notes]
+        if category == "pretrained":
+            continue  # its own table, in captions per second
         hand_written = {k for k in ours if k.startswith(tuple(HAND_WRITTEN.values()))}
         for case in sorted((set(reference) | set(ours)) - hand_written):
             r, o = reference.get(case, {}).get("median_s"), ours.get(case, {})
@@ -309,7 +364,9 @@ def main():
     if steps:
         best, which = max(steps)
         goal_lines.append(f"| full-sequence training step, share of SGEMM peak (best: `{which}`) | {best:.2f} | ≥ 0.7 | {'met' if best >= 0.7 else 'MISSED'} |")
-    table = (stamp + "\n\n" + "\n".join("| " + l + " |" for l in lines) + "\n\n" + "\n".join(goal_lines) + "\n"
+    pretrained = ("\n" + pretrained_table(all_reference, all_ours) + "\n") if "pretrained" in args.categories.split(",") else ""
+    generic = ("\n".join("| " + l + " |" for l in lines) + "\n") if rows else ""
+    table = (stamp + "\n\n" + generic + pretrained + "\n" + "\n".join(goal_lines) + "\n"
              + "".join(f"\n- {n}" for n in notes) + ("\n" if notes else ""))
     print(table)
     if args.markdown:

@@ -24,8 +24,7 @@ internal static class ReferenceScript
     /// </summary>
     public static string PrepareImages(string name, int count, out string? owned)
     {
-        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
-            torch.set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+        ApplyThreads();
         owned = null;
         var directory = Environment.GetEnvironmentVariable("IMAGECAPTIONING_BENCH_IMAGES");
         if (!string.IsNullOrEmpty(directory)) return directory;
@@ -34,17 +33,28 @@ internal static class ReferenceScript
         return directory;
     }
 
+    /// <summary>Applies IMAGECAPTIONING_NUM_THREADS, the comparison runner's thread count, where it is set.</summary>
+    public static void ApplyThreads()
+    {
+        if (Environment.GetEnvironmentVariable("IMAGECAPTIONING_NUM_THREADS") is { } threads)
+            torch.set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Runs <c>SCRIPT make-images DIRECTORY COUNT</c>, the files both sides of a comparison read.</summary>
-    private static void MakeImages(string name, string directory, int count)
+    private static void MakeImages(string name, string directory, int count) =>
+        Run(name, ["make-images", directory, count.ToString(CultureInfo.InvariantCulture)], $"set IMAGECAPTIONING_BENCH_IMAGES to a folder of {count} images instead");
+
+    /// <summary>Runs the reference script <paramref name="name"/> with <paramref name="arguments"/> under /usr/bin/python3, failing with its stderr and <paramref name="remedy"/>.</summary>
+    public static void Run(string name, IReadOnlyList<string> arguments, string remedy)
     {
         var script = Find(name);
         var start = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in new[] { script, "make-images", directory, count.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(argument);
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{script} make-images failed ({process.ExitCode}): {error}; set IMAGECAPTIONING_BENCH_IMAGES to a folder of {count} images instead");
+            throw new InvalidOperationException($"{script} {arguments[0]} failed ({process.ExitCode}): {error}; {remedy}");
     }
 }

@@ -1,8 +1,9 @@
 // Captions image files with a saved captioner (the model folder that QuickStart or TrainFlickr8k writes): the folder
 // records the CNN and weights the model was trained on, and Captioner.Load rebuilds that extractor, so new images get
-// the same features as the training images. A Hugging Face checkpoint folder (config.json with its architecture beside
-// preprocessor_config.json, e.g. nlpconnect/vit-gpt2-image-captioning) is captioned by PretrainedCaptioner instead,
-// with the checkpoint's generation defaults. Prints one "path: caption" line per image, in the order given.
+// the same features as the training images. A Hugging Face checkpoint folder (config.json naming its `architectures`,
+// e.g. nlpconnect/vit-gpt2-image-captioning or Salesforce/blip-image-captioning-base) is captioned by
+// PretrainedCaptioner instead, with the checkpoint's generation defaults, progress on stderr and, with --report, an
+// HTML page. Prints one "path: caption" line per image, in the order given.
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using CaptionImages;
@@ -13,7 +14,8 @@ using ImageCaptioning.Pretrained;
 using ImageCaptioning.Samples;
 using ImageCaptioning.Vision;
 
-var model = new Argument<string>("model", "A saved captioner folder (config.json beside the model files), e.g. quickstart-output/model.");
+var model = new Argument<string>("model",
+    "A saved captioner folder (config.json beside the model files), e.g. quickstart-output/model, or a Hugging Face checkpoint folder (ViT-GPT-2 or BLIP).");
 var inputs = new Argument<string[]>("images", "Image files (JPEG or PNG) and/or folders; a folder contributes its *.jpg, *.jpeg and *.png files.")
 {
     Arity = ArgumentArity.OneOrMore,
@@ -27,10 +29,13 @@ var device = new Option<string?>("--device", "cpu or cuda. Default: cpu.");
 var maxPixels = new Option<long?>("--max-pixels",
     "Refuse images whose width x height exceeds this, before decoding them. Default: PIL's limit, lowered so the decode threads' images fit in half the memory.");
 
+var prompt = new Option<string?>("--prompt", "BLIP checkpoints: captions continue this text (e.g. \"a picture of\").");
+var report = new Option<string?>("--report", "Hugging Face checkpoints: also write an HTML page of the images and their captions to this file.");
+
 var allowEdited = new Option<bool>("--allow-edited",
     "Load a model folder whose config.json was edited by hand, or one saved by an earlier version without digests of its settings (FolderIntegrity.AllowEdited).");
 
-var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels, allowEdited };
+var command = new RootCommand("Captions images with a saved captioner.") { model, inputs, beam, temperature, topK, seed, maxLength, device, maxPixels, prompt, report, allowEdited };
 command.AddValidator(result =>
 {
     var sampling = result.FindResultFor(temperature) is not null;
@@ -49,18 +54,22 @@ command.SetHandler(context =>
         Path.GetFullPath(parsed.GetValueForArgument(model)), parsed.GetValueForArgument(inputs),
         parsed.GetValueForOption(beam), parsed.GetValueForOption(temperature), parsed.GetValueForOption(topK),
         parsed.GetValueForOption(seed), parsed.GetValueForOption(maxLength), parsed.GetValueForOption(device), parsed.GetValueForOption(maxPixels),
-        parsed.GetValueForOption(allowEdited) ? FolderIntegrity.AllowEdited : FolderIntegrity.Verified);
+        parsed.GetValueForOption(allowEdited) ? FolderIntegrity.AllowEdited : FolderIntegrity.Verified,
+        new CheckpointSettings(parsed.GetValueForOption(prompt), parsed.GetValueForOption(report)));
 });
 
 return await BadInput.RunAsync(command, args);
 
 static int Run(string modelFolder, string[] inputs, int? beam, double? temperature, int? topK, long? seed, int? maxLength, string? deviceName, long? maxPixels,
-    FolderIntegrity integrity)
+    FolderIntegrity integrity, CheckpointSettings checkpoint)
 {
     var problems = new List<string>();
-    var pretrained = File.Exists(Path.Combine(modelFolder, "preprocessor_config.json"));
+    var pretrained = PretrainedCaptioner.IsCheckpointFolder(modelFolder);
     if (pretrained && temperature is not null) problems.Add("--temperature: a pretrained checkpoint is captioned with greedy or beam search (--beam N)");
     if (pretrained && maxLength is < 2) problems.Add("--max-length: a pretrained checkpoint counts the start token, so it needs at least 2");
+    if (!pretrained && checkpoint.Prompt is not null) problems.Add("--prompt applies to a Hugging Face BLIP checkpoint folder, not to a saved captioner");
+    if (!pretrained && checkpoint.Report is not null) problems.Add("--report applies to a Hugging Face checkpoint folder; a saved captioner's report is written by QuickStart or TrainFlickr8k");
+    if (checkpoint.Report is { } page && Directory.Exists(page)) problems.Add($"--report: '{page}' is a folder; name the HTML file to write");
     if (!File.Exists(Path.Combine(modelFolder, CaptionModelBundle.ConfigFileName)))
         problems.Add(Directory.Exists(modelFolder)
             ? $"'{modelFolder}' is not a saved captioner: it has no {CaptionModelBundle.ConfigFileName}. Pass the model/ folder that QuickStart or TrainFlickr8k writes (Captioner.Save)."
@@ -80,7 +89,7 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
     }
 
     var decoder = maxPixels is { } limit ? new ImageDecoderOptions { MaxPixelCount = limit } : null;
-    if (pretrained) return CaptionWithCheckpoint(modelFolder, images, beam, maxLength, target, decoder);
+    if (pretrained) return CaptionWithCheckpoint(modelFolder, images, beam, maxLength, target, decoder, checkpoint);
     using var captioner = Captioner.Load(modelFolder, target, decoder: decoder, integrity: integrity);
     var decoding = captioner.Bundle.Decoding;
     if (beam is { } width) decoding = decoding with { Strategy = DecodingStrategy.Beam, BeamWidth = width };
@@ -105,25 +114,39 @@ static int Run(string modelFolder, string[] inputs, int? beam, double? temperatu
 }
 
 // A Hugging Face checkpoint folder: its own processor, generation defaults (overridden by --beam, --max-length) and
-// tokenizer; each caption is followed by its log-probability, the model's confidence in it.
-static int CaptionWithCheckpoint(string folder, IReadOnlyList<string> images, int? beam, int? maxLength, Device device, ImageDecoderOptions? decoder)
+// tokenizer; each caption is followed by its log-probability, the model's confidence in it. Batch by batch, so that
+// stderr shows the progress of a large folder.
+static int CaptionWithCheckpoint(string folder, IReadOnlyList<string> images, int? beam, int? maxLength, Device device, ImageDecoderOptions? decoder,
+    CheckpointSettings settings)
 {
     using var captioner = PretrainedCaptioner.Load(folder, new PretrainedCaptionerOptions { Device = device, Decoder = decoder ?? ImageDecoderOptions.Default });
-    var generation = new PretrainedGenerationOptions { NumBeams = beam, MaxLength = maxLength };
-    var failed = 0;
-    var done = 0;
-    foreach (var result in captioner.TryCaption(images, generation))
+    if (settings.Prompt is not null && !captioner.TakesPrompt)
     {
-        done++;
-        if (result.Succeeded)
-        {
-            Console.WriteLine($"{result.Path}: {result.Caption} (log p {result.LogProbability.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)})");
-            continue;
-        }
-        failed++;
-        BadInput.Report(result.Error!);
+        Console.Error.WriteLine($"error: --prompt: {captioner.Architecture} takes no text prompt (BLIP checkpoints do)");
+        return ExitCodes.BadInput;
     }
-    Console.Error.WriteLine($"captioned {done - failed} of {images.Count} images with {captioner.Architecture}");
+    var generation = new PretrainedGenerationOptions { NumBeams = beam, MaxLength = maxLength };
+    var results = new List<CaptionAttempt>(images.Count);
+    const int Batch = 16;
+    for (var start = 0; start < images.Count; start += Batch)
+    {
+        foreach (var result in captioner.TryCaption([.. images.Skip(start).Take(Batch)], generation, settings.Prompt))
+        {
+            results.Add(result);
+            if (result.Succeeded)
+                Console.WriteLine($"{result.Path}: {result.Caption} (log p {result.LogProbability.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)})");
+            else
+                BadInput.Report(result.Error!);
+        }
+        Console.Error.WriteLine($"progress: {results.Count} of {images.Count} images");
+    }
+    var failed = results.Count(r => !r.Succeeded);
+    Console.Error.WriteLine($"captioned {images.Count - failed} of {images.Count} images with {captioner.Architecture}");
+    if (settings.Report is { } page)
+    {
+        captioner.WriteReport(page, results);
+        Console.Error.WriteLine($"report: {Path.GetFullPath(page)}");
+    }
     if (failed == 0) return ExitCodes.Success;
     Console.Error.WriteLine($"error: {failed} of {images.Count} images could not be captioned");
     return ExitCodes.BadInput;

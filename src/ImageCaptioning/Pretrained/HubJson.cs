@@ -26,6 +26,7 @@ internal sealed class HubJson
     public static HubJson Read(string path, string what)
     {
         var bytes = JsonFile.ReadBytes(path, what);
+        Utf8Text.Require(bytes, path);
         JsonNode? parsed;
         try
         {

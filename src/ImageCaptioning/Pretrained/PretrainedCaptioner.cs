@@ -46,6 +46,35 @@ public sealed class PretrainedCaptioner : IDisposable
     public bool TakesPrompt => parts.EncodePrompt is not null;
 
     /// <summary>
+    /// Whether <paramref name="folder"/> looks like a Hugging Face checkpoint folder: its config.json is a JSON object
+    /// naming <c>architectures</c> or a <c>model_type</c> at the top level, as transformers' <c>save_pretrained</c>
+    /// writes it (the library's own captioner folders do not). Loading still checks everything.
+    /// </summary>
+    public static bool IsCheckpointFolder(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var config = Path.Combine(folder, PretrainedFolder.ConfigFile);
+        if (!File.Exists(config)) return false;
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(IO.JsonFile.ReadBytes(config, "model configuration")) is System.Text.Json.Nodes.JsonObject root
+                && (root.ContainsKey("architectures") || root.ContainsKey("model_type"));
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Writes an HTML page of <paramref name="results"/> (from <see cref="TryCaption"/>) to <paramref name="path"/>,
+    /// written whole or not at all: each image (linked relative to the page, not copied) beside its caption and
+    /// log-probability, or why it could not be captioned.
+    /// </summary>
+    public void WriteReport(string path, IReadOnlyList<CaptionAttempt> results, string? title = null) =>
+        HtmlReport.WriteCaptions(path, title ?? $"Captions by {Architecture}", results);
+
+    /// <summary>
     /// Loads a checkpoint folder: config.json (its <c>architectures</c> or <c>model_type</c> picks the loader),
     /// preprocessor_config.json, generation_config.json when present, model.safetensors or pytorch_model.bin, and the
     /// tokenizer's files. Nothing is downloaded.

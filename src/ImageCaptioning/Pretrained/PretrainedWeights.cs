@@ -59,7 +59,7 @@ internal static class PretrainedWeights
             if (!tensors.TryGetValue(key, out var tensor))
                 problems.Add($"the tensor '{key}' (shape [{string.Join(", ", parameter.shape)}]) is missing");
             else if (!tensor.shape.AsSpan().SequenceEqual(parameter.shape))
-                problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model's configuration needs [{string.Join(", ", parameter.shape)}]");
+                problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but config.json's sizes need [{string.Join(", ", parameter.shape)}]");
             else if (!tensor.is_floating_point())
                 problems.Add($"the tensor '{key}' is {tensor.dtype}, not a floating-point type");
         }
@@ -72,7 +72,7 @@ internal static class PretrainedWeights
             if (optionalShapes is not null && optionalShapes.TryGetValue(key, out var shape))
             {
                 if (!tensor.shape.AsSpan().SequenceEqual(shape))
-                    problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model's configuration needs [{string.Join(", ", shape)}]");
+                    problems.Add($"the tensor '{key}' has shape [{string.Join(", ", tensor.shape)}] but config.json's sizes need [{string.Join(", ", shape)}]");
                 ignored.Add(key);
             }
             else if (ignorable(key)) ignored.Add(key);
@@ -83,7 +83,8 @@ internal static class PretrainedWeights
         {
             var listed = string.Join("; ", problems.Take(MaxKeysNamed)) + (problems.Count > MaxKeysNamed ? $"; and {problems.Count - MaxKeysNamed} more" : "");
             var hint = unknown.Count > 0 ? $" (the file has {unknown.Count} keys the model does not know, such as '{unknown[0]}': is it another architecture?)" : "";
-            throw new InvalidDataException($"{sourceFile}: {listed}{hint}; nothing was loaded");
+            // The file or config.json may be the one at fault (a damaged key, or a layer count it does not have): name both.
+            throw new InvalidDataException($"{sourceFile}: {listed}{hint}; nothing was loaded (the tensors and shapes expected are the ones {PretrainedFolder.ConfigFile} describes)");
         }
 
         using (torch.no_grad())

@@ -6,9 +6,11 @@ using ImageCaptioning.Features;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Persistence;
 using ImageCaptioning.Pipeline;
+using ImageCaptioning.Pretrained;
 using ImageCaptioning.Synthetic;
 using ImageCaptioning.Testing;
 using ImageCaptioning.Tests.Persistence;
+using ImageCaptioning.Tests.Pretrained;
 using ImageCaptioning.Tests.Training;
 using ImageCaptioning.Text;
 using ImageCaptioning.Torch.Serialization;
@@ -264,6 +266,19 @@ public sealed class BadInputCatalogTests
             return (() => Resume(copy, new CaptionTrainerOptions { Epochs = 2, Seed = 1, LearningRate = 0.5 }), "last.json");
         });
 
+        // Hugging Face checkpoint folders (a tiny ViT-GPT-2 made by the parity reference).
+        yield return HubCheckpoint("config.json naming an unknown architecture", f => EditJson(Path.Combine(f, "config.json"), j => j["architectures"] = new JsonArray("LlavaForConditionalGeneration")), "'architectures'");
+        yield return HubCheckpoint("config.json with a byte that is not UTF-8", f => ReplaceFirst(Path.Combine(f, "config.json"), "VisionEncoderDecoderModel"u8.ToArray(), [.. "Vision"u8, 0xC3, 0x28]), "config.json: line");
+        yield return HubCheckpoint("merges.txt with a byte that is not UTF-8", f => File.AppendAllBytes(Path.Combine(f, "merges.txt"), [0x61, 0x20, 0xFF, 0x0A]), "merges.txt: line");
+        yield return HubCheckpoint("config.json with more decoder layers than the weights", f => EditJson(Path.Combine(f, "config.json"), j => j["decoder"]!["n_layer"] = 3), "config.json describes");
+        yield return HubCheckpoint("vocab.json with more tokens than the embeddings", f => EditJson(Path.Combine(f, "vocab.json"), j => j["zzz-extra"] = j.AsObject().Count), "'decoder.transformer.wte.weight'");
+        yield return HubCheckpoint("pytorch_model.bin: a pickle calling posix.system", f =>
+        {
+            File.Delete(Path.Combine(f, "model.safetensors"));
+            File.WriteAllBytes(Path.Combine(f, "pytorch_model.bin"),
+                [.. LegacyPthPrefix, .. Encoding.Latin1.GetBytes("\u0080\u0002cposix\nsystem\nq\u0000X\u0002\u0000\u0000\u0000lsq\u0001\u0085q\u0002Rq\u0003.")]);
+        }, "pytorch_model.bin");
+
         // Pipeline inputs.
         yield return new Case("pipeline", "Flickr8k folder missing", dir => (() => CaptionPipeline.Create().WithResNet50(CnnWeights.Random(1))
             .WithFlickr8k(Path.Combine(dir, "absent")).Build(), "absent"));
@@ -399,6 +414,27 @@ public sealed class BadInputCatalogTests
     private static string CheckpointFile(string folder, string property) =>
         Path.Combine(folder, JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "last.json")))![property]!.GetValue<string>());
 
+    // Made on first use: the cases are listed before the good inputs are made, and only these need the Python reference.
+    private static readonly Lazy<string> checkpointFolderMade = new(() =>
+    {
+        PythonReference.Require("torch", "regex", "PIL", "numpy");
+        return VitGpt2Fixture.Make(shared, "vit-gpt2", VitGpt2Fixture.Spec(["bin", "safetensors"]));
+    });
+
+    private static Case HubCheckpoint(string input, Action<string> damage, string names) => new("pretrained checkpoints", input, dir =>
+    {
+        var copy = CopyOf(checkpointFolderMade.Value, dir);
+        damage(copy);
+        return (() => PretrainedCaptioner.Load(copy).Dispose(), names);
+    });
+
+    private static void ReplaceFirst(string path, byte[] find, byte[] replacement)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var at = bytes.AsSpan().IndexOf(find);
+        File.WriteAllBytes(path, [.. bytes[..at], .. replacement, .. bytes[(at + find.Length)..]]);
+    }
+
     private static string CopyOf(string folder, string into)
     {
         var copy = Path.Combine(into, Path.GetFileName(folder));
@@ -526,7 +562,7 @@ public sealed class BadInputCatalogTests
     }
 
     /// <summary>A zip checkpoint as torch.save writes it, with <paramref name="pickle"/> as archive/data.pkl (none when null).</summary>
-    private static byte[] ZipPth(byte[]? pickle)
+    internal static byte[] ZipPth(byte[]? pickle)
     {
         using var output = new MemoryStream();
         using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))

@@ -20,7 +20,7 @@ internal static class BlipTokenizer
     public static WordPieceTokenizer Create(PretrainedFolder folder, BlipTextConfig text)
     {
         var vocabularyPath = folder.RequireFile(VocabularyFile, "the BERT WordPiece tokenizer");
-        var lines = File.ReadAllLines(vocabularyPath, Encoding.UTF8).ToList();
+        var lines = IO.Utf8Text.ReadLines(vocabularyPath).ToList();
         // vocab.txt ends with a line break; File.ReadAllLines already drops that last empty entry.
         var entries = lines.Count;
         if (entries > text.VocabSize)
@@ -116,7 +116,9 @@ internal static class BlipTokenizer
     {
         try
         {
-            return JsonNode.Parse(IO.JsonFile.ReadBytes(path, what));
+            var bytes = IO.JsonFile.ReadBytes(path, what);
+            IO.Utf8Text.Require(bytes, path);
+            return JsonNode.Parse(bytes);
         }
         catch (System.Text.Json.JsonException e)
         {

@@ -151,8 +151,9 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            using var document = JsonDocument.Parse(stream);
+            var bytes = IO.JsonFile.ReadBytes(path, "vocab.json");
+            IO.Utf8Text.Require(bytes, path);
+            using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: vocab.json must be one object of token → id");
             var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var entry in document.RootElement.EnumerateObject())
@@ -170,18 +171,23 @@ public sealed partial class ByteLevelBpeTokenizer : ICaptionTokenizer
     }
 
     private static List<string> ReadMergeLines(string path) =>
-        [.. File.ReadLines(path, Encoding.UTF8).Where((line, i) => !(i == 0 && line.StartsWith("#version", StringComparison.Ordinal)) && line.Length > 0)];
+        [.. IO.Utf8Text.ReadLines(path).Where((line, i) => !(i == 0 && line.StartsWith("#version", StringComparison.Ordinal)) && line.Length > 0)];
 
     private static void CheckMerges(string path, Dictionary<string, int> vocabulary)
     {
         var number = 0;
-        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        // Microsoft.ML.Tokenizers' BpeTokenizer fails on a repeated merge with a bare ArgumentException, and Python's
+        // slow tokenizer would silently rank it by its last line: a repeat is refused, naming both lines.
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in IO.Utf8Text.ReadLines(path))
         {
             number++;
             if ((number == 1 && line.StartsWith("#version", StringComparison.Ordinal)) || line.Length == 0) continue;
             var parts = line.Split(' ');
             if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
                 throw new InvalidDataException($"{path}: line {number} must be two tokens separated by one space, not '{line}'");
+            if (!seen.TryAdd(line, number))
+                throw new InvalidDataException($"{path}: line {number} repeats the merge '{line}' of line {seen[line]}");
             if (!vocabulary.ContainsKey(parts[0] + parts[1]))
                 throw new InvalidDataException($"{path}: line {number} merges '{parts[0]}' and '{parts[1]}' into '{parts[0] + parts[1]}', which is not in vocab.json");
         }
