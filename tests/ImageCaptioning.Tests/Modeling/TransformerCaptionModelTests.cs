@@ -93,6 +93,9 @@ public sealed class TransformerCaptionModelTests
         var stepLogits = new List<Tensor>();
         var tokens = torch.full([3], Start, dtype: ScalarType.Int64);
         var fed = new List<Tensor> { tokens };
+        // The cache is what is compared: the output layer itself on both sides (the packed decoding projection sums in
+        // another order and is compared with the layer in PackedDecodingTests).
+        DecodingProjection.Unpacked.Value = true;
         using (torch.no_grad())
         using (var decoder = model.BeginDecoding(features))
         {
@@ -105,6 +108,7 @@ public sealed class TransformerCaptionModelTests
             }
         }
 
+        DecodingProjection.Unpacked.Value = false;
         using var noGrad = torch.no_grad();
         var prefix = torch.stack(fed.Take(MaxLength), 1);
         var forced = model.forward(features, prefix);
