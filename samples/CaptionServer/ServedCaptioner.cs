@@ -1,6 +1,5 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using ImageCaptioning.Persistence;
+using ImageCaptioning.Pretrained;
 using Microsoft.Extensions.Options;
 
 namespace CaptionServer;
@@ -15,7 +14,7 @@ internal static class ServedCaptioner
     public static IServedCaptioner Load(IOptions<CaptionServerOptions> options, ILoggerFactory loggerFactory)
     {
         var settings = options.Value;
-        return IsCheckpoint(settings.Model!)
+        return PretrainedCaptioner.IsCheckpointFolder(settings.Model!)
             ? new CheckpointCaptioner(settings, loggerFactory)
             : new SavedCaptioner(settings, loggerFactory);
     }
@@ -27,19 +26,4 @@ internal static class ServedCaptioner
     public static string? WhyNeither(string folder) => File.Exists(Path.Combine(folder, ConfigFile))
         ? null
         : $"'{Path.GetFullPath(folder)}' is neither a saved captioner folder (Captioner.Save) nor a hub checkpoint folder: it has no {ConfigFile}";
-
-    /// <summary>Whether config.json is a hub checkpoint's: it names the model class (<c>architectures</c>) or its type (<c>model_type</c>).</summary>
-    private static bool IsCheckpoint(string folder)
-    {
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(Path.Combine(folder, ConfigFile))) is JsonObject config
-                && (config.ContainsKey("architectures") || config.ContainsKey("model_type"));
-        }
-        catch (JsonException)
-        {
-            // Not JSON at all: the saved captioner's loader names the file and the fault.
-            return false;
-        }
-    }
 }
