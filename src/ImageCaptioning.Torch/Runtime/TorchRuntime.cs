@@ -10,11 +10,23 @@ namespace ImageCaptioning.Torch.Runtime;
 /// </summary>
 public static class TorchRuntime
 {
-    private static readonly Lazy<int> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<OneDnnUse> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Loads libtorch through TorchSharp (once) and applies the intra-op thread default.</summary>
-    /// <exception cref="TorchLoadException">TorchSharp's native libraries cannot be loaded; the message says why.</exception>
+    /// <summary>
+    /// Loads libtorch through TorchSharp (once), applies the intra-op thread default, and switches libtorch off
+    /// oneDNN where oneDNN cannot compute correctly on this CPU (<see cref="OneDnn"/>). The setting is libtorch's,
+    /// so it holds for every TorchSharp call in the process.
+    /// </summary>
+    /// <exception cref="TorchLoadException">TorchSharp's native libraries cannot be loaded, or IMAGECAPTIONING_ONEDNN is not auto, on or off; the message says why.</exception>
     public static void EnsureLoaded() => _ = Loaded.Value;
+
+    /// <summary>
+    /// Whether libtorch runs its CPU kernels through oneDNN in this process, and why (loads libtorch first). Off where
+    /// the CPU hides its cache sizes from oneDNN, or where the environment variable IMAGECAPTIONING_ONEDNN is
+    /// <c>off</c>; <c>on</c> forces it on.
+    /// </summary>
+    /// <exception cref="TorchLoadException">As for <see cref="EnsureLoaded"/>.</exception>
+    public static OneDnnUse OneDnn => Loaded.Value;
 
     // Assemblies' module initialisers run before any of their code, which is before TorchSharp is touched through
     // this library: the environment is set before libgomp reads it.
@@ -23,7 +35,7 @@ public static class TorchRuntime
     internal static void Initialize() => ThreadPolicy.BeforeLoad();
 #pragma warning restore CA2255
 
-    private static int Load()
+    private static OneDnnUse Load()
     {
         try
         {
@@ -35,7 +47,14 @@ public static class TorchRuntime
         }
         var threads = ThreadPolicy.DefaultThreads();
         if (torch.get_num_threads() != threads) torch.set_num_threads(threads);
-        return threads;
+        try
+        {
+            return OneDnnPolicy.Apply();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TorchLoadException(e.Message, e);
+        }
     }
 
     // Asks the dynamic loader itself, whose message names the missing library or symbol version.

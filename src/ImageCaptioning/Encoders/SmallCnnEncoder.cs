@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 using System.Globalization;
 using ImageCaptioning.Modeling;
 using ImageCaptioning.Vision;
@@ -21,6 +22,7 @@ public sealed class SmallCnnEncoder : ImageEncoder
     /// <exception cref="ArgumentOutOfRangeException">The options do not fit together (<see cref="SmallCnnEncoderOptions.Validate"/>).</exception>
     public SmallCnnEncoder(SmallCnnEncoderOptions? options = null) : base(nameof(SmallCnnEncoder))
     {
+        TorchRuntime.EnsureLoaded();
         Options = (options ?? new SmallCnnEncoderOptions()).Validate();
         var modules = new List<torch.nn.Module<Tensor, Tensor>>();
         var channels = 3;

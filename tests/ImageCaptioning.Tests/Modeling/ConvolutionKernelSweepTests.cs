@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 using ImageCaptioning.Tests.Harness;
 using NUnit.Framework;
 using static ImageCaptioning.Tests.Modeling.WrittenOutEquations;
@@ -8,6 +9,8 @@ namespace ImageCaptioning.Tests.Modeling;
 /// The float32 convolutions the library's CNNs run (oneDNN's forward, backward-data and backward-weights kernels, a
 /// different one per ISA family and shape) against the same convolution in float64, which libtorch computes without
 /// oneDNN, over channel counts, kernel sizes, strides, paddings and image sizes, with and without bias, in every mode.
+/// The runtime is loaded first, as the library's networks load it: on a CPU where it switches oneDNN off, this checks
+/// libtorch's own float32 kernels instead.
 /// </summary>
 [TestFixture]
 [Kernels]
@@ -19,6 +22,9 @@ public sealed class ConvolutionKernelSweepTests
     // (kernel, stride, padding): the 7×7/2 stem, 3×3 at strides 1 and 2, 1×1 projections at strides 1 and 2.
     private static readonly (int Kernel, int Stride, int Padding)[] Geometries = [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0), (7, 2, 3)];
     private static readonly int[] ImageSizes = [5, 8, 12, 16];
+
+    [OneTimeSetUp]
+    public void LoadTheRuntimeAsTheLibraryDoes() => TorchRuntime.EnsureLoaded();
 
     public static IEnumerable<TestCaseData> Cases() =>
         Modes().Select(m => new TestCaseData(m.Training, m.Recording).SetArgDisplayNames(m.Training ? "train" : "eval", m.Recording ? "recording" : "no_grad"));

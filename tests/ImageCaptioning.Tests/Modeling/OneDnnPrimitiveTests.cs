@@ -10,13 +10,16 @@ namespace ImageCaptioning.Tests.Modeling;
 /// a child process: one <c>onednn_verbose,...,primitive,exec,cpu,KIND,IMPL,PROP,...</c> line per execution). The
 /// faulty kernels only misbehave on some CPUs, but whether they run can be checked on any: the LSTMs never run the RNN
 /// inference primitive, and the CNNs never hold a tensor in oneDNN's blocked layout (no sum, pooling, eltwise or
-/// batch-norm primitive, which libtorch reaches only for blocked tensors).
+/// batch-norm primitive, which libtorch reaches only for blocked tensors). Those checks force oneDNN on
+/// (<c>IMAGECAPTIONING_ONEDNN=on</c>), so they see its primitives on every CPU, including one where the library
+/// would switch it off; where it is off, nothing runs through it at all.
 /// </summary>
 [TestFixture]
 [Kernels]
 public sealed class OneDnnPrimitiveTests
 {
-    private static readonly Dictionary<string, string?> Verbose = new() { ["ONEDNN_VERBOSE"] = "1" };
+    private static readonly Dictionary<string, string?> Verbose = new() { ["ONEDNN_VERBOSE"] = "1", ["IMAGECAPTIONING_ONEDNN"] = "on" };
+    private static readonly Dictionary<string, string?> VerboseOff = new() { ["ONEDNN_VERBOSE"] = "1", ["IMAGECAPTIONING_ONEDNN"] = "off" };
 
     [Test]
     public void TheLstmsNeverRunTheRnnInferencePrimitive()
@@ -40,6 +43,43 @@ public sealed class OneDnnPrimitiveTests
         string[] blockedOnly = ["sum", "pooling", "eltwise", "batch_normalization", "binary"];
         Assert.That(executed.Where(p => blockedOnly.Contains(p.Kind)).Select(p => p.Line).Distinct(), Is.Empty,
             "primitives that libtorch runs only on tensors in oneDNN's blocked layout");
+    }
+
+    [Test]
+    public void WithOneDnnOffNoNetworkRunsAnyOneDnnPrimitive()
+    {
+        foreach (var work in new[] { nameof(RunCnnInference), nameof(RunLstmInference), nameof(RunCnnTrainingStep) })
+        {
+            var on = ChildProcess.Run(typeof(OneDnnPrimitiveTests), work, environment: Verbose);
+            on.AssertSucceeded();
+            Assert.That(Executed(on.StandardOutput).Where(p => p.Kind is "convolution" or "rnn"), Is.Not.Empty,
+                $"{work} with oneDNN on logged no convolution or RNN primitive, so the check with it off would see nothing\n" + on.Transcript);
+
+            var off = ChildProcess.Run(typeof(OneDnnPrimitiveTests), work, environment: VerboseOff);
+            off.AssertSucceeded();
+            Assert.That(Executed(off.StandardOutput).Select(p => p.Line).Distinct(), Is.Empty, $"{work} ran oneDNN primitives with {OneDnnVariable}=off");
+        }
+    }
+
+    [Test]
+    public void AnUnknownSettingFailsTheLoadNamingIt()
+    {
+        var child = ChildProcess.Run(typeof(OneDnnPrimitiveTests), nameof(RunCnnInference), environment: new Dictionary<string, string?> { [OneDnnVariable] = "sometimes" });
+        Assert.That(child.ExitCode, Is.Not.Zero, child.Transcript);
+        Assert.That(child.StandardError, Does.Contain("TorchLoadException").And.Contain($"{OneDnnVariable}='sometimes' is not one of auto, on, off"));
+    }
+
+    private const string OneDnnVariable = "IMAGECAPTIONING_ONEDNN";
+
+    /// <summary>The child's work: a training step of the small CNN encoder, forward and backward.</summary>
+    public static void RunCnnTrainingStep()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        using var encoder = new ImageCaptioning.Encoders.SmallCnnEncoder();
+        encoder.train();
+        var images = torch.randn([2, encoder.InputDimension]);
+        encoder.forward(images).square().sum().backward();
     }
 
     /// <summary>The child's work: every LSTM architecture's inference, in each way a caller can be without gradients.</summary>

@@ -7,6 +7,8 @@ usage:
       without batch norm; BatchNorm2d; ReLU), loads the state strictly and prints JSON: "eval" (eval mode, no grad),
       "train" (train mode), the "gradients" of sum(train * upstream) for every parameter and the "buffers" after the
       train-mode pass (batch-norm running statistics). Grids are [N, H*W, C], cells row-major, channels last.
+      Computed in float64 and written as float32: float32 convolutions (oneDNN's, libtorch's im2col) each sum in
+      their own order, so the exact value is the one both must approach.
 
   vision_encoders.py pretrained OUT_DIR SIZE
       torchvision's resnet50 (batch-norm statistics and affine parameters randomised so that eval-mode batch norm is
@@ -69,9 +71,10 @@ def small_cnn(spec_path):
     model = nn.Module()
     model.layers = nn.Sequential(*layers)
     model.load_state_dict({k: tensor(v) for k, v in spec["state"].items()}, strict=True)
+    model.double()
     size = spec["inputSize"]
-    images = tensor(spec["rows"]).reshape(-1, 3, size, size)
-    upstream = tensor(spec["upstream"])
+    images = tensor(spec["rows"]).double().reshape(-1, 3, size, size)
+    upstream = tensor(spec["upstream"]).double()
 
     model.eval()
     with torch.no_grad():
@@ -79,11 +82,14 @@ def small_cnn(spec_path):
     model.train()
     trained = cells(model.layers(images))
     (trained * upstream).sum().backward()
+    def as32(t):
+        return encode(t.float() if t.is_floating_point() else t)
+
     print(json.dumps({
-        "eval": encode(evaluated),
-        "train": encode(trained),
-        "gradients": {name: encode(p.grad) for name, p in model.named_parameters()},
-        "buffers": {name: encode(b) for name, b in model.named_buffers()},
+        "eval": as32(evaluated),
+        "train": as32(trained),
+        "gradients": {name: as32(p.grad) for name, p in model.named_parameters()},
+        "buffers": {name: as32(b) for name, b in model.named_buffers()},
     }))
 
 

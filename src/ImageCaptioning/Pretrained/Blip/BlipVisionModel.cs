@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 namespace ImageCaptioning.Pretrained.Blip;
 
 /// <summary>
@@ -15,6 +16,7 @@ internal sealed class BlipVisionModel : torch.nn.Module
 
     public BlipVisionModel(BlipVisionConfig config) : base(nameof(BlipVisionModel))
     {
+        TorchRuntime.EnsureLoaded();
         this.config = config;
         var d = config.HiddenSize;
         classEmbedding = new Parameter(torch.zeros(1, 1, d));

@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 namespace ImageCaptioning.Pretrained.VitGpt2;
 
 /// <summary>The ViT settings of config.json's <c>encoder</c> that the computation depends on.</summary>
@@ -40,6 +41,7 @@ internal sealed class VitEncoder : nn.Module
 
     public VitEncoder(VitConfig config) : base(nameof(VitEncoder))
     {
+        TorchRuntime.EnsureLoaded();
         this.config = config;
         cls = new Parameter(torch.zeros(1, 1, config.HiddenSize));
         positions = new Parameter(torch.zeros(1, config.Positions, config.HiddenSize));

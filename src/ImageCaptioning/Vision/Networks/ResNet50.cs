@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 
 namespace ImageCaptioning.Vision;
 
@@ -42,6 +43,7 @@ public sealed class ResNet50 : torch.nn.Module<Tensor, Tensor>
     /// </summary>
     public ResNet50(ResNet50Output output, int numClasses = 1000) : base(nameof(ResNet50))
     {
+        TorchRuntime.EnsureLoaded();
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         if (!Enum.IsDefined(output)) throw new ArgumentOutOfRangeException(nameof(output), output, "not a ResNet50Output");
         Output = output;

@@ -1,3 +1,4 @@
+using ImageCaptioning.Torch.Runtime;
 
 namespace ImageCaptioning.Vision;
 
@@ -36,6 +37,7 @@ public sealed class Vgg16 : torch.nn.Module<Tensor, Tensor>
     /// <summary>Builds the network with PyTorch's default initialisation (seed it with <c>torch.manual_seed</c>).</summary>
     public Vgg16(Vgg16Output output = Vgg16Output.Logits, int numClasses = 1000) : base(nameof(Vgg16))
     {
+        TorchRuntime.EnsureLoaded();
         ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
         Output = output;
         var layers = new List<torch.nn.Module<Tensor, Tensor>>();
