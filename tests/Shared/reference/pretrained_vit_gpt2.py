@@ -678,6 +678,11 @@ def run(folder, spec):
                 step_logits, past = decoder.forward(ids[:, t:t + 1], hidden, past)
                 steps.append(step_logits)
             out["cached_logits_max_difference"] = (torch.cat(steps, dim=1) - logits).abs().max().item()
+            # The exact values the float32 logits approximate: float32 kernels (oneDNN's convolution here, libtorch's
+            # im2col where oneDNN is off) each round in their own order.
+            state64 = {k: v.double() if v.dtype == torch.float32 else v for k, v in state.items()}
+            logits64, _ = Gpt2(state64, config["decoder"]).forward(ids, encode_images(state64, config, pixels.double()), None)
+            out["logits_float64"] = logits64.flatten().tolist()
         out["greedy"] = greedy(decoder, hidden, start, eos, pad, max_length)
         out["beam"] = beam_search(decoder, hidden, start, eos, pad, max_length, max(num_beams, 2), length_penalty, early_stopping)
         vocab = json.load(open(os.path.join(folder, "vocab.json"), encoding="utf-8"))
