@@ -147,7 +147,7 @@ internal sealed record DemoSettings(string Output, int Images, int Epochs, int R
 /// <summary>The demo's defaults and targets, in one place.</summary>
 internal static class Demo
 {
-    public const int Images = 3000, ImageSize = 128, EncoderSize = 48, Epochs = 5, LearningRateDecayInterval = 3, RecipeEpochs = 2, RecipeImageSize = 32, CaptionsPerImage = 3;
+    public const int Images = 3000, ImageSize = 128, EncoderSize = 48, Epochs = 4, LearningRateDecayInterval = 3, RecipeEpochs = 2, RecipeImageSize = 32, CaptionsPerImage = 3;
     public const double LearningRate = 0.002, LearningRateDecay = 0.1, ObjectTarget = 0.9, GainTarget = 0.2;
 
     public static SmallCnnEncoderOptions Encoder(int size) => new() { InputSize = size, Widths = [32, 64, 64, 128], Downsampling = SmallCnnDownsampling.MaxPool };
