@@ -166,7 +166,7 @@ public sealed class PretrainedFineTunerTests
         // Stopped after step 4 (inside the second epoch), then a fresh process: a new captioner from the folder.
         using var cancellation = new CancellationTokenSource();
         using (var first = PretrainedCaptioner.Load(folder))
-        using (var tuner = new PretrainedFineTuner(first, Options("parts"), progress: new CancelAt(4, cancellation)))
+        using (var tuner = new PretrainedFineTuner(first, Options("parts"), progress: new CancelAtStep(4, cancellation)))
         {
             var stopped = tuner.Train(data, validation, cancellation.Token);
             Assert.That(stopped.StopReason, Is.EqualTo(TrainingStopReason.Cancelled));
@@ -250,8 +250,8 @@ public sealed class PretrainedFineTunerTests
         var data = Data(root, folder, "captions.txt", TrainCaptions, new PretrainedCaptionDataOptions { BatchSize = 3 });
         Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Encoder = PretrainedEncoderTraining.LastLayers, EncoderLayers = 3 }),
             Throws.ArgumentException.With.Message.Contains("EncoderLayers 3 exceeds the encoder's 2 layers"));
-        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { ValidationBleu = true } }),
-            Throws.ArgumentException.With.Message.Contains("ValidationBleu"));
+        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Mode = LossMode.Prefix } }),
+            Throws.ArgumentException.With.Message.Contains("Mode"));
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Patience = 1 } }))
             Assert.That(() => tuner.Train(data), Throws.ArgumentException.With.Message.Contains("Patience"));
         var tooLong = Data(root, folder, "long.txt", [("image0.png", "a dog"), ("image2.png", string.Join(' ', Enumerable.Repeat("horse beach", 30)))], new PretrainedCaptionDataOptions());
@@ -268,21 +268,5 @@ public sealed class PretrainedFineTunerTests
         var path = root.File(name);
         File.WriteAllLines(path, ["image,caption", .. captions.Select(c => $"{c.Image},\"{c.Caption.Replace("\"", "\"\"", StringComparison.Ordinal)}\"")]);
         return path;
-    }
-
-    /// <summary>Each step's loss, reported synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class StepLosses : IProgress<TrainingProgress>
-    {
-        public List<double> Values { get; } = [];
-
-        public void Report(TrainingProgress value) => Values.Add(value.Loss);
-    }
-
-    private sealed class CancelAt(long step, CancellationTokenSource source) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.GlobalStep == step) source.Cancel();
-        }
     }
 }
