@@ -70,64 +70,17 @@ public sealed class BlipFineTunerTests
         var folder = checkpoint.Folder;
         var data = Data(folder, "captions.txt", TrainCaptions, new PretrainedCaptionDataOptions { BatchSize = 3, Seed = 4 });
         Assert.That(data.Count, Is.EqualTo(3));
-        var epochs = new JsonArray();
-        for (var epoch = 0; epoch < Adam.Epochs; epoch++)
-        {
-            var batches = new JsonArray();
-            for (var index = 0; index < data.Count; index++)
-            {
-                using var batch = data.BatchOf(epoch, index);
-                batches.Add(new JsonArray([.. batch.ImageIds.Zip(batch.Captions, (image, caption) => (JsonNode)new JsonArray(image, caption))]));
-            }
-            epochs.Add(batches);
-        }
         var spec = checkpoint.File("../fine-tune.json");
-        File.WriteAllText(spec, new JsonObject
-        {
-            ["epochs"] = epochs, ["lr"] = Adam.LearningRate, ["encoder_lr"] = Adam.EncoderLearningRate, ["decay"] = Adam.LearningRateDecay,
-            ["beta1"] = Adam.Beta1, ["beta2"] = Adam.Beta2, ["eps"] = Adam.Epsilon,
-            ["encoder"] = encoder switch { PretrainedEncoderTraining.LastLayers => JsonValue.Create(1), _ => JsonValue.Create(encoder.ToString()) },
-        }.ToJsonString());
+        File.WriteAllText(spec, FineTuningParity.AdamSpec(data, Adam, encoder).ToJsonString());
         var expected = JsonDocument.Parse(PythonReference.Run("blip_reference.py", "fine_tune", folder, spec)).RootElement;
 
         using var captioner = PretrainedCaptioner.Load(folder);
-        var losses = new StepLosses();
-        using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = Adam, Encoder = encoder, EncoderLayers = 1 }, progress: losses))
-        {
-            var result = tuner.Train(data);
-            Assert.That(result.StopReason, Is.EqualTo(TrainingStopReason.Completed));
-            Assert.That(result.GlobalStep, Is.EqualTo(6));
-        }
-        var reference = expected.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        Assert.That(losses.Values, Is.EqualTo(reference).Within(1e-5), "the loss of each step");
-
-        var state = captioner.SaveableState();
-        var updated = expected.GetProperty("parameters");
-        var trained = updated.EnumerateObject().Select(p => p.Name).ToHashSet();
-        var worst = VitGpt2Fixture.AssertParameters(state, updated, 1e-4, "6 Adam steps");
-        TestContext.Out.WriteLine($"encoder {encoder}: {trained.Count} trained tensors, max |C# - PyTorch| after 6 Adam steps {worst.ToString("E2", CultureInfo.InvariantCulture)}");
-
-        // What did not train is the checkpoint's, bit for bit; what trained moved.
-        using (var original = Safetensors.Load(Path.Combine(folder, "model.safetensors")))
-        {
-            Assert.That(state.Keys.Order(), Is.EqualTo(original.Keys.Order()), "the model's tensors are the checkpoint's");
-            foreach (var (key, tensor) in state)
-                Assert.That(tensor.eq(original[key]).all().item<bool>(), Is.EqualTo(!trained.Contains(key)), trained.Contains(key) ? $"{key} trained" : $"{key} is frozen");
-        }
-        var visionTrained = trained.Where(k => k.StartsWith("vision_model.", StringComparison.Ordinal)).ToList();
-        switch (encoder)
-        {
-            case PretrainedEncoderTraining.Frozen:
-                Assert.That(visionTrained, Is.Empty);
-                break;
-            case PretrainedEncoderTraining.LastLayers:
-                Assert.That(visionTrained, Has.All.StartsWith("vision_model.encoder.layers.1.").Or.StartsWith("vision_model.post_layernorm."));
-                Assert.That(visionTrained, Has.Some.StartsWith("vision_model.post_layernorm."));
-                break;
-            default:
-                Assert.That(visionTrained, Has.Some.StartsWith("vision_model.embeddings.").And.Some.StartsWith("vision_model.encoder.layers.0."));
-                break;
-        }
+        var weights = Path.Combine(folder, "model.safetensors");
+        var trained = FineTuningParity.TrainAndCompare(captioner, data, Adam, encoder, expected, weights);
+        using (var original = Safetensors.Load(weights))
+            Assert.That(captioner.SaveableState().Keys.Order(), Is.EqualTo(original.Keys.Order()), "the model's tensors are the checkpoint's");
+        FineTuningParity.AssertEncoderPart(trained, encoder, "vision_model.", "vision_model.encoder.layers.1.", "vision_model.post_layernorm.",
+            "vision_model.embeddings.", "vision_model.encoder.layers.0.");
 
         // The fine-tuned captioner as a hub folder: the checkpoint's keys (the tied head left out, as save_pretrained
         // does), config.json otherwise the source's, and it loads back with identical logits.
@@ -140,13 +93,9 @@ public sealed class BlipFineTunerTests
         var sourceConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
         Assert.That(JsonNode.DeepEquals(savedConfig, sourceConfig), Is.True, "config.json is the source's (float32 already)");
         Assert.That(File.ReadAllText(Path.Combine(saved, "vocab.txt")), Is.EqualTo(File.ReadAllText(Path.Combine(folder, "vocab.txt"))));
-        using var reloaded = PretrainedCaptioner.Load(saved);
         using var scope = torch.NewDisposeScope();
-        var pixels = Pixels(captioner, folder, Images);
         var inputs = torch.tensor(new long[] { 44, 5, 8, 20, 44, 26, 9, 27, 44, 22, 10, 11, 44, 5, 43, 7 }, [4, 4]);
-        using var before = captioner.Logits(pixels, inputs);
-        using var after = reloaded.Logits(pixels, inputs);
-        Assert.That(after.eq(before).all().item<bool>(), Is.True, "the saved folder reloads the fine-tuned weights exactly");
+        FineTuningParity.AssertReloadsExactly(captioner, saved, Pixels(captioner, folder, Images), inputs);
     }
 
     [Test]
@@ -164,38 +113,8 @@ public sealed class BlipFineTunerTests
             EarlyStoppingMetric = PretrainedValidationMetric.Bleu4,
         };
 
-        using var whole = PretrainedCaptioner.Load(folder);
-        TrainingResult uninterrupted;
-        using (var tuner = new PretrainedFineTuner(whole, Options("whole")))
-            uninterrupted = tuner.Train(data, validation);
-        Assert.That(uninterrupted.GlobalStep, Is.EqualTo(9));
-
-        using var cancellation = new CancellationTokenSource();
-        using (var first = PretrainedCaptioner.Load(folder))
-        using (var tuner = new PretrainedFineTuner(first, Options("parts"), progress: new CancelAtStep(4, cancellation)))
-        {
-            var stopped = tuner.Train(data, validation, cancellation.Token);
-            Assert.That(stopped.StopReason, Is.EqualTo(TrainingStopReason.Cancelled));
-            Assert.That(stopped.GlobalStep, Is.EqualTo(4));
-        }
-        using (var other = PretrainedCaptioner.Load(folder))
-        using (var tuner = new PretrainedFineTuner(other, Options("parts") with { EarlyStoppingMetric = PretrainedValidationMetric.Loss }))
-            Assert.That(() => tuner.Train(data, validation), Throws.TypeOf<CheckpointMismatchException>().With.Message.Contains("Pretrained.EarlyStoppingMetric"),
-                "another early-stopping metric is refused");
-        using var resumed = PretrainedCaptioner.Load(folder);
-        TrainingResult rest;
-        var steps = new StepLosses();
-        using (var tuner = new PretrainedFineTuner(resumed, Options("parts"), progress: steps))
-            rest = tuner.Train(data, validation);
-        Assert.That(rest.StopReason, Is.EqualTo(TrainingStopReason.Completed));
-        Assert.That(steps.Values, Has.Count.EqualTo(5), "the resumed run takes only the 5 steps left");
-
-        var expected = whole.SaveableState();
-        foreach (var (key, tensor) in resumed.SaveableState())
-            Assert.That(tensor.eq(expected[key]).all().item<bool>(), Is.True, $"{key}: resumed equals uninterrupted bit for bit");
-        Assert.That(rest.History.Select(e => (e.TrainLoss, e.ValidationLoss, e.ValidationBleu4, e.ValidationCiderD)),
-            Is.EqualTo(uninterrupted.History.Select(e => (e.TrainLoss, e.ValidationLoss, e.ValidationBleu4, e.ValidationCiderD))));
-        Assert.That(rest.BestEpoch, Is.EqualTo(uninterrupted.BestEpoch));
+        FineTuningParity.AssertResumeEqualsUninterrupted(() => PretrainedCaptioner.Load(folder), data, validation, Options,
+            options => options with { EarlyStoppingMetric = PretrainedValidationMetric.Loss }, "Pretrained.EarlyStoppingMetric");
     }
 
     [Test]
@@ -265,7 +184,7 @@ public sealed class BlipFineTunerTests
     }
 
     [Test]
-    public void ScoresAndMetricsNeedValidationData()
+    public void BadSettingsFailNamingWhatIsWrong()
     {
         PythonReference.Require("torch", "numpy", "PIL");
         using var checkpoint = Checkpoint();
@@ -276,6 +195,9 @@ public sealed class BlipFineTunerTests
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { EarlyStoppingMetric = PretrainedValidationMetric.CiderD }))
             Assert.That(() => tuner.Train(data), Throws.ArgumentException.With.Message.Contains("EarlyStoppingMetric CiderD"));
         Assert.That(() => new PretrainedFineTuningOptions { EarlyStoppingMetric = (PretrainedValidationMetric)7 }, Throws.TypeOf<ArgumentOutOfRangeException>());
+        using (var smoothing = BlipCheckpoint.Create(configure: spec => spec["text_extra"] = new JsonObject { ["label_smoothing"] = 1.5 }))
+            Assert.That(() => PretrainedCaptioner.Load(smoothing.Folder), Throws.TypeOf<InvalidDataException>()
+                .With.Message.Contains("config.json").And.Message.Contains("text_config.label_smoothing").And.Message.Contains("within 0 and 1"));
         var tooLong = Data(checkpoint.Folder, "long.txt", [("image0.png", "a dog"), ("image2.png", string.Join(' ', Enumerable.Repeat("a man on the grass", 8)))], new PretrainedCaptionDataOptions());
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions()))
             Assert.That(() => tuner.Train(tooLong), Throws.ArgumentException.With.Message.Contains("image 'image2.png'").And.Message.Contains("41 label tokens").And.Message.Contains("40 positions"));
