@@ -85,6 +85,21 @@ public sealed class PretrainedCaptionData : Sequence<PretrainedCaptionBatch>
     /// <summary>Every caption with its image id, in corpus order (the validation pass's order needs none other).</summary>
     internal IEnumerable<(string ImageId, string Caption)> Pairs => pairs.Select(p => (imageIds[p.Image], p.Caption));
 
+    /// <summary>Each image once, in corpus order, with its file and every caption of it: what validation captions and scores.</summary>
+    internal IReadOnlyList<(string ImageId, string Path, IReadOnlyList<string> Captions)> Images
+    {
+        get
+        {
+            var captions = new List<string>[imageIds.Length];
+            for (var i = 0; i < captions.Length; i++) captions[i] = [];
+            foreach (var (image, caption) in pairs) captions[image].Add(caption);
+            return [.. imageIds.Select((id, i) => (id, imagePaths[i], (IReadOnlyList<string>)captions[i]))];
+        }
+    }
+
+    /// <summary>Decodes an image file as the batches' images are.</summary>
+    internal RgbImage Decode(string path) => ImageDecoder.Decode(path, decoder);
+
     /// <inheritdoc/>
     protected override void PrepareEpoch(int epoch)
     {
@@ -99,7 +114,7 @@ public sealed class PretrainedCaptionData : Sequence<PretrainedCaptionBatch>
         var images = new List<RgbImage>(rows.Length);
         try
         {
-            foreach (var row in rows) images.Add(ImageDecoder.Decode(imagePaths[pairs[row].Image], decoder));
+            foreach (var row in rows) images.Add(Decode(imagePaths[pairs[row].Image]));
         }
         catch
         {

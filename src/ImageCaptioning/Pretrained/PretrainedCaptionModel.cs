@@ -24,9 +24,17 @@ internal abstract class PretrainedCaptionModel : nn.Module
     public abstract Tensor Logits(Tensor pixelValues, Tensor decoderInputIds);
 
     /// <summary>
+    /// The label smoothing of the training loss (PyTorch's <c>label_smoothing</c>: that share of each label's target
+    /// mass spread evenly over the vocabulary); 0 unless the architecture's loss smooths.
+    /// </summary>
+    public virtual double LabelSmoothing => 0;
+
+    /// <summary>
     /// The teacher-forced training loss, as transformers' <c>VisionEncoderDecoderModel</c> computes it: the decoder reads
     /// <paramref name="labels"/> [B, L] shifted right behind <paramref name="startId"/> (ignored positions, -100, read as
-    /// <paramref name="padId"/>), and the loss is the mean cross entropy over the positions whose label is not -100.
+    /// <paramref name="padId"/>), and the loss is the mean cross entropy (with <see cref="LabelSmoothing"/>) over the
+    /// positions whose label is not -100. That is also BLIP's labelled loss when its input_ids are the start token
+    /// followed by the labels: the logits of every position but the last against the input ids after it.
     /// </summary>
     public virtual Tensor Loss(Tensor pixelValues, Tensor labels, int padId, int startId)
     {
@@ -35,7 +43,7 @@ internal abstract class PretrainedCaptionModel : nn.Module
         inputs.narrow(1, 1, labels.size(1) - 1).copy_(labels.narrow(1, 0, labels.size(1) - 1));
         inputs.masked_fill_(inputs.eq(IgnoredLabel), padId);
         var logits = Logits(pixelValues, inputs);
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index: IgnoredLabel).MoveToOuterDisposeScope();
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index: IgnoredLabel, label_smoothing: LabelSmoothing).MoveToOuterDisposeScope();
     }
 
     /// <summary>The label of positions the loss ignores (PyTorch's and transformers' -100).</summary>

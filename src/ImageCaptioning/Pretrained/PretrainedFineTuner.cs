@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using ImageCaptioning.Evaluation;
 using ImageCaptioning.Training;
+using ImageCaptioning.Vision;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -8,12 +10,14 @@ namespace ImageCaptioning.Pretrained;
 /// <summary>
 /// Fine-tunes a <see cref="PretrainedCaptioner"/> on a caption corpus with the library trainer's mechanisms: Adam with
 /// the decoder's and the trainable encoder parameters' groups, learning-rate decay per epoch, gradient clipping, the
-/// validation loss after each epoch, early stopping on it, the <c>last</c>/<c>best</c> checkpoints of
+/// validation loss after each epoch (and, when asked, the corpus BLEU-4 and CIDEr-D of the validation images' greedy
+/// captions, scored by <see cref="CaptionMetrics"/>), early stopping on one of them
+/// (<see cref="PretrainedFineTuningOptions.EarlyStoppingMetric"/>), the <c>last</c>/<c>best</c> checkpoints of
 /// <see cref="CaptionTrainerOptions.CheckpointDirectory"/> (weights under the checkpoint's own key names, Adam's state,
 /// the position and the settings, committed by an atomic rename), resuming, cancellation, progress and the logger, as
 /// <see cref="CaptionTrainer"/> runs them. A step is teacher forcing on one batch: the images through the checkpoint's
 /// image processor, each caption's label ids from its tokenizer padded with -100, the mean cross entropy over the real
-/// labels (<see cref="PretrainedCaptioner.Loss"/>). Nothing in a step draws random numbers (the pretrained networks run
+/// labels (<see cref="PretrainedCaptioner.Loss"/>; BLIP's with its config's label smoothing). Nothing in a step draws random numbers (the pretrained networks run
 /// without dropout), so a resumed run takes exactly the uninterrupted run's steps. Save the result with
 /// <see cref="PretrainedCaptioner.Save"/>.
 /// </summary>
@@ -69,7 +73,7 @@ public sealed class PretrainedFineTuner : IDisposable
     /// <see cref="CaptionTrainerOptions.CheckpointDirectory"/> when there is one; a later call continues where the
     /// previous one stopped. The captioner is left with the last epoch's weights, in inference mode.
     /// </summary>
-    /// <exception cref="ArgumentException">A caption has more label tokens than the decoder's positions (named with its image), or early stopping lacks validation data.</exception>
+    /// <exception cref="ArgumentException">A caption has more label tokens than the decoder's positions (named with its image), or early stopping or validation scores lack validation data.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to resume from is unreadable or does not fit.</exception>
     /// <exception cref="CheckpointMismatchException">The checkpoint was trained with other settings or other batches.</exception>
     /// <exception cref="IOException">An image cannot be read or decoded; the message names it.</exception>
@@ -78,6 +82,8 @@ public sealed class PretrainedFineTuner : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         if (validation is null && Options.Training.Patience is not null)
             throw new ArgumentException($"{nameof(CaptionTrainerOptions.Patience)} (early stopping) needs validation data", nameof(validation));
+        if (validation is null && Options.ScoresCaptions)
+            throw new ArgumentException($"{nameof(CaptionTrainerOptions.ValidationBleu)} and {nameof(PretrainedFineTuningOptions.EarlyStoppingMetric)} {Options.EarlyStoppingMetric} need validation data", nameof(validation));
         CheckLengths(train, nameof(train));
         if (validation is not null) CheckLengths(validation, nameof(validation));
         var training = Options.Training;
@@ -113,7 +119,7 @@ public sealed class PretrainedFineTuner : IDisposable
                 if (cancellationToken.IsCancellationRequested) return Cancel(store);
                 EndEpoch(current, validation, store);
             }
-            return current.Result(current.Epoch < training.Epochs ? TrainingStopReason.EarlyStopped : TrainingStopReason.Completed, logger);
+            return current.Result(current.Epoch < training.Epochs ? TrainingStopReason.EarlyStopped : TrainingStopReason.Completed, logger, MonitoredName);
         }
         finally
         {
@@ -189,17 +195,72 @@ public sealed class PretrainedFineTuner : IDisposable
         return tokens > 0 ? sum / tokens : double.NaN;
     }
 
+    /// <summary>
+    /// Greedy captions of every validation image (each once, decoded as the batches are, captioned in batches of the
+    /// data's batch size with the checkpoint's generation defaults and one beam) scored against all of the image's
+    /// captions by <see cref="CaptionMetrics.Evaluate"/>: corpus BLEU-4 as NLTK's corpus_bleu, CIDEr-D as coco-caption.
+    /// </summary>
+    internal CaptionEvaluationResult ScoreValidation(PretrainedCaptionData validation)
+    {
+        ArgumentNullException.ThrowIfNull(validation);
+        var images = validation.Images;
+        var captions = new List<string>(images.Count);
+        var greedy = new PretrainedGenerationOptions { NumBeams = 1, ComputeLogProbability = false };
+        var batchSize = validation.Options.BatchSize;
+        var wasTraining = Captioner.Model.training;
+        Captioner.Model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            for (var start = 0; start < images.Count; start += batchSize)
+            {
+                var decoded = new List<RgbImage>();
+                try
+                {
+                    foreach (var image in images.Skip(start).Take(batchSize)) decoded.Add(validation.Decode(image.Path));
+                    captions.AddRange(Captioner.Caption(decoded, greedy).Select(c => c.Text));
+                }
+                finally
+                {
+                    foreach (var image in decoded) image.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            if (wasTraining) Captioner.Model.train();
+        }
+        return CaptionMetrics.Evaluate(images.Select((image, i) => (image.ImageId, captions[i], image.Captions)));
+    }
+
+    private string MonitoredName => Options.EarlyStoppingMetric switch
+    {
+        PretrainedValidationMetric.Bleu4 => "validation BLEU-4",
+        PretrainedValidationMetric.CiderD => "validation CIDEr-D",
+        _ => "validation loss",
+    };
+
     private void EndEpoch(TrainingCheckpoint current, PretrainedCaptionData? validation, CheckpointStore? store)
     {
         var trainLoss = current.EpochTokens > 0 ? current.EpochLossSum / current.EpochTokens : double.NaN;
         var validationLoss = validation is null ? (double?)null : ValidationLoss(validation);
+        var scores = validation is not null && Options.ScoresCaptions ? ScoreValidation(validation) : null;
         var tokensPerSecond = current.EpochSeconds > 0 ? current.EpochTokens / current.EpochSeconds : 0;
-        var metrics = new EpochMetrics(current.Epoch + 1, trainLoss, validationLoss, null, tokensPerSecond, TimeSpan.FromSeconds(current.EpochSeconds));
+        var metrics = new EpochMetrics(current.Epoch + 1, trainLoss, validationLoss, scores?.Bleu.Bleu4, tokensPerSecond, TimeSpan.FromSeconds(current.EpochSeconds))
+        {
+            ValidationCiderD = scores?.CiderD,
+        };
         current.History.Add(metrics);
-        var improved = current.RecordCrossEntropyEpoch(metrics);
+        var improved = Options.EarlyStoppingMetric switch
+        {
+            PretrainedValidationMetric.Bleu4 => current.RecordScoreEpoch(metrics, scores!.Bleu.Bleu4),
+            PretrainedValidationMetric.CiderD => current.RecordScoreEpoch(metrics, scores!.CiderD),
+            _ => current.RecordCrossEntropyEpoch(metrics),
+        };
         current.NextEpoch();
-        logger.LogInformation("Epoch {Epoch}/{Epochs}: train loss {TrainLoss:F4}, validation loss {ValidationLoss}, {TokensPerSecond:F0} tokens/s{Best}",
-            metrics.Epoch, Options.Training.Epochs, trainLoss, validationLoss?.ToString("F4") ?? "-", tokensPerSecond, improved ? " (best)" : "");
+        logger.LogInformation("Epoch {Epoch}/{Epochs}: train loss {TrainLoss:F4}, validation loss {ValidationLoss}, validation BLEU-4 {Bleu}, validation CIDEr-D {CiderD}, {TokensPerSecond:F0} tokens/s{Best}",
+            metrics.Epoch, Options.Training.Epochs, trainLoss, validationLoss?.ToString("F4") ?? "-", scores?.Bleu.Bleu4.ToString("F4") ?? "-",
+            scores?.CiderD.ToString("F4") ?? "-", tokensPerSecond, improved ? " (best)" : "");
         if (store is null) return;
         if (improved) SaveCheckpoint(store, CheckpointStore.Best, current);
         SaveCheckpoint(store, CheckpointStore.Last, current);

@@ -13,10 +13,11 @@ public sealed record PretrainedFineTuningOptions
     /// <summary>
     /// The trainer's settings, with their meaning in <see cref="CaptionTrainer"/>. <see cref="CaptionTrainerOptions.Mode"/>
     /// must stay <see cref="LossMode.FullSequence"/> (the pretrained decoders are teacher-forced over whole captions);
-    /// <see cref="CaptionTrainerOptions.ValidationBleu"/>, <see cref="CaptionTrainerOptions.SelfCritical"/> and
-    /// <see cref="CaptionTrainerOptions.Device"/> are not used here (the captioner's own device is:
-    /// <see cref="PretrainedCaptionerOptions.Device"/>) and must stay unset. <see cref="CaptionTrainerOptions.EncoderLearningRate"/>
-    /// is the trainable encoder parameters' rate.
+    /// <see cref="CaptionTrainerOptions.SelfCritical"/> and <see cref="CaptionTrainerOptions.Device"/> are not used here
+    /// (the captioner's own device is: <see cref="PretrainedCaptionerOptions.Device"/>) and must stay unset.
+    /// <see cref="CaptionTrainerOptions.ValidationBleu"/> scores the greedy captions of the validation images after each
+    /// epoch (BLEU-4 and CIDEr-D). <see cref="CaptionTrainerOptions.EncoderLearningRate"/> is the trainable encoder
+    /// parameters' rate.
     /// </summary>
     public CaptionTrainerOptions Training { get; init => field = OptionGuard.NotNull(value); } = new();
 
@@ -26,6 +27,16 @@ public sealed record PretrainedFineTuningOptions
     /// <summary>The encoder layers that train with <see cref="PretrainedEncoderTraining.LastLayers"/> (checked against the model when the fine-tuner is created).</summary>
     public int EncoderLayers { get; init => field = OptionGuard.AtLeast(value, 1); } = 1;
 
+    /// <summary>
+    /// What the best checkpoint and early stopping (<see cref="CaptionTrainerOptions.Patience"/>) go by: the validation
+    /// loss (the default), or the BLEU-4 or CIDEr-D of the validation images' greedy captions, which are then scored
+    /// each epoch whether or not <see cref="CaptionTrainerOptions.ValidationBleu"/> is set. A score needs validation data.
+    /// </summary>
+    public PretrainedValidationMetric EarlyStoppingMetric { get; init => field = OptionGuard.Defined(value); } = PretrainedValidationMetric.Loss;
+
+    /// <summary>Whether the validation images are captioned and scored after each epoch.</summary>
+    internal bool ScoresCaptions => Training.ValidationBleu || EarlyStoppingMetric != PretrainedValidationMetric.Loss;
+
     /// <summary>Checks how the settings combine.</summary>
     /// <exception cref="ArgumentException">A trainer setting this trainer does not use is set; the message names it.</exception>
     public PretrainedFineTuningOptions Validate()
@@ -33,8 +44,6 @@ public sealed record PretrainedFineTuningOptions
         Training.Validate();
         if (Training.Mode != LossMode.FullSequence)
             throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.Mode)} must be {LossMode.FullSequence} to fine-tune a pretrained captioner, not {Training.Mode}", nameof(Training));
-        if (Training.ValidationBleu)
-            throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.ValidationBleu)} is not supported by the fine-tuner: validation reports the loss", nameof(Training));
         if (Training.SelfCritical is not null)
             throw new ArgumentException($"{nameof(Training)}.{nameof(CaptionTrainerOptions.SelfCritical)} is not supported by the fine-tuner", nameof(Training));
         if (Training.Device is not null)
@@ -50,6 +59,11 @@ public sealed record PretrainedFineTuningOptions
         new("Pretrained." + nameof(Encoder), Encoder.ToString()),
         .. (Encoder == PretrainedEncoderTraining.LastLayers
             ? [new KeyValuePair<string, string>("Pretrained." + nameof(EncoderLayers), EncoderLayers.ToString(CultureInfo.InvariantCulture))]
+            : Array.Empty<KeyValuePair<string, string>>()),
+        // Listed only when it is not the loss, so that checkpoints written before it existed keep their hash; a resume
+        // must keep it, as the recorded best value is of that metric.
+        .. (EarlyStoppingMetric != PretrainedValidationMetric.Loss
+            ? [new KeyValuePair<string, string>("Pretrained." + nameof(EarlyStoppingMetric), EarlyStoppingMetric.ToString())]
             : Array.Empty<KeyValuePair<string, string>>()),
     ];
 }

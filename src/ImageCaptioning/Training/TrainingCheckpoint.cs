@@ -95,6 +95,12 @@ internal sealed class TrainingCheckpoint
     /// </summary>
     public double? BestSelfCriticalScore { get; set; }
 
+    /// <summary>
+    /// The best validation score so far when the best epoch is chosen by a score that grows as captions get better
+    /// (<see cref="RecordScoreEpoch"/>: a pretrained fine-tuner's BLEU-4 or CIDEr-D); null otherwise.
+    /// </summary>
+    public double? BestScore { get; set; }
+
     public int EpochsWithoutImprovement { get; set; }
 
     /// <summary>libtorch's CPU generator state (torch.get_rng_state), base64.</summary>
@@ -222,6 +228,26 @@ internal sealed class TrainingCheckpoint
         return improved;
     }
 
+    /// <summary>
+    /// Records a finished epoch's <paramref name="score"/> (higher is better) for early stopping and the best
+    /// checkpoint, and says whether it is the best so far.
+    /// </summary>
+    public bool RecordScoreEpoch(EpochMetrics metrics, double score)
+    {
+        var improved = !double.IsNaN(score) && (BestScore is not { } best || score > best);
+        if (improved)
+        {
+            BestEpoch = metrics.Epoch;
+            BestScore = score;
+            EpochsWithoutImprovement = 0;
+        }
+        else
+        {
+            EpochsWithoutImprovement++;
+        }
+        return improved;
+    }
+
     /// <summary>Whether early stopping with <paramref name="patience"/> (null: off) ends training now.</summary>
     public bool PatienceExhausted(int? patience) => patience is { } epochs && EpochsWithoutImprovement >= epochs;
 
@@ -241,12 +267,12 @@ internal sealed class TrainingCheckpoint
     }
 
     /// <summary>The result of the run so far, stopped for <paramref name="reason"/> (early stopping is logged to <paramref name="logger"/>).</summary>
-    public TrainingResult Result(TrainingStopReason reason, Microsoft.Extensions.Logging.ILogger logger)
+    public TrainingResult Result(TrainingStopReason reason, Microsoft.Extensions.Logging.ILogger logger, string monitored = "validation loss")
     {
         if (reason == TrainingStopReason.EarlyStopped)
             Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger,
-                "Early stopping after epoch {Epoch}: no better validation loss for {Patience} epochs (best: epoch {BestEpoch})",
-                Epoch, EpochsWithoutImprovement, BestEpoch);
+                "Early stopping after epoch {Epoch}: no better {Monitored} for {Patience} epochs (best: epoch {BestEpoch})",
+                Epoch, monitored, EpochsWithoutImprovement, BestEpoch);
         return new TrainingResult([.. History], BestEpoch, reason, GlobalStep, StepInEpoch);
     }
 

@@ -50,8 +50,8 @@ public sealed record EpochMetrics(int Epoch, double TrainLoss, double? Validatio
 
     /// <summary>
     /// Corpus CIDEr-D (coco-caption's, document frequencies from the validation references) of greedy captions of the
-    /// validation images; recorded in every epoch of a run with self-critical training and a validation set, null
-    /// otherwise.
+    /// validation images; recorded in every epoch of a run with self-critical training and a validation set, and in the
+    /// epochs of a <see cref="Pretrained.PretrainedFineTuner"/> that scores its validation captions; null otherwise.
     /// </summary>
     public double? ValidationCiderD { get; init; }
 

@@ -56,69 +56,15 @@ public sealed class PretrainedFineTunerTests
         var data = Data(root, folder, "captions.txt", TrainCaptions, new PretrainedCaptionDataOptions { BatchSize = 3, Seed = 4 });
         Assert.That(data.Count, Is.EqualTo(3));
         // The reference reads the batches the data gives, epoch by epoch: the shuffle is the data's (a Sequence's) own.
-        var epochs = new JsonArray();
-        for (var epoch = 0; epoch < Adam.Epochs; epoch++)
-        {
-            var batches = new JsonArray();
-            for (var index = 0; index < data.Count; index++)
-            {
-                using var batch = data.BatchOf(epoch, index);
-                batches.Add(new JsonArray([.. batch.ImageIds.Zip(batch.Captions, (image, caption) => (JsonNode)new JsonArray(image, caption))]));
-            }
-            epochs.Add(batches);
-        }
-        Assert.That(epochs[0]!.ToJsonString(), Is.Not.EqualTo(epochs[1]!.ToJsonString()), "each epoch has its own order");
         var expected = VitGpt2Fixture.Run(root, folder, new JsonObject
         {
             ["images"] = new JsonArray([.. VitGpt2Fixture.Images.Select(i => (JsonNode)i)]),
-            ["fine_tune"] = new JsonObject
-            {
-                ["epochs"] = epochs, ["lr"] = Adam.LearningRate, ["encoder_lr"] = Adam.EncoderLearningRate, ["decay"] = Adam.LearningRateDecay,
-                ["beta1"] = Adam.Beta1, ["beta2"] = Adam.Beta2, ["eps"] = Adam.Epsilon,
-                ["encoder"] = encoder switch { PretrainedEncoderTraining.LastLayers => JsonValue.Create(1), _ => JsonValue.Create(encoder.ToString()) },
-            },
+            ["fine_tune"] = FineTuningParity.AdamSpec(data, Adam, encoder),
         }).GetProperty("fine_tune");
 
         using var captioner = PretrainedCaptioner.Load(folder);
-        var losses = new StepLosses();
-        using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = Adam, Encoder = encoder, EncoderLayers = 1 }, progress: losses))
-        {
-            var result = tuner.Train(data);
-            Assert.That(result.StopReason, Is.EqualTo(TrainingStopReason.Completed));
-            Assert.That(result.GlobalStep, Is.EqualTo(6));
-        }
-        var reference = expected.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        Assert.That(losses.Values, Is.EqualTo(reference).Within(1e-5), "the loss of each step");
-
-        var state = captioner.SaveableState();
-        var updated = expected.GetProperty("parameters");
-        var trained = updated.EnumerateObject().Select(p => p.Name).ToHashSet();
-        var worst = VitGpt2Fixture.AssertParameters(state, updated, 1e-4, "6 Adam steps");
-        TestContext.Out.WriteLine($"encoder {encoder}: {trained.Count} trained tensors, max |C# - PyTorch| after 6 Adam steps {worst.ToString("E2", CultureInfo.InvariantCulture)}");
-
-        // What did not train is the checkpoint's, bit for bit; what trained moved.
-        using (var original = Safetensors.Load(Path.Combine(folder, "model.safetensors")))
-        {
-            foreach (var (key, tensor) in state)
-            {
-                var same = tensor.eq(original[key]).all().item<bool>();
-                Assert.That(same, Is.EqualTo(!trained.Contains(key)), trained.Contains(key) ? $"{key} trained" : $"{key} is frozen");
-            }
-        }
-        var encoderTrained = trained.Where(k => k.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
-        switch (encoder)
-        {
-            case PretrainedEncoderTraining.Frozen:
-                Assert.That(encoderTrained, Is.Empty);
-                break;
-            case PretrainedEncoderTraining.LastLayers:
-                Assert.That(encoderTrained, Has.All.StartsWith("encoder.encoder.layer.1.").Or.StartsWith("encoder.layernorm."));
-                Assert.That(encoderTrained, Has.Some.StartsWith("encoder.layernorm."));
-                break;
-            default:
-                Assert.That(encoderTrained, Has.Some.StartsWith("encoder.embeddings.").And.Some.StartsWith("encoder.encoder.layer.0."));
-                break;
-        }
+        var trained = FineTuningParity.TrainAndCompare(captioner, data, Adam, encoder, expected, Path.Combine(folder, "model.safetensors"));
+        FineTuningParity.AssertEncoderPart(trained, encoder, "encoder.", "encoder.encoder.layer.1.", "encoder.layernorm.", "encoder.embeddings.", "encoder.encoder.layer.0.");
 
         // The fine-tuned captioner as a hub folder: the checkpoint's keys, and it loads back with identical logits.
         var saved = root.File("saved");
@@ -132,15 +78,12 @@ public sealed class PretrainedFineTunerTests
         savedConfig.Remove("torch_dtype");
         sourceConfig.Remove("torch_dtype");
         Assert.That(JsonNode.DeepEquals(savedConfig, sourceConfig), Is.True, "config.json is otherwise the source's");
-        using var reloaded = PretrainedCaptioner.Load(saved);
         using var scope = torch.NewDisposeScope();
         var images = VitGpt2Fixture.Images.Select(name => ImageCaptioning.Vision.ImageDecoder.Decode(Path.Combine(folder, name))).ToList();
         var pixels = captioner.Preprocess(images);
         foreach (var image in images) image.Dispose();
         var inputs = torch.tensor(new long[] { 406, 5, 100, 406, 7, 9, 406, 1, 2, 406, 3, 4 }, [4, 3]);
-        using var before = captioner.Logits(pixels, inputs);
-        using var after = reloaded.Logits(pixels, inputs);
-        Assert.That(after.eq(before).all().item<bool>(), Is.True, "the saved folder reloads the fine-tuned weights exactly");
+        FineTuningParity.AssertReloadsExactly(captioner, saved, pixels, inputs);
     }
 
     [Test]
@@ -157,38 +100,8 @@ public sealed class PretrainedFineTunerTests
             Encoder = PretrainedEncoderTraining.LastLayers,
         };
 
-        using var whole = PretrainedCaptioner.Load(folder);
-        TrainingResult uninterrupted;
-        using (var tuner = new PretrainedFineTuner(whole, Options("whole")))
-            uninterrupted = tuner.Train(data, validation);
-        Assert.That(uninterrupted.GlobalStep, Is.EqualTo(9));
-
-        // Stopped after step 4 (inside the second epoch), then a fresh process: a new captioner from the folder.
-        using var cancellation = new CancellationTokenSource();
-        using (var first = PretrainedCaptioner.Load(folder))
-        using (var tuner = new PretrainedFineTuner(first, Options("parts"), progress: new CancelAt(4, cancellation)))
-        {
-            var stopped = tuner.Train(data, validation, cancellation.Token);
-            Assert.That(stopped.StopReason, Is.EqualTo(TrainingStopReason.Cancelled));
-            Assert.That(stopped.GlobalStep, Is.EqualTo(4));
-        }
-        using (var other = PretrainedCaptioner.Load(folder))
-        using (var tuner = new PretrainedFineTuner(other, Options("parts") with { Encoder = PretrainedEncoderTraining.All }))
-            Assert.That(() => tuner.Train(data, validation), Throws.TypeOf<CheckpointMismatchException>().With.Message.Contains("Pretrained.Encoder"), "another encoder setting is refused");
-        using var resumed = PretrainedCaptioner.Load(folder);
-        TrainingResult rest;
-        var steps = new StepLosses();
-        using (var tuner = new PretrainedFineTuner(resumed, Options("parts"), progress: steps))
-            rest = tuner.Train(data, validation);
-        Assert.That(rest.StopReason, Is.EqualTo(TrainingStopReason.Completed));
-        Assert.That(steps.Values, Has.Count.EqualTo(5), "the resumed run takes only the 5 steps left");
-        Assert.That(rest.GlobalStep, Is.EqualTo(9));
-
-        var expected = whole.SaveableState();
-        foreach (var (key, tensor) in resumed.SaveableState())
-            Assert.That(tensor.eq(expected[key]).all().item<bool>(), Is.True, $"{key}: resumed equals uninterrupted bit for bit");
-        Assert.That(rest.History.Select(e => (e.TrainLoss, e.ValidationLoss)), Is.EqualTo(uninterrupted.History.Select(e => (e.TrainLoss, e.ValidationLoss))));
-        Assert.That(rest.BestEpoch, Is.EqualTo(uninterrupted.BestEpoch));
+        FineTuningParity.AssertResumeEqualsUninterrupted(() => PretrainedCaptioner.Load(folder), data, validation, Options,
+            options => options with { Encoder = PretrainedEncoderTraining.All }, "Pretrained.Encoder");
     }
 
     [Test]
@@ -250,8 +163,8 @@ public sealed class PretrainedFineTunerTests
         var data = Data(root, folder, "captions.txt", TrainCaptions, new PretrainedCaptionDataOptions { BatchSize = 3 });
         Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Encoder = PretrainedEncoderTraining.LastLayers, EncoderLayers = 3 }),
             Throws.ArgumentException.With.Message.Contains("EncoderLayers 3 exceeds the encoder's 2 layers"));
-        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { ValidationBleu = true } }),
-            Throws.ArgumentException.With.Message.Contains("ValidationBleu"));
+        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Mode = LossMode.Prefix } }),
+            Throws.ArgumentException.With.Message.Contains("Mode"));
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Patience = 1 } }))
             Assert.That(() => tuner.Train(data), Throws.ArgumentException.With.Message.Contains("Patience"));
         var tooLong = Data(root, folder, "long.txt", [("image0.png", "a dog"), ("image2.png", string.Join(' ', Enumerable.Repeat("horse beach", 30)))], new PretrainedCaptionDataOptions());
@@ -268,21 +181,5 @@ public sealed class PretrainedFineTunerTests
         var path = root.File(name);
         File.WriteAllLines(path, ["image,caption", .. captions.Select(c => $"{c.Image},\"{c.Caption.Replace("\"", "\"\"", StringComparison.Ordinal)}\"")]);
         return path;
-    }
-
-    /// <summary>Each step's loss, reported synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class StepLosses : IProgress<TrainingProgress>
-    {
-        public List<double> Values { get; } = [];
-
-        public void Report(TrainingProgress value) => Values.Add(value.Loss);
-    }
-
-    private sealed class CancelAt(long step, CancellationTokenSource source) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.GlobalStep == step) source.Cancel();
-        }
     }
 }

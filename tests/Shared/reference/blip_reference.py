@@ -20,6 +20,8 @@ Commands:
   preprocess RAW W H PREPROCESSOR_CONFIG.json [PNG]   prints the processor's resized bytes and pixel values
   tokenize DIR SPEC.json prints ids and decoded texts for SPEC's texts
   train DIR SPEC.json    prints the loss and the parameters after one SGD step of fine-tuning
+  fine_tune DIR SPEC.json prints each step's loss and the trainable parameters after an Adam loop over SPEC's batches
+                         of [image file, caption] rows, the loss BlipForConditionalGeneration.forward(labels=...) computes
 """
 import collections
 import json
@@ -586,6 +588,7 @@ def make(folder, spec):
         "pad_token_id": vocab.index("[PAD]"), "bos_token_id": dec_id, "eos_token_id": vocab.index("[SEP]") if spec.get("eos_is_sep") else 2,
         "sep_token_id": vocab.index("[SEP]"), "model_type": "blip_text_model",
     }
+    text_config.update(spec.get("text_extra", {}))
     config = {
         "architectures": ["BlipForConditionalGeneration"], "model_type": "blip", "projection_dim": 512,
         "initializer_factor": 1.0, "initializer_range": 0.02, "logit_scale_init_value": 2.6592,
@@ -629,6 +632,11 @@ def make(folder, spec):
         # save_pretrained drops the shared copies: the decoder weight and bias live under their tied names only.
         tied = {"text_decoder.cls.predictions.decoder.weight", "text_decoder.cls.predictions.decoder.bias"}
         safetensors_save(os.path.join(folder, "model.safetensors"), {k: v for k, v in state.items() if k not in tied})
+    if spec.get("images"):
+        from PIL import Image
+        rng = np.random.RandomState(spec.get("seed", 0))
+        for i, (w, h) in enumerate(spec["images"]):
+            Image.fromarray(rng.randint(0, 256, size=(h, w, 3), dtype=np.uint8), "RGB").save(os.path.join(folder, f"image{i}.png"))
 
 
 def load(folder):
@@ -707,13 +715,27 @@ def preprocess(raw_path, width, height, config_path, png_path=None):
         image.save(png_path)
         image = Image.open(png_path).convert("RGB")
     image = image.resize((c["size"]["width"], c["size"]["height"]), resample=c["resample"], reducing_gap=None)
+    print(json.dumps({"pixel_values": encode(normalize(image, c).unsqueeze(0)),
+                      "resized": encode(torch.from_numpy(np.array(image).astype(np.int64)))}))
+
+
+def normalize(image, c):
+    """BlipImageProcessor's rescale (float64 product stored as float32) and normalize of a resized image: [3, H, W]."""
     array = np.array(image)
     array = (array.astype(np.float64) * c["rescale_factor"]).astype(np.float32)
-    mean = np.array(c["image_mean"], dtype=np.float32)
-    std = np.array(c["image_std"], dtype=np.float32)
-    array = (array - mean) / std
-    print(json.dumps({"pixel_values": encode(torch.from_numpy(array.transpose(2, 0, 1).copy()).unsqueeze(0)),
-                      "resized": encode(torch.from_numpy(np.array(image).astype(np.int64)))}))
+    array = (array - np.array(c["image_mean"], dtype=np.float32)) / np.array(c["image_std"], dtype=np.float32)
+    return torch.from_numpy(array.transpose(2, 0, 1).copy())
+
+
+def pixel_values(folder, paths):
+    """BlipImageProcessor on image files: RGB, the bicubic resize, rescale and normalize: [B, 3, H, W]."""
+    from PIL import Image
+    c = json.load(open(os.path.join(folder, "preprocessor_config.json")))
+    out = []
+    for path in paths:
+        image = Image.open(path).convert("RGB").resize((c["size"]["width"], c["size"]["height"]), resample=c["resample"], reducing_gap=None)
+        out.append(normalize(image, c))
+    return torch.stack(out)
 
 
 # ---------------------------------------------------------------- tokenizer (tokenization_bert.py)
@@ -792,12 +814,9 @@ def wordpiece(word, vocab):
 
 
 def tokenize(folder, spec):
-    lines = open(os.path.join(folder, "vocab.txt"), encoding="utf-8").read().split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
     added = json.load(open(os.path.join(folder, "added_tokens.json")))
-    vocab = {tok: i for i, tok in enumerate(lines)}
-    id_to_token = dict(enumerate(lines))
+    vocab = read_vocab(folder)
+    id_to_token = {i: tok for tok, i in vocab.items()}
     for tok, i in added.items():
         id_to_token[i] = tok
     specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", "[ENC]"}
@@ -832,6 +851,67 @@ def tokenize(folder, spec):
     print(json.dumps(out))
 
 
+def read_vocab(folder):
+    lines = open(os.path.join(folder, "vocab.txt"), encoding="utf-8").read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return {tok: i for i, tok in enumerate(lines)}
+
+
+def fine_tune(folder, spec):
+    """Adam over SPEC's epochs of batches ([image file, caption] rows), the rates decayed per epoch; the vision model
+    frozen ("Frozen"), trainable ("All") or its last N layers and post_layernorm (an int), in a second group at
+    encoder_lr. Each batch as a BLIP fine-tuning script feeds BlipForConditionalGeneration.forward: input_ids = [DEC]
+    (text_config.bos_token_id), the caption's WordPiece ids, [SEP], right-padded with [PAD] under attention_mask 0;
+    labels = input_ids with the padding set to -100; the loss is BlipTextLMHeadModel's: the logits of every position
+    but the last against the labels after it, CrossEntropyLoss(reduction="mean", label_smoothing=text_config's)."""
+    torch.set_num_threads(1)
+    model = load(folder)
+    model.train()
+    tc = model.config["text_config"]
+    vocab = read_vocab(folder)
+    encoder, layers = spec["encoder"], model.config["vision_config"]["num_hidden_layers"]
+
+    def trains(k):
+        if not k.startswith("vision_model.") or encoder == "All":
+            return True
+        if encoder == "Frozen":
+            return False
+        return k.startswith("vision_model.post_layernorm.") or any(k.startswith(f"vision_model.encoder.layers.{i}.") for i in range(layers - encoder, layers))
+
+    named = [(k, p) for k, p in model.named_parameters()]
+    for k, p in named:
+        p.requires_grad_(trains(k))
+    groups = [{"params": [p for k, p in named if trains(k) and not k.startswith("vision_model.")], "lr": spec["lr"]}]
+    if any(trains(k) and k.startswith("vision_model.") for k, _ in named):
+        groups.append({"params": [p for k, p in named if trains(k) and k.startswith("vision_model.")], "lr": spec.get("encoder_lr", spec["lr"])})
+    rates = [g["lr"] for g in groups]
+    optimizer = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["eps"])
+    smoothing = tc.get("label_smoothing", 0.0)
+    losses = []
+    for epoch, batches in enumerate(spec["epochs"]):
+        for group, rate in zip(optimizer.param_groups, rates):
+            group["lr"] = rate * spec["decay"] ** epoch
+        for batch in batches:
+            rows = [[tc["bos_token_id"]] + [vocab[p] for w in basic_tokenize(caption) for p in wordpiece(w, vocab)] + [tc["sep_token_id"]]
+                    for _, caption in batch]
+            length = max(len(r) for r in rows)
+            input_ids = torch.tensor([r + [tc["pad_token_id"]] * (length - len(r)) for r in rows], dtype=torch.long)
+            mask = torch.tensor([[1] * len(r) + [0] * (length - len(r)) for r in rows], dtype=torch.long)
+            labels = input_ids.masked_fill(mask == 0, -100)
+            image_embeds = model.vision_model(pixel_values(folder, [os.path.join(folder, image) for image, _ in batch]))
+            scores = model.text_decoder(input_ids, model.text_decoder.image_keys_values(image_embeds), attention_mask=mask.float())
+            loss_fct = nn.CrossEntropyLoss(reduction="mean", label_smoothing=smoothing)
+            loss = loss_fct(scores[:, :-1, :].contiguous().view(-1, scores.size(-1)), labels[:, 1:].contiguous().view(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    state = model.state_dict()
+    trained = {k for k, _ in named if trains(k)}
+    print(json.dumps({"losses": losses, "parameters": {k: state[k].detach().flatten().tolist() for k in sorted(trained)}}))
+
+
 def main():
     command = sys.argv[1]
     if command == "make":
@@ -842,6 +922,8 @@ def main():
         preprocess(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6] if len(sys.argv) > 6 else None)
     elif command == "train":
         train_step(sys.argv[2], json.load(open(sys.argv[3])))
+    elif command == "fine_tune":
+        fine_tune(sys.argv[2], json.load(open(sys.argv[3])))
     elif command == "tokenize":
         tokenize(sys.argv[2], json.load(open(sys.argv[3])))
     else:

@@ -27,10 +27,12 @@ internal sealed record BlipVisionConfig(int HiddenSize, int IntermediateSize, in
 /// <summary>
 /// BLIP's text decoder (config.json's <c>text_config</c>), with Hugging Face's <c>BlipTextConfig</c> defaults for
 /// keys the file omits. <see cref="BosTokenId"/> is <c>[DEC]</c>, the decoder's start; <see cref="SepTokenId"/> is
-/// <c>[SEP]</c>, which ends a caption (BLIP's <c>eos_token_id</c> is not used for that).
+/// <c>[SEP]</c>, which ends a caption (BLIP's <c>eos_token_id</c> is not used for that). <see cref="LabelSmoothing"/> is
+/// the training loss's (<c>label_smoothing</c>, 0.0 when absent, as <c>BlipTextConfig</c> since transformers 4.38;
+/// earlier versions hard-coded 0.1).
 /// </summary>
 internal sealed record BlipTextConfig(int VocabSize, int HiddenSize, int EncoderHiddenSize, int IntermediateSize, int Layers, int Heads,
-    int MaxPositions, double LayerNormEps, Func<Tensor, Tensor> Activation, int BosTokenId, int SepTokenId, int PadTokenId)
+    int MaxPositions, double LayerNormEps, Func<Tensor, Tensor> Activation, int BosTokenId, int SepTokenId, int PadTokenId, double LabelSmoothing)
 {
     public static BlipTextConfig Read(HubJson c)
     {
@@ -38,7 +40,10 @@ internal sealed record BlipTextConfig(int VocabSize, int HiddenSize, int Encoder
             c.IntAtLeast("vocab_size", 1, 30524), c.IntAtLeast("hidden_size", 1, 768), c.IntAtLeast("encoder_hidden_size", 1, 768),
             c.IntAtLeast("intermediate_size", 1, 3072), c.IntAtLeast("num_hidden_layers", 1, 12), c.IntAtLeast("num_attention_heads", 1, 8),
             c.IntAtLeast("max_position_embeddings", 1, 512), BlipConfig.Epsilon(c, 1e-12), HubActivation.Read(c, "hidden_act", "gelu"),
-            c.IntAtLeast("bos_token_id", 0, 30522), c.IntAtLeast("sep_token_id", 0, 102), c.IntAtLeast("pad_token_id", 0, 0));
+            c.IntAtLeast("bos_token_id", 0, 30522), c.IntAtLeast("sep_token_id", 0, 102), c.IntAtLeast("pad_token_id", 0, 0),
+            c.Double("label_smoothing", 0.0));
+        if (!(config.LabelSmoothing >= 0 && config.LabelSmoothing <= 1))
+            throw c.Invalid("label_smoothing", $"is {config.LabelSmoothing}; it must be within 0 and 1");
         if (config.HiddenSize % config.Heads != 0)
             throw c.Invalid("num_attention_heads", $"is {config.Heads}, which does not divide hidden_size {config.HiddenSize}");
         // The prediction head is the word embeddings' transpose; an untied head would need weights of its own.

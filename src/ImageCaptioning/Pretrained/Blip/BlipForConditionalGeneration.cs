@@ -37,6 +37,9 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
 
     public override int? MaxPositions => Config.Text.MaxPositions;
 
+    /// <summary>text_config's <c>label_smoothing</c>, as <c>BlipTextLMHeadModel</c> applies it to the labelled loss.</summary>
+    public override double LabelSmoothing => Config.Text.LabelSmoothing;
+
     protected override void RegisterComponents()
     {
     }
@@ -126,7 +129,11 @@ internal sealed class BlipForConditionalGeneration : PretrainedCaptionModel
 
         var model = new BlipForConditionalGeneration(config);
         var report = PretrainedWeights.LoadInto(model, folder, device, IsIgnorable, model.TiedKeys, WithTiedNames);
-        return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, prompt => tokenizer.EncodeToIds(prompt).ToArray());
+        // A training caption's labels: its WordPiece ids and [SEP], read behind [DEC] (the input_ids of BLIP's labelled
+        // forward are [DEC], the caption, [SEP]; the processor's [CLS] is replaced by [DEC], as BLIP's generate does).
+        var end = config.Text.SepTokenId;
+        return new PretrainedArchitectureParts(model, processor, tokenizer, generation, report, prompt => tokenizer.EncodeToIds(prompt).ToArray(),
+            EncodeLabels: caption => [.. tokenizer.EncodeToIds(caption), end], SourceFolder: folder.Path);
     }
 
     // A file that kept a tied tensor under its head name only (a conversion that dropped the other name of a shared
