@@ -34,14 +34,21 @@ internal abstract class PretrainedCaptionModel : nn.Module
     /// <paramref name="labels"/> [B, L] shifted right behind <paramref name="startId"/> (ignored positions, -100, read as
     /// <paramref name="padId"/>), and the loss is the mean cross entropy (with <see cref="LabelSmoothing"/>) over the
     /// positions whose label is not -100. That is also BLIP's labelled loss when its input_ids are the start token
-    /// followed by the labels: the logits of every position but the last against the input ids after it.
+    /// followed by the labels: the logits of every position but the last against the input ids after it. The first
+    /// <paramref name="promptTokens"/> labels (a prompt's, the same in every row) are read but not learnt, as BLIP's
+    /// own fine-tuning sets their targets to -100.
     /// </summary>
-    public virtual Tensor Loss(Tensor pixelValues, Tensor labels, int padId, int startId)
+    public Tensor Loss(Tensor pixelValues, Tensor labels, int padId, int startId, int promptTokens = 0)
     {
         using var scope = torch.NewDisposeScope();
         var inputs = torch.full(labels.shape, startId, ScalarType.Int64, labels.device);
         inputs.narrow(1, 1, labels.size(1) - 1).copy_(labels.narrow(1, 0, labels.size(1) - 1));
         inputs.masked_fill_(inputs.eq(IgnoredLabel), padId);
+        if (promptTokens > 0)
+        {
+            labels = labels.clone();
+            labels.narrow(1, 0, promptTokens).fill_(IgnoredLabel);
+        }
         var logits = Logits(pixelValues, inputs);
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index: IgnoredLabel, label_smoothing: LabelSmoothing).MoveToOuterDisposeScope();
     }

@@ -192,9 +192,7 @@ public sealed class PretrainedCaptioner : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pixelValues);
         var settings = parts.Generation.With(generation);
-        IReadOnlyList<int>? promptIds = null;
-        if (prompt is not null)
-            promptIds = (parts.EncodePrompt ?? throw new ArgumentException($"{Architecture} takes no text prompt", nameof(prompt)))(prompt);
+        var promptIds = prompt is null ? null : EncodePrompt(prompt);
         using var scope = torch.NewDisposeScope();
         var sequences = PretrainedGenerator.Generate(parts.Model, pixelValues.to(device), settings, promptIds, generation?.ComputeLogProbability ?? true);
         return [.. sequences.Select(s => new PretrainedCaption(
@@ -218,13 +216,17 @@ public sealed class PretrainedCaptioner : IDisposable
     public Tensor Loss(Tensor pixelValues, IReadOnlyList<string> captions) => LossAndTokens(pixelValues, captions).Loss;
 
     /// <summary>The loss of <see cref="Loss"/> and the number of label tokens it averages over.</summary>
-    internal (Tensor Loss, long Tokens) LossAndTokens(Tensor pixelValues, IReadOnlyList<string> captions)
+    /// <param name="pixelValues">The images, [B, 3, H, W].</param>
+    /// <param name="captions">One caption per image.</param>
+    /// <param name="promptIds">The ids of a prompt every caption continues (<see cref="EncodePrompt"/>): read by the decoder, left out of the loss and the count.</param>
+    internal (Tensor Loss, long Tokens) LossAndTokens(Tensor pixelValues, IReadOnlyList<string> captions, IReadOnlyList<int>? promptIds = null)
     {
         ArgumentNullException.ThrowIfNull(pixelValues);
         ArgumentNullException.ThrowIfNull(captions);
         if (captions.Count != pixelValues.size(0))
             throw new ArgumentException($"{captions.Count} captions for {pixelValues.size(0)} images", nameof(captions));
-        var labels = captions.Select(c => EncodeLabels(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList();
+        var prefix = promptIds ?? [];
+        var labels = captions.Select(c => prefix.Concat(EncodeLabels(c ?? throw new ArgumentException("a caption is null", nameof(captions)))).ToList()).ToList();
         var length = labels.Max(l => l.Count);
         if (parts.Model.MaxPositions is { } positions && length > positions)
             throw new ArgumentException($"a caption has {length} label tokens, more than the decoder's {positions} positions", nameof(captions));
@@ -234,9 +236,17 @@ public sealed class PretrainedCaptioner : IDisposable
             for (var j = 0; j < labels[i].Count; j++) flat[(i * length) + j] = labels[i][j];
         using var scope = torch.NewDisposeScope();
         var labelTensor = torch.tensor(flat, [labels.Count, length], device: device);
-        var loss = parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId).MoveToOuterDisposeScope();
-        return (loss, labels.Sum(l => (long)l.Count));
+        var loss = parts.Model.Loss(pixelValues.to(device), labelTensor, parts.Generation.PadId, parts.Generation.DecoderStartId, prefix.Count).MoveToOuterDisposeScope();
+        return (loss, labels.Sum(l => (long)(l.Count - prefix.Count)));
     }
+
+    /// <summary>A prompt's ids, the tokens that follow the start token before the caption's.</summary>
+    /// <exception cref="ArgumentException">The architecture takes no prompt.</exception>
+    internal IReadOnlyList<int> EncodePrompt(string prompt) =>
+        (parts.EncodePrompt ?? throw new ArgumentException($"{Architecture} takes no text prompt", nameof(prompt)))(prompt);
+
+    /// <summary>The text of generated ids alone (a caption's <see cref="PretrainedCaption.TokenIds"/>, without its prompt), decoded as <see cref="PretrainedCaption.Text"/> is.</summary>
+    internal string DecodeTokens(IEnumerable<int> ids) => parts.Tokenizer.Decode(ids, skipSpecialTokens: true);
 
     /// <summary>A training caption's label ids (the end token included).</summary>
     /// <exception cref="NotSupportedException">The architecture cannot be fine-tuned yet.</exception>

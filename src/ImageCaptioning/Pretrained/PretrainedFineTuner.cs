@@ -16,7 +16,8 @@ namespace ImageCaptioning.Pretrained;
 /// <see cref="CaptionTrainerOptions.CheckpointDirectory"/> (weights under the checkpoint's own key names, Adam's state,
 /// the position and the settings, committed by an atomic rename), resuming, cancellation, progress and the logger, as
 /// <see cref="CaptionTrainer"/> runs them. A step is teacher forcing on one batch: the images through the checkpoint's
-/// image processor, each caption's label ids from its tokenizer padded with -100, the mean cross entropy over the real
+/// image processor, each caption's label ids from its tokenizer padded with -100 (behind the ids of
+/// <see cref="PretrainedFineTuningOptions.Prompt"/>, not learnt, when one is set), the mean cross entropy over the real
 /// labels (<see cref="PretrainedCaptioner.Loss"/>; BLIP's with its config's label smoothing). Nothing in a step draws random numbers (the pretrained networks run
 /// without dropout), so a resumed run takes exactly the uninterrupted run's steps. Save the result with
 /// <see cref="PretrainedCaptioner.Save"/>.
@@ -29,6 +30,7 @@ public sealed class PretrainedFineTuner : IDisposable
     private readonly IReadOnlyList<KeyValuePair<string, string>> settings;
     private readonly ILogger logger;
     private readonly IProgress<TrainingProgress>? progress;
+    private readonly IReadOnlyList<int>? promptIds;
     private TrainingCheckpoint? state;
     private string? stateSource;
 
@@ -46,6 +48,14 @@ public sealed class PretrainedFineTuner : IDisposable
         if (!captioner.CanFineTune) throw new NotSupportedException($"{captioner.Architecture} cannot be fine-tuned yet");
         if (options.Encoder == PretrainedEncoderTraining.LastLayers && options.EncoderLayers > captioner.EncoderLayers)
             throw new ArgumentException($"{nameof(PretrainedFineTuningOptions.EncoderLayers)} {options.EncoderLayers} exceeds the encoder's {captioner.EncoderLayers} layers", nameof(options));
+        if (options.Prompt is { } prompt)
+        {
+            if (!captioner.TakesPrompt)
+                throw new ArgumentException($"{nameof(PretrainedFineTuningOptions.Prompt)}: {captioner.Architecture} takes no text prompt", nameof(options));
+            promptIds = captioner.EncodePrompt(prompt);
+            if (promptIds.Count == 0)
+                throw new ArgumentException($"{nameof(PretrainedFineTuningOptions.Prompt)} \"{prompt}\" has no tokens in the checkpoint's vocabulary", nameof(options));
+        }
         Captioner = captioner;
         this.logger = logger ?? NullLogger.Instance;
         this.progress = progress;
@@ -150,9 +160,9 @@ public sealed class PretrainedFineTuner : IDisposable
         if (Captioner.MaxLabelTokens is not { } positions) return;
         foreach (var (imageId, caption) in data.Pairs)
         {
-            var count = Captioner.EncodeLabels(caption).Count;
+            var count = Captioner.EncodeLabels(caption).Count + (promptIds?.Count ?? 0);
             if (count > positions)
-                throw new ArgumentException($"a caption of image '{imageId}' in the {name} data has {count} label tokens, more than the decoder's {positions} positions: \"{caption}\"", name);
+                throw new ArgumentException($"a caption of image '{imageId}' in the {name} data has {count} label tokens{(promptIds is null ? "" : " with the prompt's")}, more than the decoder's {positions} positions: \"{caption}\"", name);
         }
     }
 
@@ -163,7 +173,7 @@ public sealed class PretrainedFineTuner : IDisposable
         using var scope = torch.NewDisposeScope();
         var pixels = Captioner.Preprocess(batch.Images);
         optimizer.zero_grad();
-        var (loss, tokens) = Captioner.LossAndTokens(pixels, batch.Captions);
+        var (loss, tokens) = Captioner.LossAndTokens(pixels, batch.Captions, promptIds);
         loss.backward();
         if (Options.Training.GradientClipNorm is { } clip) torch.nn.utils.clip_grad_norm_(trainable, clip);
         optimizer.step();
@@ -183,7 +193,7 @@ public sealed class PretrainedFineTuner : IDisposable
             {
                 using var batch = validation.BatchOf(0, index);
                 using var scope = torch.NewDisposeScope();
-                var (loss, count) = Captioner.LossAndTokens(Captioner.Preprocess(batch.Images), batch.Captions);
+                var (loss, count) = Captioner.LossAndTokens(Captioner.Preprocess(batch.Images), batch.Captions, promptIds);
                 sum += loss.item<float>() * (double)count;
                 tokens += count;
             }
@@ -197,7 +207,8 @@ public sealed class PretrainedFineTuner : IDisposable
 
     /// <summary>
     /// Greedy captions of every validation image (each once, decoded as the batches are, captioned in batches of the
-    /// data's batch size with the checkpoint's generation defaults and one beam) scored against all of the image's
+    /// data's batch size with the checkpoint's generation defaults and one beam, after the prompt when there is one,
+    /// which the scored text leaves out) scored against all of the image's
     /// captions by <see cref="CaptionMetrics.Evaluate"/>: corpus BLEU-4 as NLTK's corpus_bleu, CIDEr-D as coco-caption.
     /// </summary>
     internal CaptionEvaluationResult ScoreValidation(PretrainedCaptionData validation)
@@ -218,7 +229,7 @@ public sealed class PretrainedFineTuner : IDisposable
                 try
                 {
                     foreach (var image in images.Skip(start).Take(batchSize)) decoded.Add(validation.Decode(image.Path));
-                    captions.AddRange(Captioner.Caption(decoded, greedy).Select(c => c.Text));
+                    captions.AddRange(Captioner.Caption(decoded, greedy, Options.Prompt).Select(c => Captioner.DecodeTokens(c.TokenIds)));
                 }
                 finally
                 {

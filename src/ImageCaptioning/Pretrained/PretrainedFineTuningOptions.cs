@@ -34,6 +34,15 @@ public sealed record PretrainedFineTuningOptions
     /// </summary>
     public PretrainedValidationMetric EarlyStoppingMetric { get; init => field = OptionGuard.Defined(value); } = PretrainedValidationMetric.Loss;
 
+    /// <summary>
+    /// A text prompt every caption continues, for architectures that take one (<see cref="PretrainedCaptioner.TakesPrompt"/>:
+    /// BLIP), as BLIP's own fine-tuning feeds <c>"a picture of "</c>: the decoder reads the start token, the prompt's
+    /// tokens and the caption's, and the loss leaves out the prompt's tokens (their labels are -100), so only the
+    /// caption is learnt. Validation captions are generated after the same prompt and scored without it. Caption with
+    /// the same prompt after fine-tuning. Null (the default) trains without a prompt; a blank one is refused.
+    /// </summary>
+    public string? Prompt { get; init => field = OptionGuard.Require(value, value is null || !string.IsNullOrWhiteSpace(value), "must be null or have text"); }
+
     /// <summary>Whether the validation images are captioned and scored after each epoch.</summary>
     internal bool ScoresCaptions => Training.ValidationBleu || EarlyStoppingMetric != PretrainedValidationMetric.Loss;
 
@@ -65,5 +74,6 @@ public sealed record PretrainedFineTuningOptions
         .. (EarlyStoppingMetric != PretrainedValidationMetric.Loss
             ? [new KeyValuePair<string, string>("Pretrained." + nameof(EarlyStoppingMetric), EarlyStoppingMetric.ToString())]
             : Array.Empty<KeyValuePair<string, string>>()),
+        .. (Prompt is not null ? [new KeyValuePair<string, string>("Pretrained." + nameof(Prompt), Prompt)] : Array.Empty<KeyValuePair<string, string>>()),
     ];
 }

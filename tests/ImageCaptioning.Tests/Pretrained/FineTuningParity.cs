@@ -16,9 +16,9 @@ internal static class FineTuningParity
 {
     /// <summary>
     /// The reference's fine-tuning spec: each epoch's batches of [image, caption] rows in the data's own (seeded,
-    /// per-epoch) order, the Adam settings of <paramref name="adam"/> and the encoder's training.
+    /// per-epoch) order, the Adam settings of <paramref name="adam"/>, the encoder's training and the prompt, if any.
     /// </summary>
-    public static JsonObject AdamSpec(PretrainedCaptionData data, CaptionTrainerOptions adam, PretrainedEncoderTraining encoder)
+    public static JsonObject AdamSpec(PretrainedCaptionData data, CaptionTrainerOptions adam, PretrainedEncoderTraining encoder, string? prompt = null)
     {
         var epochs = new JsonArray();
         for (var epoch = 0; epoch < adam.Epochs; epoch++)
@@ -37,6 +37,7 @@ internal static class FineTuningParity
             ["epochs"] = epochs, ["lr"] = adam.LearningRate, ["encoder_lr"] = adam.EncoderLearningRate, ["decay"] = adam.LearningRateDecay,
             ["beta1"] = adam.Beta1, ["beta2"] = adam.Beta2, ["eps"] = adam.Epsilon,
             ["encoder"] = encoder switch { PretrainedEncoderTraining.LastLayers => JsonValue.Create(1), _ => JsonValue.Create(encoder.ToString()) },
+            ["prompt"] = prompt,
         };
     }
 
@@ -45,13 +46,13 @@ internal static class FineTuningParity
     /// <see cref="PretrainedEncoderTraining.LastLayers"/>) and asserts every step's loss within 1e-5 and every trained
     /// parameter within 1e-4 of the reference's (<paramref name="expected"/>: <c>losses</c>, <c>parameters</c>), and
     /// every other tensor bit-identical to <paramref name="weightsFile"/>'s while the trained ones moved. Returns the
-    /// names of the trained tensors.
+    /// names of the trained tensors. A <paramref name="prompt"/> is the fine-tuner's <see cref="PretrainedFineTuningOptions.Prompt"/>.
     /// </summary>
     public static HashSet<string> TrainAndCompare(PretrainedCaptioner captioner, PretrainedCaptionData data, CaptionTrainerOptions adam,
-        PretrainedEncoderTraining encoder, JsonElement expected, string weightsFile)
+        PretrainedEncoderTraining encoder, JsonElement expected, string weightsFile, string? prompt = null)
     {
         var losses = new StepLosses();
-        using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = adam, Encoder = encoder, EncoderLayers = 1 }, progress: losses))
+        using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = adam, Encoder = encoder, EncoderLayers = 1, Prompt = prompt }, progress: losses))
         {
             var result = tuner.Train(data);
             Assert.That(result.StopReason, Is.EqualTo(TrainingStopReason.Completed));

@@ -165,6 +165,8 @@ public sealed class PretrainedFineTunerTests
             Throws.ArgumentException.With.Message.Contains("EncoderLayers 3 exceeds the encoder's 2 layers"));
         Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Mode = LossMode.Prefix } }),
             Throws.ArgumentException.With.Message.Contains("Mode"));
+        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Prompt = "a picture of" }),
+            Throws.ArgumentException.With.Message.Contains("Prompt").And.Message.Contains("takes no text prompt"));
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Training = new CaptionTrainerOptions { Patience = 1 } }))
             Assert.That(() => tuner.Train(data), Throws.ArgumentException.With.Message.Contains("Patience"));
         var tooLong = Data(root, folder, "long.txt", [("image0.png", "a dog"), ("image2.png", string.Join(' ', Enumerable.Repeat("horse beach", 30)))], new PretrainedCaptionDataOptions());

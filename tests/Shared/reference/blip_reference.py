@@ -864,7 +864,10 @@ def fine_tune(folder, spec):
     encoder_lr. Each batch as a BLIP fine-tuning script feeds BlipForConditionalGeneration.forward: input_ids = [DEC]
     (text_config.bos_token_id), the caption's WordPiece ids, [SEP], right-padded with [PAD] under attention_mask 0;
     labels = input_ids with the padding set to -100; the loss is BlipTextLMHeadModel's: the logits of every position
-    but the last against the labels after it, CrossEntropyLoss(reduction="mean", label_smoothing=text_config's)."""
+    but the last against the labels after it, CrossEntropyLoss(reduction="mean", label_smoothing=text_config's).
+    With SPEC's "prompt", each row is [DEC] + the prompt's ids + the caption's + [SEP] and, as BLIP's own
+    blip_decoder.forward does (decoder_targets[:, :prompt_length] = -100, prompt_length counting [DEC]), the labels
+    of [DEC] and the prompt are -100."""
     torch.set_num_threads(1)
     model = load(folder)
     model.train()
@@ -889,16 +892,18 @@ def fine_tune(folder, spec):
     optimizer = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["eps"])
     smoothing = tc.get("label_smoothing", 0.0)
     losses = []
+    prompt = [vocab[p] for w in basic_tokenize(spec["prompt"]) for p in wordpiece(w, vocab)] if spec.get("prompt") else []
     for epoch, batches in enumerate(spec["epochs"]):
         for group, rate in zip(optimizer.param_groups, rates):
             group["lr"] = rate * spec["decay"] ** epoch
         for batch in batches:
-            rows = [[tc["bos_token_id"]] + [vocab[p] for w in basic_tokenize(caption) for p in wordpiece(w, vocab)] + [tc["sep_token_id"]]
+            rows = [[tc["bos_token_id"]] + prompt + [vocab[p] for w in basic_tokenize(caption) for p in wordpiece(w, vocab)] + [tc["sep_token_id"]]
                     for _, caption in batch]
             length = max(len(r) for r in rows)
             input_ids = torch.tensor([r + [tc["pad_token_id"]] * (length - len(r)) for r in rows], dtype=torch.long)
             mask = torch.tensor([[1] * len(r) + [0] * (length - len(r)) for r in rows], dtype=torch.long)
             labels = input_ids.masked_fill(mask == 0, -100)
+            labels[:, :1 + len(prompt)] = -100
             image_embeds = model.vision_model(pixel_values(folder, [os.path.join(folder, image) for image, _ in batch]))
             scores = model.text_decoder(input_ids, model.text_decoder.image_keys_values(image_embeds), attention_mask=mask.float())
             loss_fct = nn.CrossEntropyLoss(reduction="mean", label_smoothing=smoothing)

@@ -55,6 +55,9 @@ public sealed class BlipFineTunerTests
         Encoder = PretrainedEncoderTraining.All,
     };
 
+    // BLIP's own captioning prompt ("a picture of "), every word of it in BlipCheckpoint's vocabulary.
+    private const string Prompt = "a picture of";
+
     private static readonly CaptionTrainerOptions Adam = new()
     {
         Epochs = 2, LearningRate = 0.01, EncoderLearningRate = 0.004, LearningRateDecay = 0.5, Beta1 = 0.8, Beta2 = 0.95, Epsilon = 1e-4,
@@ -96,6 +99,63 @@ public sealed class BlipFineTunerTests
         using var scope = torch.NewDisposeScope();
         var inputs = torch.tensor(new long[] { 44, 5, 8, 20, 44, 26, 9, 27, 44, 22, 10, 11, 44, 5, 43, 7 }, [4, 4]);
         FineTuningParity.AssertReloadsExactly(captioner, saved, Pixels(captioner, folder, Images), inputs);
+    }
+
+    [Test]
+    public void APromptIsReadButNotLearnt()
+    {
+        PythonReference.Require("torch", "numpy", "PIL");
+        using var checkpoint = Checkpoint();
+        var folder = checkpoint.Folder;
+        var data = Data(folder, "captions.txt", TrainCaptions, new PretrainedCaptionDataOptions { BatchSize = 3, Seed = 4 });
+        double[] Reference(string name, string? prompt)
+        {
+            var spec = checkpoint.File($"../{name}.json");
+            File.WriteAllText(spec, FineTuningParity.AdamSpec(data, Adam, PretrainedEncoderTraining.Frozen, prompt).ToJsonString());
+            using var result = JsonDocument.Parse(PythonReference.Run("blip_reference.py", "fine_tune", folder, spec));
+            return [.. result.RootElement.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble())];
+        }
+        var promptSpec = checkpoint.File("../prompt.json");
+        File.WriteAllText(promptSpec, FineTuningParity.AdamSpec(data, Adam, PretrainedEncoderTraining.Frozen, Prompt).ToJsonString());
+        var expected = JsonDocument.Parse(PythonReference.Run("blip_reference.py", "fine_tune", folder, promptSpec)).RootElement;
+        var withoutPrompt = Reference("plain", null);
+        Assert.That(expected.GetProperty("losses").EnumerateArray().First().GetDouble(), Is.Not.EqualTo(withoutPrompt[0]).Within(1e-3),
+            "the prompt changes what the decoder reads");
+
+        using var captioner = PretrainedCaptioner.Load(folder);
+        FineTuningParity.TrainAndCompare(captioner, data, Adam, PretrainedEncoderTraining.Frozen, expected, Path.Combine(folder, "model.safetensors"), Prompt);
+
+        // The loss averages over the caption's labels alone: a batch counts as many tokens with the prompt as without.
+        using var scope = torch.NewDisposeScope();
+        var pixels = Pixels(captioner, folder, ["image0.png", "image1.png"]);
+        string[] captions = ["a dog running on the grass", "a cat sitting"];
+        Assert.That(captioner.LossAndTokens(pixels, captions, captioner.EncodePrompt(Prompt)).Tokens, Is.EqualTo(captioner.LossAndTokens(pixels, captions).Tokens));
+    }
+
+    [Test]
+    public void ValidationCaptionsFollowThePromptAndAreScoredWithoutIt()
+    {
+        PythonReference.Require("torch", "numpy", "PIL");
+        using var checkpoint = Checkpoint();
+        var folder = checkpoint.Folder;
+        var data = Data(folder, "captions.txt", ShortCaptions, new PretrainedCaptionDataOptions { BatchSize = 1, Seed = 2 });
+        var validation = Data(folder, "validation.txt", ValidationCaptions, new PretrainedCaptionDataOptions { BatchSize = 3, Shuffle = false });
+        using var captioner = PretrainedCaptioner.Load(folder, new PretrainedCaptionerOptions { BatchSize = 3 });
+        TrainingResult result;
+        using (var tuner = new PretrainedFineTuner(captioner, Memorise with { Training = Memorise.Training with { ValidationBleu = true }, Prompt = Prompt }))
+            result = tuner.Train(data, validation);
+
+        var captions = captioner.Caption([.. Images.Select(i => Path.Combine(folder, i))], new PretrainedGenerationOptions { NumBeams = 1 }, Prompt);
+        TestContext.Out.WriteLine($"captions after the prompt: {string.Join(" | ", captions.Select(c => c.Text))}");
+        Assert.That(captions.Select(c => c.Text), Has.All.StartWith(Prompt + " "), "captions continue the prompt");
+        var scored = captions.Select(c => c.Text[(Prompt.Length + 1)..]).ToArray();
+        Assert.That(scored, Is.EquivalentTo(ShortCaptions.Select(c => c.Caption).Distinct().Concat(ShortCaptions.Select(c => c.Caption).Distinct())),
+            "after the prompt, the memorised captions");
+        var scores = CaptionMetrics.Evaluate(Images.Select((image, i) => (image, scored[i], (IReadOnlyList<string>)[.. ValidationCaptions.Where(c => c.Image == image).Select(c => c.Caption)])));
+        Assert.That(result.History[^1].ValidationBleu4, Is.EqualTo(scores.Bleu.Bleu4).Within(1e-12), "validation BLEU-4 scores the captions without the prompt");
+        Assert.That(result.History[^1].ValidationCiderD, Is.EqualTo(scores.CiderD).Within(1e-12));
+        var withPrompt = CaptionMetrics.Evaluate(Images.Select((image, i) => (image, captions[i].Text, (IReadOnlyList<string>)[.. ValidationCaptions.Where(c => c.Image == image).Select(c => c.Caption)])));
+        Assert.That(withPrompt.Bleu.Bleu4, Is.Not.EqualTo(scores.Bleu.Bleu4).Within(1e-6), "the prompt's words would change the score");
     }
 
     [Test]
@@ -201,6 +261,12 @@ public sealed class BlipFineTunerTests
         var tooLong = Data(checkpoint.Folder, "long.txt", [("image0.png", "a dog"), ("image2.png", string.Join(' ', Enumerable.Repeat("a man on the grass", 8)))], new PretrainedCaptionDataOptions());
         using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions()))
             Assert.That(() => tuner.Train(tooLong), Throws.ArgumentException.With.Message.Contains("image 'image2.png'").And.Message.Contains("41 label tokens").And.Message.Contains("40 positions"));
+        var fits = Data(checkpoint.Folder, "fits.txt", [("image2.png", string.Join(' ', Enumerable.Repeat("a man on the grass", 7)) + " a man")], new PretrainedCaptionDataOptions());
+        using (var tuner = new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Prompt = Prompt }))
+            Assert.That(() => tuner.Train(fits), Throws.ArgumentException.With.Message.Contains("41 label tokens with the prompt's"), "the prompt's tokens count");
+        Assert.That(() => new PretrainedFineTuningOptions { Prompt = "  " }, Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("Prompt"));
+        Assert.That(() => new PretrainedFineTuner(captioner, new PretrainedFineTuningOptions { Prompt = "\u0001" }),
+            Throws.ArgumentException.With.Message.Contains("Prompt").And.Message.Contains("has no tokens"));
     }
 
     // The tiny checkpoint with four images and BLIP's original label smoothing, so that the smoothing is exercised.
