@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # independent references for the parity tests (run with /usr/bin/python3)
   python3-torch python3-torchvision python3-nltk python3-pil python3-numpy
+  # the BLAS python3-torch loads through Debian's libblas.so.3 alternative: without it (--no-install-recommends) it
+  # gets the unoptimised reference BLAS, which makes the benchmarks' python3-torch side (a) no reference at all
+  libopenblas0-pthread
   # headless browser for the HTML report's rendering tests (run as /usr/bin/chromium)
   chromium
 )

@@ -9,7 +9,7 @@ namespace ImageCaptioning.Benchmarks;
 /// captions run to the length limit and every call does the same work. benchmarks/reference/decode.py measures
 /// PyTorch's state-carried greedy decode and the recipe's re-run-the-prefix decode on the same shapes;
 /// <see cref="HandWrittenGreedy"/> is that state-carried greedy decode written by hand in TorchSharp, with the same
-/// weights.
+/// weights, and <see cref="HandWrittenBeam"/> decode.py's batched beam search.
 /// </summary>
 [MemoryDiagnoser]
 [BenchmarkCategory("decode")]
@@ -44,6 +44,8 @@ public class DecodeBenchmarks
         UsefulFlops.Record(nameof(HandWrittenGreedy), Decoding(1), vocabulary);
         UsefulFlops.Record(nameof(Beam3), Decoding(3), vocabulary);
         UsefulFlops.Record(nameof(Beam5), Decoding(5), vocabulary);
+        UsefulFlops.Record(nameof(HandWrittenBeam3), Decoding(3), vocabulary);
+        UsefulFlops.Record(nameof(HandWrittenBeam5), Decoding(5), vocabulary);
     }
 
     [GlobalCleanup]
@@ -95,6 +97,61 @@ public class DecodeBenchmarks
     /// <summary>Beam search of width 5.</summary>
     [Benchmark]
     public int Beam5() => Beam(5);
+
+    /// <summary>Reference (b) of <see cref="Beam3"/>: <see cref="HandWrittenBeam"/> of width 3.</summary>
+    [Benchmark]
+    public long HandWrittenBeam3() => HandWrittenBeam(3);
+
+    /// <summary>Reference (b) of <see cref="Beam5"/>: <see cref="HandWrittenBeam"/> of width 5.</summary>
+    [Benchmark]
+    public long HandWrittenBeam5() => HandWrittenBeam(5);
+
+    /// <summary>
+    /// Batched beam search as a TorchSharp user following PyTorch writes it, decode.py's beam: log_softmax of the
+    /// [64·k, V] logits plus each beam's score, top-k over each image's k·V candidates, the (h, c) rows and the token
+    /// rows gathered by parent, a finished beam's continuations masked to the end token at 0; stops when every beam
+    /// has ended. Returns the tokens of each image's best beam before its end token, counted as decode.py counts them.
+    /// </summary>
+    public long HandWrittenBeam(int width)
+    {
+        const long start = 2, end = 3;
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var rows = torch.arange(Images).repeat_interleave(width);
+        var h = torch.tanh(handWritten.img_to_h.call(features)).index_select(0, rows).unsqueeze(0);
+        var c = torch.tanh(handWritten.img_to_c.call(features)).index_select(0, rows).unsqueeze(0);
+        var token = torch.full(Images * width, start, dtype: ScalarType.Int64);
+        var scores = torch.full([Images, width], float.NegativeInfinity);
+        scores.select(1, 0).fill_(0);
+        var finished = torch.zeros(Images * width, dtype: ScalarType.Bool);
+        var sequences = torch.empty([Images * width, 0], ScalarType.Int64);
+        var offsets = (torch.arange(Images) * width).unsqueeze(1);
+        for (var step = 0; step < MaxLength; step++)
+        {
+            using var stepScope = torch.NewDisposeScope();
+            var (output, nextH, nextC) = handWritten.lstm.call(handWritten.embedding.call(token).unsqueeze(1), (h, c));
+            var logp = handWritten.fc.call(output.squeeze(1)).log_softmax(1);
+            if (finished.any().item<bool>())
+            {
+                logp.masked_fill_(finished.unsqueeze(1), float.NegativeInfinity);
+                logp.index_put_(torch.tensor(0f), finished.nonzero().squeeze(1), torch.tensor(end));
+            }
+            var vocabulary = logp.size(1);
+            var (top, flat) = (scores.reshape(-1, 1) + logp).view(Images, width * vocabulary).topk(width, 1);
+            var parent = (offsets + flat.div(vocabulary, rounding_mode: RoundingMode.floor)).view(-1);
+            var nextToken = flat.remainder(vocabulary).view(-1);
+            var nextFinished = finished.index_select(0, parent).logical_or(nextToken.eq(end));
+            var nextSequences = torch.cat([sequences.index_select(0, parent), nextToken.unsqueeze(1)], 1);
+            (h, c) = (nextH.index_select(1, parent).MoveToOuterDisposeScope(), nextC.index_select(1, parent).MoveToOuterDisposeScope());
+            (scores, token, finished, sequences) = (top.MoveToOuterDisposeScope(), nextToken.MoveToOuterDisposeScope(),
+                nextFinished.MoveToOuterDisposeScope(), nextSequences.MoveToOuterDisposeScope());
+            if (finished.all().item<bool>()) break;
+        }
+        var best = sequences.view(Images, width, -1)[torch.arange(Images), scores.argmax(1)];
+        var ended = best.eq(end);
+        var length = torch.where(ended.any(1), ended.to(ScalarType.Int32).argmax(1), torch.full(Images, best.size(1), ScalarType.Int64));
+        return length.sum().item<long>();
+    }
 
     private int Beam(int width) =>
         decoder.Decode(features, new DecodingOptions { Strategy = DecodingStrategy.Beam, BeamWidth = width, MaxLength = MaxLength }).Sum(c => c.Tokens.Count);

@@ -81,26 +81,47 @@ public sealed unsafe class PackedLinear
     public Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        CheckCpuFloat(input, nameof(input));
-        if (input.ndim != 2 || input.size(1) != InFeatures)
-            throw new ArgumentException($"input must be [N, {InFeatures}], got [{string.Join(", ", input.shape)}]", nameof(input));
-        var rows = checked((int)input.size(0));
-        var output = torch.empty([rows, OutFeatures], ScalarType.Float32);
-        if (rows == 0) return output;
+        CheckInput(input);
+        var output = torch.empty([input.size(0), OutFeatures], ScalarType.Float32);
         try
         {
-            using var noGrad = torch.no_grad();
-            using var dense = input.contiguous();
-            fixed (byte* x = dense.bytes)
-            fixed (byte* y = output.bytes)
-                Multiply((float*)x, rows, (float*)y);
-            return output;
+            return Forward(input, output);
         }
         catch
         {
             output.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <c>input·Wᵀ + b</c> written into <paramref name="output"/> [N, out] (contiguous float32 on the CPU), which is
+    /// returned: a caller that multiplies every step can keep one output and spare the allocator a large block per step.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor is not float32 on the CPU, the input's last dimension is not <see cref="InFeatures"/>, or the output is not a contiguous [N, <see cref="OutFeatures"/>].</exception>
+    public Tensor Forward(Tensor input, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        CheckInput(input);
+        CheckCpuFloat(output, nameof(output));
+        if (output.ndim != 2 || output.size(0) != input.size(0) || output.size(1) != OutFeatures || !output.is_contiguous())
+            throw new ArgumentException($"output must be a contiguous [{input.size(0)}, {OutFeatures}], got [{string.Join(", ", output.shape)}]", nameof(output));
+        var rows = checked((int)input.size(0));
+        if (rows == 0) return output;
+        using var noGrad = torch.no_grad();
+        using var dense = input.contiguous();
+        fixed (byte* x = dense.bytes)
+        fixed (byte* y = output.bytes)
+            Multiply((float*)x, rows, (float*)y);
+        return output;
+    }
+
+    private void CheckInput(Tensor input)
+    {
+        CheckCpuFloat(input, nameof(input));
+        if (input.ndim != 2 || input.size(1) != InFeatures)
+            throw new ArgumentException($"input must be [N, {InFeatures}], got [{string.Join(", ", input.shape)}]", nameof(input));
     }
 
     private void Pack(ReadOnlySpan<float> weight)

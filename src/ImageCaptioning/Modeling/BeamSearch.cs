@@ -10,6 +10,12 @@ namespace ImageCaptioning.Modeling;
 /// </summary>
 internal static class BeamSearch
 {
+    // Elements of one group's log-probabilities: 16 MB of float32, half of glibc's largest mmap threshold.
+    private const long GroupElements = 4L << 20;
+
+    /// <summary>Replaces the group size in this async flow, so that tests can run small models in several groups.</summary>
+    internal static AsyncLocal<long?> GroupElementsOverride { get; } = new();
+
     private sealed record Hypothesis(int[] Tokens, float[][] Attention, double LogProbability, bool Finished);
 
     public static IReadOnlyList<DecodedSequence> Run(IStepDecoder decoder, int images, Device device, int vocabulary, int startId, int endId, DecodingOptions options)
@@ -50,10 +56,19 @@ internal static class BeamSearch
                     weights ??= new float[images * width * cells];
                     alpha.CopyTo<float>(weights);
                 }
-                var total = logits.log_softmax(1) + TensorSpan.Create(scores, [scores.Length, 1], device);
-                var (values, indices) = total.reshape(images, width * vocabulary).topk(candidates, 1);
-                values.CopyTo<float>(topScores);
-                indices.CopyTo<long>(topIndices);
+                // In groups of images whose [rows, V] temporaries stay under glibc's 32 MB mmap threshold: a larger
+                // block is mapped from the kernel and unmapped when freed, so each step would fault its pages in anew.
+                var beamScores = TensorSpan.Create(scores, [scores.Length, 1], device);
+                var perGroup = (int)Math.Clamp((GroupElementsOverride.Value ?? GroupElements) / ((long)width * vocabulary), 1, images);
+                for (var first = 0; first < images; first += perGroup)
+                {
+                    var count = Math.Min(perGroup, images - first);
+                    var total = logits.narrow(0, (long)first * width, (long)count * width).log_softmax(1)
+                        .add_(beamScores.narrow(0, (long)first * width, (long)count * width));
+                    var (values, indices) = total.view(count, width * vocabulary).topk(candidates, 1);
+                    values.CopyTo<float>(topScores.AsSpan(first * candidates, count * candidates));
+                    indices.CopyTo<long>(topIndices.AsSpan(first * candidates, count * candidates));
+                }
             }
 
             var newLive = new Hypothesis[live.Length];

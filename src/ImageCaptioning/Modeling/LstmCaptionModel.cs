@@ -126,6 +126,10 @@ public abstract class LstmCaptionModel : CaptionModel
             state = selected;
         }
 
-        public void Dispose() => state.Dispose();
+        public void Dispose()
+        {
+            state.Dispose();
+            projection.Dispose();
+        }
     }
 }

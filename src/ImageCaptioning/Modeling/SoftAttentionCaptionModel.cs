@@ -232,6 +232,7 @@ public sealed class SoftAttentionCaptionModel : CaptionModel
             projected.Dispose();
             h.Dispose();
             c.Dispose();
+            output.Dispose();
         }
 
         private static void Replace(ref Tensor field, Tensor value)

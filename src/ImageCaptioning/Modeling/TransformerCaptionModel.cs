@@ -201,6 +201,7 @@ public sealed class TransformerCaptionModel : CaptionModel
         {
             foreach (var cache in new[] { gridKeys, gridValues, keys, values })
                 foreach (var tensor in cache) tensor?.Dispose();
+            projection.Dispose();
         }
 
         private static void Replace(ref Tensor field, Tensor value)

@@ -66,6 +66,27 @@ public sealed class PackedLinearTests
     }
 
     [Test]
+    public void WritesIntoAGivenOutputAndItsLeadingRows()
+    {
+        Assume.That(PackedLinear.IsSupported, "no accelerated kernel on this CPU");
+        using var scope = torch.NewDisposeScope();
+        var weight = torch.randn(37, 24);
+        var bias = torch.randn(37);
+        var packed = new PackedLinear(weight, bias);
+        var buffer = torch.full([9, 37], 7f);
+        var input = torch.randn(5, 24);
+        var rows = buffer.narrow(0, 0, 5);
+        var result = packed.Forward(input, rows);
+        Assert.That(result, Is.SameAs(rows), "the given output is returned");
+        var error = (buffer.narrow(0, 0, 5) - torch.nn.functional.linear(input, weight, bias)).abs().max().item<float>();
+        Assert.That(error, Is.LessThan(1e-4f), "the leading rows hold the product");
+        Assert.That(buffer.narrow(0, 5, 4).eq(7f).all().item<bool>(), Is.True, "the rows after them are untouched");
+        Assert.That(Assert.Throws<ArgumentException>(() => packed.Forward(input, torch.empty(4, 37)))!.ParamName, Is.EqualTo("output"));
+        Assert.That(Assert.Throws<ArgumentException>(() => packed.Forward(input, torch.empty(37, 5).t()))!.Message, Does.Contain("contiguous [5, 37]"));
+        Assert.That(Assert.Throws<ArgumentException>(() => packed.Forward(input, torch.empty(5, 37, ScalarType.Float64)))!.ParamName, Is.EqualTo("output"));
+    }
+
+    [Test]
     public void KeepsTheWeightsItPacked()
     {
         Assume.That(PackedLinear.IsSupported, "no accelerated kernel on this CPU");
