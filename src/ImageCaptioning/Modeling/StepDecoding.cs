@@ -8,7 +8,9 @@ internal interface IStepDecoder : IDisposable
 {
     /// <summary>
     /// Feeds one token per row ([rows] int64). Returns the next-token logits [rows, V] and, for a model that
-    /// attends, the weights [rows, P] with which they were computed; both belong to the caller's dispose scope.
+    /// attends, the weights [rows, P] with which they were computed; both belong to the caller's dispose scope. The
+    /// logits hold until the next step: without gradients on the CPU they are a view of the buffer that
+    /// <see cref="DecodingProjection"/> overwrites each step, so a caller that keeps them clones them.
     /// </summary>
     (Tensor Logits, Tensor? Attention) Step(Tensor tokens);
 

@@ -62,7 +62,7 @@ public sealed class SoftAttentionKernelSweepTests
             for (var t = 0; t < length; t++)
             {
                 var (l, a) = decoder.Step(tokens.select(1, t));
-                stepLogits.Add(l);
+                stepLogits.Add(l.clone());   // a step's logits hold until the next step
                 stepAttention.Add(a);
             }
         }
