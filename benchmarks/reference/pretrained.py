@@ -2,8 +2,8 @@
 beam 4, batch 1 and 16, each architecture written out from transformers' modeling code in the parity references
 (tests/Shared/reference):
 
-  ViT-GPT-2 (pretrained_vit_gpt2.py, VisionEncoderDecoderModel): generates with a KV cache as transformers' generate
-            does (self-attention keys/values cached, GPT-2's cross-attention recomputed from the encoder states each
+  ViT-GPT-2 (pretrained_vit_gpt2.py, VisionEncoderDecoderModel): greedy and vectorised beam search (hf_beam_search.py,
+            transformers 4.49 on, the library's default) with a KV cache as transformers' generate does (self-attention keys/values cached, GPT-2's cross-attention recomputed from the encoder states each
             step). Configurations "tiny" (the parity tests' size) and "full" (ViT-base/16 at 224 + GPT-2 small, 50,257
             tokens).
   BLIP      (blip_reference.py, BlipForConditionalGeneration): generate's greedy and vectorised beam search on a KV
@@ -102,7 +102,7 @@ def loader(folder, config):
             if beams == 1:
                 sequences = B.greedy(model, embeds, start, MAX_LENGTH)[0]
             else:
-                sequences = B.beam_search(model, embeds, start, MAX_LENGTH, beams, 1.0, False)[0]
+                return [r["tokens"] for r in B.beam_search(model, embeds, start, MAX_LENGTH, beams, 1.0, False)]
             return [row[start.size(1):] for row in B.trim(sequences, sep, start.size(1))]
         return generate
 

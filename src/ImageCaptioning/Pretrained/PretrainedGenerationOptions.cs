@@ -18,6 +18,9 @@ public sealed record PretrainedGenerationOptions
     /// <summary>Whether beam search stops for an image as soon as it has NumBeams finished hypotheses.</summary>
     public bool? EarlyStopping { get; init; }
 
+    /// <summary>Which of transformers' beam searches to follow; null keeps the settings' (by default <see cref="TransformersBeamSearch.Vectorized"/>).</summary>
+    public TransformersBeamSearch? BeamSearch { get; init => field = value is { } v ? OptionGuard.Defined(v) : null; }
+
     /// <summary>Whether captions carry each token's log-probability sum (greedy search computes a log-softmax per step for it).</summary>
     public bool ComputeLogProbability { get; init; } = true;
 }
@@ -33,6 +36,9 @@ public sealed record PretrainedGenerationOptions
 public sealed record GenerationSettings(int MaxLength, int NumBeams, double LengthPenalty, bool EarlyStopping, int DecoderStartId,
     IReadOnlyList<int> EndIds, int PadId)
 {
+    /// <summary>Which of transformers' beam searches runs when NumBeams is above 1 (checkpoints do not name one).</summary>
+    public TransformersBeamSearch BeamSearch { get; init => field = OptionGuard.Defined(value); } = TransformersBeamSearch.Vectorized;
+
     /// <summary>
     /// The checkpoint's defaults, as Hugging Face's <c>GenerationConfig</c> resolves them: generation_config.json when
     /// the folder has one, else config.json's top level, then its <c>decoder</c> sub-config; <c>decoder_start_token_id</c>
@@ -80,5 +86,6 @@ public sealed record GenerationSettings(int MaxLength, int NumBeams, double Leng
         NumBeams = options.NumBeams ?? NumBeams,
         LengthPenalty = options.LengthPenalty ?? LengthPenalty,
         EarlyStopping = options.EarlyStopping ?? EarlyStopping,
+        BeamSearch = options.BeamSearch ?? BeamSearch,
     };
 }

@@ -79,26 +79,32 @@ public sealed class VitGpt2ParityTests
         }
     }
 
-    [Test]
-    public void GenerationConfigDefaultsAndBatchedBeamsMatch()
+    [TestCase(TransformersBeamSearch.Vectorized)]
+    [TestCase(TransformersBeamSearch.Scorer)]
+    public void GenerationConfigDefaultsAndBatchedBeamsMatch(TransformersBeamSearch search)
     {
         PythonReference.Require("torch", "regex", "PIL", "numpy");
         using var root = new TempDirectory();
         var generation = new JsonObject { ["max_length"] = 16, ["num_beams"] = 4, ["decoder_start_token_id"] = 406, ["eos_token_id"] = 406, ["pad_token_id"] = 406, ["length_penalty"] = 0.6 };
         var folder = VitGpt2Fixture.Make(root, "vit-gpt2-generation", VitGpt2Fixture.Spec(["safetensors"], seed: 2, eosScale: 1.6, generation: generation,
             encoderWidth: 32, size: new JsonObject { ["height"] = 32, ["width"] = 32 }));
-        var expected = VitGpt2Fixture.Run(root, folder, new JsonObject { ["images"] = new JsonArray([.. VitGpt2Fixture.Images.Select(i => (JsonNode)i)]) });
+        var expected = VitGpt2Fixture.Run(root, folder, new JsonObject
+        {
+            ["images"] = new JsonArray([.. VitGpt2Fixture.Images.Select(i => (JsonNode)i)]),
+            ["beam_impl"] = search == TransformersBeamSearch.Scorer ? "scorer" : "vectorized",
+        });
 
         using var captioner = PretrainedCaptioner.Load(folder, new PretrainedCaptionerOptions { BatchSize = 3 });
+        var options = new PretrainedGenerationOptions { BeamSearch = search };
         Assert.That(captioner.Generation, Is.EqualTo(captioner.Generation with { MaxLength = 16, NumBeams = 4, LengthPenalty = 0.6 }), "generation_config.json wins");
         var paths = VitGpt2Fixture.Images.Select(name => Path.Combine(folder, name)).ToArray();
         // Batches of 3: the fourth image is captioned alone, and must come out as in the reference's batch of 4.
-        CheckSequences(expected.GetProperty("beam"), captioner.Caption(paths), "beam 4 from generation_config.json");
+        CheckSequences(expected.GetProperty("beam"), captioner.Caption(paths, options), $"{search} beam 4 from generation_config.json");
         CheckSequences(expected.GetProperty("greedy"), captioner.Caption(paths, new PretrainedGenerationOptions { NumBeams = 1 }), "greedy");
         Assert.That(expected.GetProperty("beam").EnumerateArray().Select(g => g.GetProperty("finished").GetBoolean()), Has.Member(true).And.Member(false),
             "some beam captions end, others run to max_length");
 
-        var attempts = captioner.TryCaption([paths[0], Path.Combine(folder, "missing.png"), paths[1]]);
+        var attempts = captioner.TryCaption([paths[0], Path.Combine(folder, "missing.png"), paths[1]], options);
         Assert.That(attempts.Select(a => a.Succeeded), Is.EqualTo(new[] { true, false, true }));
         Assert.That(attempts[1].Error!.Message, Does.Contain("missing.png"));
         Assert.That(attempts[0].LogProbability, Is.EqualTo(expected.GetProperty("beam")[0].GetProperty("log_probability").GetDouble()).Within(1e-4), "confidence score");

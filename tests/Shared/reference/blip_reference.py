@@ -8,9 +8,8 @@ library's Pretrained/Blip code. transformers itself is not installable here, so 
 - modeling_blip_text.py: BlipTextEmbeddings (word + absolute position, LayerNorm), post-LN BlipTextLayer (causal
   self-attention with the additive -10000 mask, cross-attention to the image, GELU intermediate), BlipTextLMPredictionHead
   (dense + GELU + LayerNorm, decoder tied to the word embeddings, bias).
-- generation/utils.py: greedy (_sample without sampling) and the vectorised _beam_search with its helpers
-  (_get_top_k_continuations, _get_running_beams_for_next_iteration, _update_finished_beams,
-  _check_early_stop_heuristic, _beam_search_has_unfinished_sequences), on a KV cache.
+- generation/utils.py: greedy (_sample without sampling) on a KV cache, and both of transformers' beam searches
+  (hf_beam_search.py: the vectorised one of 4.49 on, BeamSearchScorer of 4.36-4.48; spec "beam_impl").
 - image_processing_blip.py: PIL resize (BICUBIC), rescale in float64 then float32, normalize in float32.
 - tokenization_bert.py: BasicTokenizer, WordpieceTokenizer and the slow tokenizer's decode with clean-up.
 
@@ -35,6 +34,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import hf_beam_search
 
 
 def encode(t):
@@ -343,98 +344,27 @@ def greedy(model, image_embeds, input_ids, max_length, min_length=0):
     return input_ids, logprob
 
 
-def gather_beams(t, idx):
-    while len(idx.shape) < len(t.shape):
-        idx = idx.unsqueeze(-1)
-    return torch.take_along_dim(t, idx, dim=1)
-
-
-def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping, min_length=0):
+def beam_search(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping, min_length=0, impl="vectorized"):
+    """generate's beam search on the text decoder's KV cache (hf_beam_search.SEARCHES[impl]): per image, the tokens
+    after the prompt, whether [SEP] ended them, the score and the summed log probability."""
     tc = model.config["text_config"]
-    eos, pad = tc["sep_token_id"], tc["pad_token_id"]
     dec = model.text_decoder
-    batch, cur_len = input_ids.shape
-    vocab = tc["vocab_size"]
     # generate() expands the encoder states and the prompt by num_beams (image-major).
     image_kv = dec.image_keys_values(image_embeds.repeat_interleave(num_beams, 0))
     caches = [[None, None] for _ in dec.bert.encoder.layer]
-    flat = input_ids.repeat_interleave(num_beams, 0)
-    running_sequences = torch.full((batch, num_beams, max_length), pad, dtype=torch.long)
-    running_sequences[:, :, :cur_len] = flat.view(batch, num_beams, -1)
-    sequences = running_sequences.clone()
-    running_beam_scores = torch.zeros(batch, num_beams)
-    running_beam_scores[:, 1:] = -1e9
-    beam_scores = torch.full((batch, num_beams), -1e9)
-    # The raw (un-normalised) sums of the finished beams, carried beside HF's normalised scores.
-    beam_sums = torch.full((batch, num_beams), -1e9)
-    is_sent_finished = torch.zeros(batch, num_beams, dtype=torch.bool)
-    unsatisfied = torch.ones(batch, 1, dtype=torch.bool)
-    beams_to_keep = 2 * num_beams
-    top_mask = torch.cat([torch.ones(num_beams, dtype=torch.bool), torch.zeros(beams_to_keep - num_beams, dtype=torch.bool)])
-    prompt_len = cur_len
-    past = 0
-    feed = flat
-    while cur_len < max_length:
-        logits = dec(feed, image_kv, caches=caches, past_length=past)[:, -1, :].float()
-        past += feed.size(1)
-        log_probs = F.log_softmax(logits, dim=-1)
-        if cur_len < min_length:
-            log_probs[:, eos] = -float("inf")
-        log_probs = log_probs.view(batch, num_beams, vocab)
-        log_probs = (log_probs + running_beam_scores[:, :, None]).reshape(batch, num_beams * vocab)
-        topk_log_probs, topk_indices = torch.topk(log_probs, k=beams_to_keep, dim=-1)
-        topk_beam = torch.div(topk_indices, vocab, rounding_mode="floor")
-        topk_running_sequences = gather_beams(running_sequences, topk_beam)
-        topk_ids = topk_indices % vocab
-        topk_running_sequences[:, :, cur_len] = topk_ids
-        hits = topk_ids == eos
-        if cur_len + 1 >= max_length:
-            hits = torch.ones_like(hits)
-        # _get_running_beams_for_next_iteration
-        running_log = topk_log_probs + hits.float() * -1.0e9
-        next_idx = torch.topk(running_log, k=num_beams)[1]
-        running_sequences = gather_beams(topk_running_sequences, next_idx)
-        running_beam_scores = gather_beams(running_log, next_idx)
-        beam_origin = gather_beams(topk_beam, next_idx)
-        # _update_finished_beams
-        just_finished = hits & top_mask[None, :]
-        sums = topk_log_probs.clone()
-        scores = topk_log_probs / ((cur_len + 1 - prompt_len) ** length_penalty)
-        full = torch.all(is_sent_finished, dim=-1, keepdim=True) & (early_stopping is True)
-        scores = scores + full.float() * -1.0e9
-        scores = scores + (~unsatisfied).float() * -1.0e9
-        scores = scores + (~just_finished) * -1.0e9
-        merged_sequences = torch.cat([sequences, topk_running_sequences], 1)
-        merged_scores = torch.cat([beam_scores, scores], 1)
-        merged_sums = torch.cat([beam_sums, sums], 1)
-        merged_finished = torch.cat([is_sent_finished, just_finished], 1)
-        keep = torch.topk(merged_scores, k=num_beams)[1]
-        sequences = gather_beams(merged_sequences, keep)
-        beam_scores = gather_beams(merged_scores, keep)
-        beam_sums = gather_beams(merged_sums, keep)
-        is_sent_finished = gather_beams(merged_finished, keep)
-        # the cache follows the surviving beams
-        rows = (beam_origin + torch.arange(batch)[:, None] * num_beams).reshape(-1)
+    past = [0]
+
+    def step(feed):
+        logits = dec(feed, image_kv, caches=caches, past_length=past[0])[:, -1, :]
+        past[0] += feed.size(1)
+        return logits
+
+    def reorder(rows):
         for cache in caches:
             cache[0], cache[1] = cache[0].index_select(0, rows), cache[1].index_select(0, rows)
-        feed = running_sequences[:, :, cur_len].reshape(-1, 1)
-        cur_len += 1
-        # _check_early_stop_heuristic
-        if early_stopping == "never" and length_penalty > 0.0:
-            best_len = max_length - prompt_len
-        else:
-            best_len = cur_len - prompt_len
-        best_running = running_beam_scores[:, :1] / (best_len ** length_penalty)
-        worst_finished = torch.where(is_sent_finished, torch.min(beam_scores, dim=1, keepdim=True)[0], torch.tensor(-1.0e9))
-        unsatisfied = unsatisfied & torch.any(best_running > worst_finished, dim=-1, keepdim=True)
-        improvement = torch.any(unsatisfied)
-        open_beam = ~(torch.all(is_sent_finished) & (early_stopping is True))
-        valid = ~torch.all(hits)
-        if not (improvement & open_beam & valid):
-            break
-    best = sequences[:, 0, :]
-    # HF crops to the longest returned sequence; trailing pads past it are not part of the output.
-    return best, beam_scores[:, 0], beam_sums[:, 0]
+
+    return hf_beam_search.SEARCHES[impl](step, reorder, input_ids, [tc["sep_token_id"]], tc["pad_token_id"], max_length,
+                                         num_beams, length_penalty, early_stopping, min_length)
 
 
 def trim(sequences, eos, prompt_len):
@@ -444,106 +374,6 @@ def trim(sequences, eos, prompt_len):
         tail = row[prompt_len:]
         rows.append(row[: prompt_len + tail.index(eos) + 1] if eos in tail else row)
     return rows
-
-
-class BeamHypotheses:
-    """generation/beam_search.py's BeamHypotheses (transformers 4.36-4.47): the best num_beams finished sequences."""
-
-    def __init__(self, num_beams, length_penalty, early_stopping):
-        self.num_beams, self.length_penalty, self.early_stopping = num_beams, length_penalty, early_stopping
-        self.beams, self.worst_score = [], 1e9
-
-    def add(self, hyp, sum_logprobs, generated_len):
-        score = sum_logprobs / (generated_len ** self.length_penalty)
-        if len(self.beams) < self.num_beams or score > self.worst_score:
-            self.beams.append((score, hyp, sum_logprobs))
-            if len(self.beams) > self.num_beams:
-                ranked = sorted([(s, i) for i, (s, _, _) in enumerate(self.beams)])
-                del self.beams[ranked[0][1]]
-                self.worst_score = ranked[1][0]
-            else:
-                self.worst_score = min(score, self.worst_score)
-
-    def is_done(self, best_sum_logprobs, cur_len, prompt_len):
-        if len(self.beams) < self.num_beams:
-            return False
-        if self.early_stopping is True:
-            return True
-        return self.worst_score >= best_sum_logprobs / (cur_len - prompt_len) ** self.length_penalty
-
-
-def beam_search_scorer(model, image_embeds, input_ids, max_length, num_beams, length_penalty, early_stopping, min_length=0):
-    """_beam_search with BeamSearchScorer, as transformers 4.36-4.47 run it (process, is_done, finalize)."""
-    tc = model.config["text_config"]
-    eos, pad = tc["sep_token_id"], tc["pad_token_id"]
-    dec = model.text_decoder
-    batch, prompt_len = input_ids.shape
-    image_kv = dec.image_keys_values(image_embeds.repeat_interleave(num_beams, 0))
-    caches = [[None, None] for _ in dec.bert.encoder.layer]
-    input_ids = input_ids.repeat_interleave(num_beams, 0)
-    hyps = [BeamHypotheses(num_beams, length_penalty, early_stopping) for _ in range(batch)]
-    done = [False] * batch
-    beam_scores = torch.zeros(batch, num_beams)
-    beam_scores[:, 1:] = -1e9
-    beam_scores = beam_scores.view(-1)
-    feed, past = input_ids, 0
-    while True:
-        logits = dec(feed, image_kv, caches=caches, past_length=past)[:, -1, :].float()
-        past += feed.size(1)
-        scores = F.log_softmax(logits, dim=-1)
-        if input_ids.shape[-1] < min_length:
-            scores[:, eos] = -float("inf")
-        scores = scores + beam_scores[:, None]
-        vocab = scores.shape[-1]
-        scores = scores.view(batch, num_beams * vocab)
-        next_scores, next_tokens = torch.topk(scores, 2 * num_beams, dim=1, largest=True, sorted=True)
-        next_indices = torch.div(next_tokens, vocab, rounding_mode="floor")
-        next_tokens = next_tokens % vocab
-        # BeamSearchScorer.process
-        cur_len = input_ids.shape[-1] + 1
-        new_scores = torch.zeros(batch, num_beams)
-        new_tokens = torch.zeros(batch, num_beams, dtype=torch.long)
-        new_indices = torch.zeros(batch, num_beams, dtype=torch.long)
-        for b in range(batch):
-            if done[b]:
-                new_tokens[b, :] = pad
-                continue
-            beam_idx = 0
-            for rank, (token, score, index) in enumerate(zip(next_tokens[b], next_scores[b], next_indices[b])):
-                row = b * num_beams + index
-                if token.item() == eos:
-                    if rank >= num_beams:
-                        continue
-                    hyps[b].add(input_ids[row].clone(), score.item(), cur_len - prompt_len)
-                else:
-                    new_scores[b, beam_idx], new_tokens[b, beam_idx], new_indices[b, beam_idx] = score, token, row
-                    beam_idx += 1
-                if beam_idx == num_beams:
-                    break
-            done[b] = done[b] or hyps[b].is_done(next_scores[b].max().item(), cur_len, prompt_len)
-        beam_scores = new_scores.view(-1)
-        rows = new_indices.view(-1)
-        input_ids = torch.cat([input_ids[rows, :], new_tokens.view(-1, 1)], dim=-1)
-        for cache in caches:
-            cache[0], cache[1] = cache[0].index_select(0, rows), cache[1].index_select(0, rows)
-        feed = new_tokens.view(-1, 1)
-        if all(done) or input_ids.shape[-1] >= max_length:
-            break
-    # BeamSearchScorer.finalize
-    best, best_scores, best_sums = [], [], []
-    for b in range(batch):
-        if not done[b]:
-            for j in range(num_beams):
-                row = b * num_beams + j
-                hyps[b].add(input_ids[row], beam_scores[row].item(), input_ids.shape[-1] - prompt_len)
-        score, hyp, total = sorted(hyps[b].beams, key=lambda x: x[0])[-1]
-        hyp = hyp.tolist()
-        if len(hyp) < max_length:
-            hyp.append(eos)
-        best.append(hyp)
-        best_scores.append(score)
-        best_sums.append(total)
-    return best, best_scores, best_sums
 
 
 # ---------------------------------------------------------------- checkpoint writing
@@ -672,12 +502,12 @@ def run(folder, spec):
         seqs, logprob = greedy(model, image_embeds, start, max_length, min_length)
         out["greedy"] = trim(seqs, eos, start.size(1))
         out["greedy_logprob"] = logprob.tolist()
-        search = beam_search_scorer if spec.get("beam_impl", "vectorized") == "scorer" else beam_search
         for beams in spec.get("beams", []):
-            best, score, total = search(model, image_embeds, start, max_length, beams, spec.get("length_penalty", 1.0), spec.get("early_stopping", False), min_length)
-            out[f"beam{beams}"] = trim(best, eos, start.size(1))
-            out[f"beam{beams}_score"] = score.tolist() if torch.is_tensor(score) else score
-            out[f"beam{beams}_logprob"] = total.tolist() if torch.is_tensor(total) else total
+            found = beam_search(model, image_embeds, start, max_length, beams, spec.get("length_penalty", 1.0), spec.get("early_stopping", False),
+                                min_length, spec.get("beam_impl", "vectorized"))
+            out[f"beam{beams}"] = [row + r["tokens"] + ([eos] if r["finished"] else []) for row, r in zip(start.tolist(), found)]
+            out[f"beam{beams}_score"] = [r["score"] for r in found]
+            out[f"beam{beams}_logprob"] = [r["log_probability"] for r in found]
     print(json.dumps(out))
 
 

@@ -7,7 +7,7 @@ modeling_gpt2.py (GPT2Attention eager path with the causal mask filled with finf
 weights, NewGELUActivation, cross-attention q_attn/c_attn, lm_head tied to wte), modeling_vision_encoder_decoder.py
 (enc_to_dec_proj when the widths differ), image_processing_vit.py (PIL resize, rescale in float64 cast to float32,
 normalize in float32), tokenization_gpt2.py (bytes_to_unicode, bpe, the pre-tokenizer pattern, decode) and
-generation/utils.py + beam_search.py (greedy search; BeamSearchScorer with BeamHypotheses as in 4.36-4.47).
+generation/utils.py (greedy search) and both of transformers' beam searches (hf_beam_search.py; spec "beam_impl").
 
 make FOLDER SPEC: writes a tiny random checkpoint folder with the real key names and config fields: config.json,
   preprocessor_config.json, optional generation_config.json, vocab.json + merges.txt learnt on a small corpus,
@@ -29,6 +29,8 @@ import regex
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+import hf_beam_search
 
 PATTERN = regex.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
 EOT = "<|endoftext|>"
@@ -315,93 +317,21 @@ def greedy(decoder, encoder_hidden, start, eos, pad, max_length):
     return results
 
 
-class BeamHypotheses:
-    def __init__(self, num_beams, length_penalty, early_stopping):
-        self.length_penalty, self.early_stopping, self.num_beams = length_penalty, early_stopping, num_beams
-        self.beams = []
-        self.worst_score = 1e9
-
-    def add(self, hyp, sum_logprobs, generated_len, finished):
-        score = sum_logprobs / (generated_len ** self.length_penalty)
-        if len(self.beams) < self.num_beams or score > self.worst_score:
-            self.beams.append((score, hyp, sum_logprobs, finished))
-            if len(self.beams) > self.num_beams:
-                sorted_next_scores = sorted([(s, idx) for idx, (s, _, _, _) in enumerate(self.beams)])
-                del self.beams[sorted_next_scores[0][1]]
-                self.worst_score = sorted_next_scores[1][0]
-            else:
-                self.worst_score = min(score, self.worst_score)
-
-    def is_done(self, best_sum_logprobs, cur_len, decoder_prompt_len):
-        if len(self.beams) < self.num_beams:
-            return False
-        if self.early_stopping:
-            return True
-        return self.worst_score >= best_sum_logprobs / (cur_len - decoder_prompt_len) ** self.length_penalty
-
-
-def beam_search(decoder, encoder_hidden, start, eos, pad, max_length, num_beams, length_penalty, early_stopping):
+def beam_search(decoder, encoder_hidden, start, eos, pad, max_length, num_beams, length_penalty, early_stopping, impl="vectorized"):
+    """generate's beam search on GPT-2's KV cache (hf_beam_search.SEARCHES[impl]), starting from the decoder start."""
     batch = encoder_hidden.size(0)
     encoder_hidden = encoder_hidden.repeat_interleave(num_beams, dim=0)
-    ids = torch.full((batch * num_beams, 1), start, dtype=torch.long)
-    prompt_len = ids.size(1)
-    hyps = [BeamHypotheses(num_beams, length_penalty, early_stopping) for _ in range(batch)]
-    done = [False] * batch
-    beam_scores = torch.zeros((batch, num_beams), dtype=torch.float)
-    beam_scores[:, 1:] = -1e9
-    beam_scores = beam_scores.view((batch * num_beams,))
-    past, step_input = None, ids
-    while True:
-        logits, past = decoder.forward(step_input, encoder_hidden, past)
-        scores = F.log_softmax(logits[:, -1, :], dim=-1)
-        vocab = scores.shape[-1]
-        scores = scores + beam_scores[:, None].expand_as(scores)
-        scores = scores.view(batch, num_beams * vocab)
-        next_scores, next_tokens = torch.topk(scores, 2 * num_beams, dim=1, largest=True, sorted=True)
-        next_indices = torch.div(next_tokens, vocab, rounding_mode="floor")
-        next_tokens = next_tokens % vocab
-        cur_len = ids.shape[-1] + 1
-        next_beam_scores = torch.zeros((batch, num_beams), dtype=next_scores.dtype)
-        next_beam_tokens = torch.zeros((batch, num_beams), dtype=torch.long)
-        next_beam_indices = torch.zeros((batch, num_beams), dtype=torch.long)
-        for b in range(batch):
-            if done[b]:
-                next_beam_scores[b, :] = 0
-                next_beam_tokens[b, :] = pad
-                next_beam_indices[b, :] = 0
-                continue
-            beam_idx = 0
-            for rank, (token, score, index) in enumerate(zip(next_tokens[b], next_scores[b], next_indices[b])):
-                batch_beam_idx = b * num_beams + index
-                if eos and token.item() in eos:
-                    if rank >= num_beams:
-                        continue
-                    hyps[b].add(ids[batch_beam_idx].clone(), score.item(), cur_len - prompt_len, True)
-                else:
-                    next_beam_scores[b, beam_idx] = score
-                    next_beam_tokens[b, beam_idx] = token
-                    next_beam_indices[b, beam_idx] = batch_beam_idx
-                    beam_idx += 1
-                if beam_idx == num_beams:
-                    break
-            done[b] = done[b] or hyps[b].is_done(next_scores[b].max().item(), cur_len, prompt_len)
-        beam_scores = next_beam_scores.view(-1)
-        beam_next_tokens = next_beam_tokens.view(-1)
-        beam_idx = next_beam_indices.view(-1)
-        ids = torch.cat([ids[beam_idx, :], beam_next_tokens.unsqueeze(-1)], dim=-1)
-        past = [(k.index_select(0, beam_idx), v.index_select(0, beam_idx)) for k, v in past]
-        if all(done) or ids.shape[-1] >= max_length:
-            break
-        step_input = beam_next_tokens.unsqueeze(-1)
-    results = []
-    for b in range(batch):
-        if not done[b]:
-            for j in range(num_beams):
-                row = b * num_beams + j
-                hyps[b].add(ids[row], beam_scores[row].item(), ids[row].shape[-1] - prompt_len, False)
-        best = sorted(hyps[b].beams, key=lambda x: x[0]).pop()
-        results.append({"tokens": best[1][prompt_len:].tolist(), "score": best[0], "log_probability": best[2], "finished": best[3]})
-    return results
+    past = [None]
+
+    def step(feed):
+        logits, past[0] = decoder.forward(feed, encoder_hidden, past[0])
+        return logits[:, -1, :]
+
+    def reorder(rows):
+        past[0] = [(k.index_select(0, rows), v.index_select(0, rows)) for k, v in past[0]]
+
+    return hf_beam_search.SEARCHES[impl](step, reorder, torch.full((batch, 1), start, dtype=torch.long), eos, pad, max_length,
+                                         num_beams, length_penalty, early_stopping)
 
 
 # ---------------------------------------------------------------- fine-tuning (modeling_vision_encoder_decoder.py)
@@ -684,7 +614,8 @@ def run(folder, spec):
             logits64, _ = Gpt2(state64, config["decoder"]).forward(ids, encode_images(state64, config, pixels.double()), None)
             out["logits_float64"] = logits64.flatten().tolist()
         out["greedy"] = greedy(decoder, hidden, start, eos, pad, max_length)
-        out["beam"] = beam_search(decoder, hidden, start, eos, pad, max_length, max(num_beams, 2), length_penalty, early_stopping)
+        out["beam"] = beam_search(decoder, hidden, start, eos, pad, max_length, max(num_beams, 2), length_penalty, early_stopping,
+                                  spec.get("beam_impl", "vectorized"))
         vocab = json.load(open(os.path.join(folder, "vocab.json"), encoding="utf-8"))
         merges = [m for m in open(os.path.join(folder, "merges.txt"), encoding="utf-8").read().split("\n")[1:] if m]
         tok_cfg_path = os.path.join(folder, "tokenizer_config.json")

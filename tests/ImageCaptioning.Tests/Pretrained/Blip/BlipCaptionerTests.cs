@@ -43,7 +43,7 @@ public sealed class BlipCaptionerTests
         using var captioner = PretrainedCaptioner.Load(checkpoint.Folder, new PretrainedCaptionerOptions { BatchSize = 2 });
         foreach (var prompt in new[] { null, "a photo of" })
         {
-            var spec = new JsonObject { ["pixel_values"] = TensorJson.Encode(torch.cat(pixels, 0)), ["max_length"] = 20, ["beams"] = new JsonArray(3), ["beam_impl"] = "scorer" };
+            var spec = new JsonObject { ["pixel_values"] = TensorJson.Encode(torch.cat(pixels, 0)), ["max_length"] = 20, ["beams"] = new JsonArray(3) };
             var promptIds = prompt is null ? [] : captioner.Tokenizer is ImageCaptioning.Text.WordPieceTokenizer w ? w.EncodeToIds(prompt).ToArray() : [];
             if (prompt is not null) spec["prompt_ids"] = TensorJson.Encode(torch.tensor(new long[] { 2 }.Concat(promptIds.Select(i => (long)i)).Append(3).ToArray(), [1, promptIds.Length + 2]));
             var expected = checkpoint.Run(spec);

@@ -103,11 +103,17 @@ public sealed class BlipParityTests
             Assert.That(value.sub(model.state_dict()[key]).abs().max().ToDouble(), Is.Zero, key);
     }
 
-    [TestCase(null, 1.0, false, TestName = "GenerationMatchesTheReference(no prompt)")]
-    [TestCase("a picture of", 1.0, false, TestName = "GenerationMatchesTheReference(prompt)")]
-    [TestCase(null, 0.5, true, TestName = "GenerationMatchesTheReference(length penalty 0.5, early stopping)")]
-    [TestCase("a photo of", 2.0, false, TestName = "GenerationMatchesTheReference(prompt, length penalty 2)")]
-    public void GenerationMatchesTheReference(string? prompt, double lengthPenalty, bool earlyStopping)
+    [TestCase(null, 1.0, false, TransformersBeamSearch.Vectorized, TestName = "GenerationMatchesTheReference(no prompt)")]
+    [TestCase("a picture of", 1.0, false, TransformersBeamSearch.Vectorized, TestName = "GenerationMatchesTheReference(prompt)")]
+    [TestCase(null, 0.5, true, TransformersBeamSearch.Vectorized, TestName = "GenerationMatchesTheReference(length penalty 0.5, early stopping)")]
+    [TestCase("a photo of", 2.0, false, TransformersBeamSearch.Vectorized, TestName = "GenerationMatchesTheReference(prompt, length penalty 2)")]
+    [TestCase(null, 2.0, true, TransformersBeamSearch.Vectorized, TestName = "GenerationMatchesTheReference(length penalty 2, early stopping)")]
+    [TestCase(null, 1.0, false, TransformersBeamSearch.Scorer, TestName = "GenerationMatchesTheReference(scorer, no prompt)")]
+    [TestCase("a picture of", 1.0, false, TransformersBeamSearch.Scorer, TestName = "GenerationMatchesTheReference(scorer, prompt)")]
+    [TestCase(null, 0.5, true, TransformersBeamSearch.Scorer, TestName = "GenerationMatchesTheReference(scorer, length penalty 0.5, early stopping)")]
+    [TestCase("a photo of", 2.0, false, TransformersBeamSearch.Scorer, TestName = "GenerationMatchesTheReference(scorer, prompt, length penalty 2)")]
+    [TestCase(null, 2.0, true, TransformersBeamSearch.Scorer, TestName = "GenerationMatchesTheReference(scorer, length penalty 2, early stopping)")]
+    public void GenerationMatchesTheReference(string? prompt, double lengthPenalty, bool earlyStopping, TransformersBeamSearch search)
     {
         using var scope = torch.NewDisposeScope();
         using var checkpoint = BlipCheckpoint.Create();
@@ -123,9 +129,7 @@ public sealed class BlipParityTests
         {
             ["pixel_values"] = Pixels(pixels), ["max_length"] = MaxLength, ["beams"] = new JsonArray([.. beamWidths.Where(b => b > 1).Select(b => (JsonNode)b)]),
             ["length_penalty"] = lengthPenalty, ["early_stopping"] = earlyStopping,
-            // The shared generator follows transformers 4.36-4.47 (BeamSearchScorer); the reference ports both that and
-            // the vectorised _beam_search of later versions, which stops earlier on some inputs (see the README).
-            ["beam_impl"] = "scorer",
+            ["beam_impl"] = search == TransformersBeamSearch.Scorer ? "scorer" : "vectorized",
         };
         // As BLIP's processor gives it: [CLS] prompt [SEP]; generate puts [DEC] first and drops the [SEP].
         if (prompt is not null) spec["prompt_ids"] = TensorJson.Encode(torch.tensor(new long[] { 2 }.Concat(promptIds.Select(i => (long)i)).Append(3).ToArray(), [1, promptIds.Length + 2]));
@@ -139,7 +143,7 @@ public sealed class BlipParityTests
         var beamDiffers = false;
         foreach (var beams in beamWidths)
         {
-            var settings = parts.Generation with { MaxLength = MaxLength, NumBeams = beams, LengthPenalty = lengthPenalty, EarlyStopping = earlyStopping };
+            var settings = parts.Generation with { MaxLength = MaxLength, NumBeams = beams, LengthPenalty = lengthPenalty, EarlyStopping = earlyStopping, BeamSearch = search };
             var generated = PretrainedGenerator.Generate(model, pixels, settings, promptIds);
             var key = beams == 1 ? "greedy" : $"beam{beams}";
             var rows = expected.GetProperty(key).EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
@@ -160,7 +164,7 @@ public sealed class BlipParityTests
                 else beamDiffers |= !greedyTokens[i].SequenceEqual(tokens);
             }
         }
-        TestContext.Out.WriteLine($"prompt '{prompt}', length penalty {lengthPenalty}, early stopping {earlyStopping}: {string.Join(", ", endings)}; beam differs from greedy: {beamDiffers}");
+        TestContext.Out.WriteLine($"{search}: prompt '{prompt}', length penalty {lengthPenalty}, early stopping {earlyStopping}: {string.Join(", ", endings)}; beam differs from greedy: {beamDiffers}");
         Assert.That(endings, Has.Some.StartsWith("end@"), "some caption ends with [SEP] before the limit");
     }
 }
