@@ -43,11 +43,17 @@ internal static class PretrainedGenerator
         {
             using var step = torch.NewDisposeScope();
             var logits = session.Next(input);
-            var chosen = logits.argmax(1);
-            var ids = chosen.cpu().data<long>().ToArray();
-            double[]? chosenLogProbabilities = null;
+            long[] ids;
+            float[]? chosenLogProbabilities = null;
             if (scored)
-                chosenLogProbabilities = logits.log_softmax(1).gather(1, chosen.unsqueeze(1)).squeeze(1).to(ScalarType.Float64).cpu().data<double>().ToArray();
+            {
+                // The chosen token's log-softmax is its logit, the row's maximum, less the row's logsumexp: two
+                // reductions instead of a [rows, V] log-softmax and a gather.
+                var (top, chosen) = logits.max(1);
+                ids = chosen.cpu().data<long>().ToArray();
+                chosenLogProbabilities = top.sub_(logits.logsumexp(1)).cpu().data<float>().ToArray();
+            }
+            else ids = logits.argmax(1).cpu().data<long>().ToArray();
             for (var r = 0; r < rows; r++)
             {
                 if (finished[r])
